@@ -1,0 +1,37 @@
+import Ferry
+import Foundation
+
+/// Ferry's binding for AMQP 0-9-1, which has no official CloudEvents binding. Like the AMQP 1.0
+/// binding, every attribute goes in the headers table as `cloudEvents:<name>`, except
+/// `datacontenttype`, which is the `content_type` property. `message_id` = id, `timestamp` =
+/// time (seconds) and `correlation_id` = correlationid are set too, for AMQP tools.
+/// Messages are persistent. Structured mode and plain messages are read too.
+public enum AMQPWireFormat {
+    static let prefix = "cloudEvents:"
+    static let binding = HeaderBinding(prefix: prefix)
+
+    public static func encode(_ event: Event) throws(FerryError) -> AMQPMessage {
+        var headers = try binding.encode(event)
+        let contentType = headers.removeValue(forKey: prefix + "datacontenttype")
+        return AMQPMessage(
+            contentType: contentType, messageID: event.id,
+            timestamp: event.timeMicros.map { UInt64(max(0, $0 / 1_000_000)) },
+            correlationID: event.correlationid, headers: headers, body: event.data)
+    }
+
+    public static func message(_ raw: RawMessage) -> AMQPMessage {
+        AMQPMessage(contentType: raw.contentType, headers: raw.headers, body: raw.body)
+    }
+
+    public static func decode(_ message: AMQPMessage, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
+        let origin = PlainOrigin(
+            id: message.messageID ?? "amqp:\(position)", source: source,
+            timeMicros: message.timestamp.map { Int64($0) * 1_000_000 })
+        return Result { () throws(FerryError) in
+            var decoded = try binding.decode(
+                headers: message.headers, data: message.body, contentType: message.contentType, origin: origin)
+            if decoded.mode == .plain { decoded.event.correlationid = message.correlationID }
+            return decoded
+        }
+    }
+}

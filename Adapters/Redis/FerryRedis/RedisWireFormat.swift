@@ -1,0 +1,66 @@
+import Ferry
+import Foundation
+
+/// Ferry's binding for Redis Streams, which have no official CloudEvents binding: one entry
+/// field per attribute (`ce_<name>`, `datacontenttype` included), free-form headers as fields
+/// under their own names, and the data in a `data` field.
+///
+/// Read side: structured mode is recognised by a `content-type` field or by a `data` field
+/// holding a JSON CloudEvent (as Dapr writes). An entry from a plain producer is wrapped: its
+/// `data` field (if any) is the data and the other fields are headers; with no `data` field,
+/// all fields become a JSON object of strings.
+public enum RedisWireFormat {
+    static let binding = HeaderBinding(prefix: "ce_", reservedHeaders: ["data"])
+
+    public static func encode(_ event: Event) throws(FerryError) -> RedisEntry {
+        let headers = try binding.encode(event)
+        var fields = headers.sorted { $0.key < $1.key }.map { RedisEntry.Field(name: $0.key, value: Data($0.value.utf8)) }
+        fields.append(.init(name: "data", value: event.data))
+        return RedisEntry(fields: fields)
+    }
+
+    public static func entry(_ message: RawMessage) -> RedisEntry {
+        var fields = message.headers.sorted { $0.key < $1.key }.map { RedisEntry.Field(name: $0.key, value: Data($0.value.utf8)) }
+        if let contentType = message.contentType { fields.append(.init(name: "content-type", value: Data(contentType.utf8))) }
+        fields.append(.init(name: "data", value: message.body))
+        return RedisEntry(fields: fields)
+    }
+
+    public static func decode(_ entry: RedisEntry, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
+        var headers: [String: String] = [:]
+        var data: Data?
+        for field in entry.fields {
+            if field.name == "data" { data = field.value } else { headers[field.name] = String(decoding: field.value, as: UTF8.self) }
+        }
+        var contentType: String?
+        if headers["ce_specversion"] == nil {
+            contentType = headers.removeValue(forKey: "content-type")
+            if contentType == nil, let data, looksStructured(data) { contentType = StructuredFormat.contentType }
+        }
+        let body: Data
+        if let data {
+            body = data
+        } else {
+            body = (try? JSONSerialization.data(withJSONObject: headers, options: .sortedKeys)) ?? Data()
+            headers = [:]
+            contentType = "application/json"
+        }
+        let origin = PlainOrigin(id: "redis:\(position)", source: source, timeMicros: entryTimeMicros(position.offset))
+        return Result { () throws(FerryError) in
+            try binding.decode(headers: headers, data: body, contentType: contentType, origin: origin)
+        }
+    }
+
+    /// A JSON object with a `specversion` member: a CloudEvent in structured mode.
+    static func looksStructured(_ data: Data) -> Bool {
+        guard data.first == UInt8(ascii: "{"),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return false }
+        return object["specversion"] != nil
+    }
+
+    /// Entry ids start with the milliseconds at which Redis added them.
+    static func entryTimeMicros(_ id: String) -> Int64? {
+        id.split(separator: "-").first.flatMap { Int64($0) }.map { $0 * 1000 }
+    }
+}

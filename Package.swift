@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// A C client library reached through pkg-config, with the Debian package that provides it.
+func systemLibrary(_ name: String, broker: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(
+        name: name,
+        path: "Adapters/\(broker)/\(name)",
+        pkgConfig: pkgConfig,
+        providers: [.apt([apt])]
+    )
+}
+
+/// A broker adapter: Swift over the broker's C shim, beside it under Adapters/<Broker>/.
+func adapter(_ name: String, broker: String, shim: String) -> Target {
+    .target(
+        name: name,
+        dependencies: [
+            "Ferry",
+            .target(name: shim),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Adapters/\(broker)/\(name)"
+    )
+}
+
+let package = Package(
+    name: "Ferry",
+    products: [
+        .library(name: "Ferry", targets: ["Ferry"]),
+        .library(name: "FerryKafka", targets: ["FerryKafka"]),
+        .library(name: "FerryRabbitMQ", targets: ["FerryRabbitMQ"]),
+        .library(name: "FerryRedis", targets: ["FerryRedis"]),
+        .library(name: "FerryConformance", targets: ["FerryConformance"]),
+        .executable(name: "ferry", targets: ["FerryCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "Ferry",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "FerryConformance", dependencies: ["Ferry"]),
+
+        systemLibrary("CRDKafka", broker: "Kafka", pkgConfig: "rdkafka", apt: "librdkafka-dev"),
+        adapter("FerryKafka", broker: "Kafka", shim: "CRDKafka"),
+        systemLibrary("CRabbitMQ", broker: "RabbitMQ", pkgConfig: "librabbitmq", apt: "librabbitmq-dev"),
+        adapter("FerryRabbitMQ", broker: "RabbitMQ", shim: "CRabbitMQ"),
+        systemLibrary("CHiredis", broker: "Redis", pkgConfig: "hiredis", apt: "libhiredis-dev"),
+        adapter("FerryRedis", broker: "Redis", shim: "CHiredis"),
+
+        .executableTarget(
+            name: "FerryCLI",
+            dependencies: [
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "FerryTests", dependencies: ["Ferry", "FerryConformance"]),
+        .testTarget(name: "FerryKafkaTests", dependencies: ["FerryKafka"]),
+        .testTarget(name: "FerryRabbitMQTests", dependencies: ["FerryRabbitMQ"]),
+        .testTarget(name: "FerryRedisTests", dependencies: ["FerryRedis"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["Ferry"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

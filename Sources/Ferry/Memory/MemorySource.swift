@@ -1,0 +1,80 @@
+import Foundation
+
+/// One member of a group on an in-memory topic.
+struct MemorySource: MessageSource {
+    let transport: MemoryTransport
+    let member: Int
+    let topic: String
+    let group: String
+    let endpoint: Endpoint
+    let deadLetter: (name: String, partitions: Int)
+
+    func next() async throws -> Inbound? {
+        while true {
+            try Task.checkCancellation()
+            switch transport.state.withLock({ $0.take(member, now: .now) }) {
+            case .closed:
+                return nil
+            case .record(let record, let partition, let offset, let attempt):
+                let position = Position(destination: topic, partition: partition, offset: String(offset))
+                return Inbound(
+                    envelope: MemoryWireFormat.decode(record, position: position, source: endpoint.description),
+                    attempt: attempt, position: position,
+                    settle: { settlement in settle(settlement, partition: partition, offset: offset, position: position) })
+            case .wait(let generation, let until):
+                await wait(generation: generation, until: until)
+            }
+        }
+    }
+
+    func close() async {
+        transport.state.withLock { $0.leave(member) }.forEach { $0.resume() }
+    }
+
+    /// Sleeps until the topic changes, `until` passes, or the task is cancelled.
+    private func wait(generation: Int, until: ContinuousClock.Instant?) async {
+        let timer = until.map { deadline in
+            Task { [transport, member] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                transport.state.withLock { $0.unpark(member) }?.resume()
+            }
+        }
+        defer { timer?.cancel() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let parked = transport.state.withLock { $0.park(member, generation: generation, continuation) }
+                if !parked { continuation.resume() }
+            }
+        } onCancel: { [transport, member] in
+            transport.state.withLock { $0.unpark(member) }?.resume()
+        }
+    }
+
+    private func settle(_ settlement: Settlement, partition: Int, offset: Int, position: Position) {
+        let wakeups: MemoryState.Wakeups = transport.state.withLock { state in
+            switch settlement {
+            case .ack:
+                return state.ack(topic: topic, group: group, partition: partition, offset: offset)
+            case .retry(let delay, _):
+                return state.retry(
+                    topic: topic, group: group, partition: partition, offset: offset,
+                    due: .now + delay, now: Event.micros(of: Date()))
+            case .deadLetter(let reason):
+                return state.deadLetter(
+                    topic: topic, group: group, partition: partition, offset: offset,
+                    to: deadLetter.name, partitions: deadLetter.partitions
+                ) { original, attempts, firstFailure in
+                    var letter = original
+                    let record = DeadLetterRecord(
+                        reason: reason, attempts: attempts,
+                        firstFailure: firstFailure.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) },
+                        endpoint: endpoint.description, position: position)
+                    letter.headers.merge(record.headers) { $1 }
+                    letter.timeMicros = Event.micros(of: Date())
+                    return letter
+                }
+            }
+        }
+        wakeups.forEach { $0.resume() }
+    }
+}

@@ -1,0 +1,31 @@
+/// An in-memory topic: partitioned logs, its groups, and the members waiting for news.
+struct MemoryTopic: Sendable {
+    var partitions: [[MemoryRecord]]
+    var roundRobin = 0
+    var groups: [String: MemoryGroup] = [:]
+    /// Bumped by every change a waiting member could care about.
+    var generation = 0
+    var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+
+    init(partitions: Int) {
+        self.partitions = Array(repeating: [], count: partitions)
+    }
+
+    /// The partition for a key: a stable hash (FNV-1a), so one key always lands in one place.
+    func partition(for key: String?) -> Int? {
+        guard let key else { return nil }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return Int(hash % UInt64(partitions.count))
+    }
+
+    /// Records a change and returns the waiters to resume (outside the lock).
+    mutating func bump() -> [CheckedContinuation<Void, Never>] {
+        generation += 1
+        defer { waiters.removeAll() }
+        return Array(waiters.values)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// `memory://name[?partitions=N&dlq=other]`: a real backend inside the process, with the same
+/// semantics as the brokers (groups, redelivery of unacked messages, per-key order, delayed
+/// retry, dead letters), for unit tests and the demo. Each instance is its own namespace.
+public final class MemoryTransport: Transport {
+    public let schemes = ["memory"]
+    public let capabilities: Capabilities = [.orderingPerKey, .replay, .nativeDelay]
+    let state = Mutex(MemoryState())
+    let logger: Logger
+
+    public init(logger: Logger = Logger(label: "ferry.memory")) {
+        self.logger = logger
+    }
+
+    /// The topic an endpoint names, and its partition count.
+    func topic(of endpoint: Endpoint) throws(FerryError) -> (name: String, partitions: Int) {
+        guard endpoint.scheme == "memory", endpoint.hosts.count == 1, endpoint.path.isEmpty else {
+            throw FerryError(.invalidEndpoint, "endpoint '\(endpoint)' is not of the form memory://name[?partitions=N]")
+        }
+        return (endpoint.hosts[0].name, try endpoint.integer("partitions", default: 4, in: 1...1024)!)
+    }
+
+    public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
+        let (name, partitions) = try topic(of: endpoint)
+        return MemoryPublisher(transport: self, topic: name, partitions: partitions)
+    }
+
+    public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
+        let (name, partitions) = try topic(of: endpoint)
+        let dlq = try topic(of: try deadLetterEndpoint(for: endpoint))
+        let (member, wakeups) = state.withLock { $0.join(topic: name, partitions: partitions, options: options) }
+        wakeups.forEach { $0.resume() }
+        let source = MemorySource(
+            transport: self, member: member, topic: name, group: options.group, endpoint: endpoint, deadLetter: dlq)
+        return Subscription(endpoint: endpoint, options: options, source: source, logger: logger)
+    }
+
+    public func provision(_ endpoint: Endpoint, partitions: Int) async throws {
+        let name = try topic(of: endpoint).name
+        state.withLock { $0.ensureTopic(name, partitions: max(1, partitions)) }
+    }
+
+    public func deadLetterEndpoint(for endpoint: Endpoint) throws -> Endpoint {
+        let name = try topic(of: endpoint).name
+        var dlq = endpoint.with(query: ["dlq": nil])
+        dlq.hosts = [Endpoint.Host(name: endpoint.query["dlq"] ?? "\(name).dlq", port: nil)]
+        return dlq
+    }
+
+    public func lag(of endpoint: Endpoint, group: String) async throws -> [LagEntry] {
+        let name = try topic(of: endpoint).name
+        return state.withLock { $0.lag(topic: name, group: group) }
+    }
+
+    public func shutdown() async {}
+
+    func append(_ record: MemoryRecord, to topic: String, partitions: Int) -> Position {
+        let (position, wakeups) = state.withLock { $0.append(record, to: topic, partitions: partitions) }
+        wakeups.forEach { $0.resume() }
+        return position
+    }
+}

@@ -1,0 +1,58 @@
+import Logging
+
+/// The deliveries of one group member, as an async sequence.
+///
+/// A message that is not a readable envelope never reaches the loop: it goes to the
+/// dead-letter destination with reason `decode`, and the loop goes on.
+public final class Subscription: AsyncSequence, Sendable {
+    public typealias Element = Delivery
+
+    public let endpoint: Endpoint
+    public let options: SubscribeOptions
+    private let source: any MessageSource
+    private let logger: Logger
+
+    public init(endpoint: Endpoint, options: SubscribeOptions, source: any MessageSource, logger: Logger) {
+        self.endpoint = endpoint
+        self.options = options
+        self.source = source
+        self.logger = logger
+    }
+
+    /// The next delivery, or nil once closed.
+    public func next() async throws -> Delivery? {
+        while let inbound = try await source.next() {
+            switch inbound.envelope {
+            case .success(let envelope):
+                return Delivery(envelope: envelope, inbound: inbound, endpoint: endpoint)
+            case .failure(let error):
+                await deadLetterUndecodable(inbound, error)
+            }
+        }
+        return nil
+    }
+
+    /// Leaves the group. Deliveries not settled yet go back to it.
+    public func close() async { await source.close() }
+
+    private func deadLetterUndecodable(_ inbound: Inbound, _ error: FerryError) async {
+        logger.warning(
+            "undecodable message sent to the dead-letter destination",
+            metadata: ["endpoint": "\(endpoint)", "position": "\(inbound.position)", "error": "\(error.message)"])
+        do {
+            try await inbound.settle(.deadLetter(DeadLetterReason(.decode, error.message)))
+        } catch {
+            // Not acked either: the broker keeps it and hands it out again.
+            logger.error(
+                "could not dead-letter an undecodable message; it stays unacknowledged",
+                metadata: ["position": "\(inbound.position)", "error": "\(error)"])
+        }
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let subscription: Subscription
+        public mutating func next() async throws -> Delivery? { try await subscription.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(subscription: self) }
+}

@@ -1,0 +1,33 @@
+import Ferry
+import Foundation
+
+/// What the suite needs to know about a backend: the transport, and how to name a fresh
+/// destination on it (each case gets its own, so cases cannot disturb each other).
+public struct ConformanceHarness: Sendable {
+    public var transport: any Transport
+    /// Turns a unique name into an endpoint URL of this backend, with any query it needs.
+    public var endpoint: @Sendable (_ name: String) throws -> Endpoint
+    /// The longest any single expected message may take to arrive.
+    public var timeout: Duration
+
+    public init(
+        transport: any Transport, timeout: Duration = .seconds(30),
+        endpoint: @escaping @Sendable (_ name: String) throws -> Endpoint
+    ) {
+        self.transport = transport
+        self.timeout = timeout
+        self.endpoint = endpoint
+    }
+
+    /// A new destination, provisioned with `partitions`, that no other case uses.
+    public func freshEndpoint(_ label: String, partitions: Int = 3) async throws -> Endpoint {
+        let name = "ferry-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
+        let endpoint = try endpoint(name)
+        try await transport.provision(endpoint, partitions: partitions)
+        return endpoint
+    }
+
+    public func uniqueGroup(_ label: String) -> String {
+        "group-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+}

@@ -1,0 +1,332 @@
+import Ferry
+import Foundation
+
+/// The behaviours every backend must show, in the manner of Watermill's universal pub/sub
+/// tests. Each case creates its own destination and groups, and asserts on what the broker
+/// really delivered.
+public enum ConformanceSuite {
+    public static let cases: [ConformanceCase] = [
+        ConformanceCase(name: "publish-confirms-each-event", body: publishConfirmsEachEvent),
+        ConformanceCase(name: "group-receives-everything-once", body: groupReceivesEverythingOnce),
+        ConformanceCase(name: "every-group-gets-every-event", body: everyGroupGetsEveryEvent),
+        ConformanceCase(name: "redelivery-after-consumer-dies", body: redeliveryAfterConsumerDies),
+        ConformanceCase(name: "delayed-retry-does-not-block", body: delayedRetryDoesNotBlock),
+        ConformanceCase(name: "dead-letter-keeps-event-and-reason", body: deadLetterKeepsEventAndReason),
+        ConformanceCase(name: "ordering-per-key", body: orderingPerKey),
+        ConformanceCase(name: "attributes-and-headers-round-trip", body: attributesAndHeadersRoundTrip),
+        ConformanceCase(name: "structured-mode-is-read", body: structuredModeIsRead),
+        ConformanceCase(name: "plain-message-is-wrapped", body: plainMessageIsWrapped),
+        ConformanceCase(name: "malformed-envelope-goes-to-dlq", body: malformedEnvelopeGoesToDLQ),
+        ConformanceCase(name: "typed-events", body: typedEvents),
+        ConformanceCase(name: "lag-counts-unsettled", body: lagCountsUnsettled),
+    ]
+
+    static func sample(_ index: Int, key: String? = nil, label: String = "conformance") -> Event {
+        Event(
+            source: "/ferry/conformance", type: "ferry.conformance.\(label)", datacontenttype: "application/json",
+            partitionkey: key, extensions: ["seq": String(index)], data: Data("{\"n\":\(index)}".utf8))
+    }
+
+    static func publishConfirmsEachEvent(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("confirm")
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let events = (0..<20).map { sample($0) }
+        let receipts = try await publisher.publish(events)
+        try expectEqual(receipts.map(\.eventID), events.map(\.id), "receipts name the published events in order")
+        try expectEqual(Set(receipts.map(\.position)).count, events.count, "each receipt has its own broker position")
+        let single = try await publisher.publish(sample(99))
+        try expect(!single.position.offset.isEmpty, "a single publish has a position, got \(single.position)")
+    }
+
+    static func groupReceivesEverythingOnce(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("group")
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let events = (0..<30).map { sample($0) }
+        _ = try await publisher.publish(events)
+        let group = h.uniqueGroup("group")
+        let first = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+        let got = try await first.take(events.count, within: h.timeout, "all published events")
+        try expectEqual(Set(got.map(\.event.id)), Set(events.map(\.id)), "the group received each published event")
+        for delivery in got {
+            try expectEqual(delivery.attempt, 1, "attempt of a first delivery")
+            try await delivery.ack()
+        }
+        await first.close()
+        // Acked events are gone for the group: the next member's first delivery is a new one.
+        let sentinel = sample(1000)
+        _ = try await publisher.publish(sentinel)
+        let second = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+        defer { Task { await second.close() } }
+        let next = try await second.take(1, within: h.timeout, "the sentinel after acked events")
+        try expectEqual(next[0].event.id, sentinel.id, "first delivery after everything was acked")
+        try await next[0].ack()
+    }
+
+    static func everyGroupGetsEveryEvent(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("fanout")
+        let a = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("a")))
+        let b = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("b")))
+        defer { Task { await a.close(); await b.close() } }
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let events = (0..<10).map { sample($0) }
+        _ = try await publisher.publish(events)
+        for (name, subscription) in [("a", a), ("b", b)] {
+            let got = try await subscription.take(events.count, within: h.timeout, "group \(name)")
+            try expectEqual(Set(got.map(\.event.id)), Set(events.map(\.id)), "group \(name) received every event")
+            for delivery in got { try await delivery.ack() }
+        }
+    }
+
+    static func redeliveryAfterConsumerDies(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("redeliver")
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let events = (0..<10).map { sample($0) }
+        _ = try await publisher.publish(events)
+        let group = h.uniqueGroup("redeliver")
+        let doomed = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+        let held = try await doomed.take(events.count, within: h.timeout, "events for the member that will die")
+        let acked = held.prefix(4)
+        for delivery in acked { try await delivery.ack() }
+        await doomed.close()  // dies holding six unacked deliveries
+        let unacked = Set(held.dropFirst(4).map(\.event.id))
+        let heir = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+        defer { Task { await heir.close() } }
+        var seen = Set<String>()
+        while !unacked.isSubset(of: seen) {
+            let delivery = try await heir.take(1, within: h.timeout, "redelivery of \(unacked.subtracting(seen))")[0]
+            seen.insert(delivery.event.id)
+            try await delivery.ack()
+        }
+        try expect(unacked.isSubset(of: seen), "every unacked event was redelivered to the next member")
+    }
+
+    static func delayedRetryDoesNotBlock(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("retry", partitions: 1)
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let retried = sample(1, key: "same")
+        let behind = sample(2, key: "same")
+        _ = try await publisher.publish([retried, behind])
+        let subscription = try await h.transport.subscribe(
+            to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("retry")))
+        defer { Task { await subscription.close() } }
+        let delay = Duration.seconds(1)
+        let first = try await subscription.take(1, within: h.timeout, "the event to retry")[0]
+        try expectEqual(first.event.id, retried.id, "first delivery")
+        let retriedAt = ContinuousClock.now
+        try await first.retry(after: delay, reason: "conformance: try again")
+        let second = try await subscription.take(1, within: h.timeout, "the event behind the retried one")[0]
+        try expectEqual(second.event.id, behind.id, "the next event is not held up by the retry")
+        try await second.ack()
+        let again = try await subscription.take(1, within: h.timeout, "the retried event")[0]
+        let waited = ContinuousClock.now - retriedAt
+        try expectEqual(again.event.id, retried.id, "the retried event came back")
+        try expectEqual(again.attempt, 2, "attempt of the retried event")
+        try expect(waited >= delay / 2, "the retry waited about its delay of \(delay), not \(waited)")
+        try await again.ack()
+    }
+
+    static func deadLetterKeepsEventAndReason(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("dlq")
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let doomed = sample(7)
+        _ = try await publisher.publish(doomed)
+        let group = h.uniqueGroup("dlq")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+        let delivery = try await subscription.take(1, within: h.timeout, "the event to dead-letter")[0]
+        let position = delivery.position
+        try await delivery.deadLetter(.handler("conformance: cannot handle"))
+        let dlqEndpoint = try h.transport.deadLetterEndpoint(for: endpoint)
+        let dlq = try await h.transport.subscribe(to: dlqEndpoint, options: SubscribeOptions(group: h.uniqueGroup("dlq-reader")))
+        defer { Task { await dlq.close() } }
+        let letter = try await dlq.take(1, within: h.timeout, "the dead letter")[0]
+        var original = letter.event
+        original.headers = DeadLetterRecord.removing(from: original.headers)
+        try expectEqual(original, doomed, "the dead letter's event (without its dead-letter headers)")
+        guard let record = DeadLetterRecord(headers: letter.event.headers) else {
+            throw ConformanceFailure(message: "dead-letter headers missing: \(letter.event.headers)", file: #fileID, line: #line)
+        }
+        try expectEqual(record.reason.code, .handler, "reason class")
+        try expectEqual(record.reason.message, "conformance: cannot handle", "reason text")
+        try expectEqual(record.attempts, 1, "attempts")
+        try expectEqual(record.position, position, "original position")
+        try expect(record.endpoint.contains(endpoint.path.isEmpty ? endpoint.hosts[0].name : endpoint.path), "original endpoint \(record.endpoint)")
+        try await letter.ack()
+        // The dead-lettered event is settled for its group.
+        let sentinel = sample(8)
+        _ = try await publisher.publish(sentinel)
+        let next = try await subscription.take(1, within: h.timeout, "the sentinel after the dead letter")[0]
+        try expectEqual(next.event.id, sentinel.id, "next delivery after dead-lettering")
+        try await next.ack()
+        await subscription.close()
+    }
+
+    static func orderingPerKey(_ h: ConformanceHarness) async throws {
+        guard h.transport.capabilities.contains(.orderingPerKey) else { return }
+        let endpoint = try await h.freshEndpoint("order", partitions: 3)
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let keys = ["k1", "k2", "k3", "k4", "k5"]
+        let events = (0..<50).map { sample($0, key: keys[$0 % keys.count]) }
+        _ = try await publisher.publish(events)
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("order")))
+        defer { Task { await subscription.close() } }
+        let got = try await subscription.take(events.count, within: h.timeout, "all keyed events")
+        for key in keys {
+            let sequence = got.filter { $0.event.partitionkey == key }.compactMap { Int($0.event.extensions["seq"] ?? "") }
+            try expectEqual(sequence, sequence.sorted(), "order of key \(key)")
+            try expectEqual(sequence.count, 10, "events of key \(key)")
+        }
+        for delivery in got { try await delivery.ack() }
+    }
+
+    static func attributesAndHeadersRoundTrip(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("attributes")
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let full = Event(
+            id: "evt-\(UUID().uuidString)", source: "urn:ferry:conformance", type: "com.example.order.placed",
+            time: Date(timeIntervalSince1970: 1_764_000_000.123456), datacontenttype: "application/octet-stream",
+            dataschema: "https://schemas.example.com/order/2", subject: "order-42", idempotencykey: "idem-42",
+            correlationid: "corr-1", causationid: "cause-1", partitionkey: "customer-9", dataversion: 2,
+            extensions: ["region": "eu", "tenant7": "acme"], headers: ["x-request-id": "r-1", "Trace-Note": "ünïcode ✓"],
+            data: Data([0, 1, 2, 0xFF, 0xFE, 10, 13]))
+        var withTrace = full
+        withTrace.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        withTrace.tracestate = "vendor=value"
+        let minimal = Event(id: "min-\(UUID().uuidString)", source: "/s", type: "t", time: nil)
+        _ = try await publisher.publish([withTrace, minimal])
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("attrs")))
+        defer { Task { await subscription.close() } }
+        let got = try await subscription.take(2, within: h.timeout, "the two events")
+        for delivery in got {
+            let sent = delivery.event.id == withTrace.id ? withTrace : minimal
+            try expectEqual(delivery.event, sent, "the delivered event")
+            try expectEqual(delivery.mode, .binary, "envelope mode")
+            try await delivery.ack()
+        }
+    }
+
+    static func structuredModeIsRead(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("structured")
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        var event = sample(3)
+        event.subject = "structured"
+        let body = try StructuredFormat.encode(event)
+        _ = try await publisher.publish(raw: RawMessage(body: body, contentType: StructuredFormat.contentType))
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("structured")))
+        defer { Task { await subscription.close() } }
+        let delivery = try await subscription.take(1, within: h.timeout, "the structured event")[0]
+        try expectEqual(delivery.mode, .structured, "envelope mode")
+        var got = delivery.event
+        got.headers = [:]
+        try expectEqual(got, event, "the structured event")
+        try await delivery.ack()
+    }
+
+    static func plainMessageIsWrapped(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("plain")
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let body = Data("hello from a plain producer".utf8)
+        _ = try await publisher.publish(raw: RawMessage(body: body, headers: ["origin": "legacy"], contentType: "text/plain"))
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("plain")))
+        defer { Task { await subscription.close() } }
+        let delivery = try await subscription.take(1, within: h.timeout, "the plain message")[0]
+        try expect(delivery.isWrapped, "a plain message is marked as wrapped (mode \(delivery.mode))")
+        try expectEqual(delivery.event.data, body, "the plain body")
+        try expectEqual(delivery.event.type, Event.plainType, "the generated type")
+        try expectEqual(delivery.event.datacontenttype, "text/plain", "the content type")
+        try expectEqual(delivery.event.headers["origin"], "legacy", "the plain header")
+        try expect(!delivery.event.id.isEmpty && !delivery.event.source.isEmpty, "generated id and source")
+        try await delivery.ack()
+    }
+
+    static func malformedEnvelopeGoesToDLQ(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("malformed", partitions: 1)
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let prefix = h.transport.schemes.contains("amqp") ? "cloudEvents:" : "ce_"
+        let broken = RawMessage(
+            body: Data("{}".utf8), headers: ["\(prefix)specversion": "1.0", "\(prefix)type": "t", "\(prefix)source": "/s"])
+        let badTime = RawMessage(
+            body: Data(), headers: ["\(prefix)specversion": "1.0", "\(prefix)id": "x", "\(prefix)type": "t",
+                "\(prefix)source": "/s", "\(prefix)time": "yesterday"])
+        let badJSON = RawMessage(body: Data("{not json".utf8), contentType: StructuredFormat.contentType)
+        let good = sample(5)
+        _ = try await publisher.publish(raw: broken)
+        _ = try await publisher.publish(raw: badTime)
+        _ = try await publisher.publish(raw: badJSON)
+        _ = try await publisher.publish(good)
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("malformed")))
+        defer { Task { await subscription.close() } }
+        let delivery = try await subscription.take(1, within: h.timeout, "the good event after three malformed ones")[0]
+        try expectEqual(delivery.event.id, good.id, "the consumer skips malformed messages and goes on")
+        try await delivery.ack()
+        let dlq = try await h.transport.subscribe(
+            to: try h.transport.deadLetterEndpoint(for: endpoint), options: SubscribeOptions(group: h.uniqueGroup("malformed-dlq")))
+        defer { Task { await dlq.close() } }
+        let letters = try await dlq.take(3, within: h.timeout, "three dead letters")
+        var texts: [String] = []
+        for letter in letters {
+            guard let record = DeadLetterRecord(headers: letter.event.headers) else {
+                throw ConformanceFailure(message: "dead letter without its headers: \(letter.event.headers)", file: #fileID, line: #line)
+            }
+            try expectEqual(record.reason.code, .decode, "reason class of a malformed message")
+            texts.append(record.reason.message)
+            try await letter.ack()
+        }
+        try expect(texts.contains { $0.contains("'id'") }, "a reason names the missing id: \(texts)")
+        try expect(texts.contains { $0.contains("'time'") }, "a reason names the bad time: \(texts)")
+        try expect(texts.contains { $0.contains("JSON") }, "a reason names the bad JSON: \(texts)")
+    }
+
+    struct Placed: EventPayload, Equatable {
+        static let eventType = "com.example.conformance.placed"
+        static let eventVersion = 2
+        var orderID: String
+        var total: Decimal
+        var lines: [String]
+    }
+
+    static func typedEvents(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("typed")
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let payload = Placed(orderID: "o-1", total: 12.5, lines: ["a", "b"])
+        let receipt = try await publisher.publish(payload, source: "/orders", partitionkey: "o-1")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("typed")))
+        defer { Task { await subscription.close() } }
+        let delivery = try await subscription.take(1, within: h.timeout, "the typed event")[0]
+        try expectEqual(delivery.event.id, receipt.eventID, "event id")
+        try expectEqual(delivery.event.dataversion, 2, "dataversion")
+        try expectEqual(try delivery.decode(Placed.self), payload, "decoded payload")
+        try await delivery.ack()
+    }
+
+    static func lagCountsUnsettled(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("lag")
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let group = h.uniqueGroup("lag")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+        defer { Task { await subscription.close() } }
+        let events = (0..<12).map { sample($0) }
+        _ = try await publisher.publish(events)
+        let got = try await subscription.take(events.count, within: h.timeout, "events to hold")
+        let transport = h.transport
+        try await eventually(h.timeout, "lag reaches 12 while nothing is acked") {
+            try await transport.lag(of: endpoint, group: group).reduce(0) { $0 + $1.lag } == 12
+        }
+        for delivery in got { try await delivery.ack() }
+        try await eventually(h.timeout, "lag falls to 0 once everything is acked") {
+            try await transport.lag(of: endpoint, group: group).reduce(0) { $0 + $1.lag } == 0
+        }
+    }
+}

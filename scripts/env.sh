@@ -1,0 +1,16 @@
+# The one place that says where the local brokers listen and which librdkafka runs.
+# Source it: `source scripts/env.sh`. Every value can be overridden from the environment.
+FERRY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export FERRY_TOOLS=${FERRY_TOOLS:-$FERRY_ROOT/.tools}
+export FERRY_TANSU=$FERRY_TOOLS/bin/tansu
+export FERRY_KAFKA_PORT=${FERRY_KAFKA_PORT:-9092}
+export FERRY_AMQP_PORT=${FERRY_AMQP_PORT:-5672}
+export FERRY_REDIS_PORT=${FERRY_REDIS_PORT:-6379}
+export FERRY_KAFKA_URL=${FERRY_KAFKA_URL:-kafka://127.0.0.1:$FERRY_KAFKA_PORT}
+export FERRY_AMQP_URL=${FERRY_AMQP_URL:-amqp://guest:guest@127.0.0.1:$FERRY_AMQP_PORT/%2F}
+export FERRY_REDIS_URL=${FERRY_REDIS_URL:-redis://127.0.0.1:$FERRY_REDIS_PORT}
+# Debian's librdkafka 2.0.2 cannot talk to Tansu; the 2.16 runtime from PyPI goes first.
+case ":${LD_LIBRARY_PATH:-}:" in
+  *":$FERRY_TOOLS/lib:"*) ;;
+  *) export LD_LIBRARY_PATH=$FERRY_TOOLS/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ;;
+esac
