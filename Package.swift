@@ -62,10 +62,10 @@ let package = Package(
         ),
 
         .testTarget(name: "FerryTests", dependencies: ["Ferry", "FerryConformance"]),
-        .testTarget(name: "FerryKafkaTests", dependencies: ["FerryKafka"]),
-        .testTarget(name: "FerryRabbitMQTests", dependencies: ["FerryRabbitMQ"]),
-        .testTarget(name: "FerryRedisTests", dependencies: ["FerryRedis"]),
-        .testTarget(name: "FerryCLITests", dependencies: ["Ferry"]),
+        .testTarget(name: "FerryKafkaTests", dependencies: ["FerryKafka", "FerryConformance"]),
+        .testTarget(name: "FerryRabbitMQTests", dependencies: ["FerryRabbitMQ", "FerryConformance"]),
+        .testTarget(name: "FerryRedisTests", dependencies: ["FerryRedis", "FerryConformance"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["Ferry", "FerryCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )

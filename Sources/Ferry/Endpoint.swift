@@ -6,6 +6,11 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public struct Host: Sendable, Hashable {
         public var name: String
         public var port: Int?
+
+        public init(name: String, port: Int? = nil) {
+            self.name = name
+            self.port = port
+        }
     }
 
     public var scheme: String

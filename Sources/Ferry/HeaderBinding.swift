@@ -37,9 +37,26 @@ public struct HeaderBinding: Sendable {
 
     /// Reads a message: binary mode when the `<prefix>specversion` header is present, structured
     /// mode when the content type says so, and otherwise a plain message wrapped from `origin`.
+    ///
+    /// A dead letter whose envelope is broken (it was dead-lettered for that) is wrapped as a
+    /// plain message instead of failing again, so that operators can always read and replay it.
     public func decode(
         headers: [String: String], data: Data, contentType: String?, origin: PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope {
+        do {
+            if let envelope = try decodeEnvelope(headers: headers, data: data, contentType: contentType, origin: origin) {
+                return envelope
+            }
+        } catch {
+            if headers[DeadLetterRecord.Header.reason] == nil { throw error }
+        }
+        return wrap(headers: headers, data: data, contentType: contentType, origin: origin)
+    }
+
+    /// Binary or structured mode; nil when the message carries no CloudEvent at all.
+    private func decodeEnvelope(
+        headers: [String: String], data: Data, contentType: String?, origin: PlainOrigin
+    ) throws(FerryError) -> DecodedEnvelope? {
         let place = "message \(origin.id) from \(origin.source)"
         if headers[prefix + "specversion"] != nil {
             var attributes: [String: String] = [:]
@@ -60,6 +77,10 @@ public struct HeaderBinding: Sendable {
             event.headers = headers
             return DecodedEnvelope(event: event, mode: .structured)
         }
+        return nil
+    }
+
+    private func wrap(headers: [String: String], data: Data, contentType: String?, origin: PlainOrigin) -> DecodedEnvelope {
         var event = Event(
             id: origin.id, source: origin.source, type: Event.plainType, time: nil,
             datacontenttype: contentType, partitionkey: origin.partitionkey, headers: headers, data: data)

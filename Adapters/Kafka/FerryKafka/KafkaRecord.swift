@@ -5,6 +5,11 @@ public struct KafkaRecord: Sendable, Hashable {
     public struct Header: Sendable, Hashable {
         public var name: String
         public var value: Data
+
+        public init(name: String, value: Data) {
+            self.name = name
+            self.value = value
+        }
     }
 
     public var key: Data?

@@ -5,6 +5,11 @@ public struct RedisEntry: Sendable, Hashable {
     public struct Field: Sendable, Hashable {
         public var name: String
         public var value: Data
+
+        public init(name: String, value: Data) {
+            self.name = name
+            self.value = value
+        }
     }
 
     /// The entry id (`1700000000000-0`); nil before XADD has assigned one.

@@ -1,0 +1,72 @@
+import Ferry
+import FerryConformance
+import FerryKafka
+import Foundation
+import Testing
+
+@Suite struct KafkaWireFormatTests {
+    let position = Position(destination: "orders", partition: 1, offset: "17")
+
+    @Test(arguments: WireFixtures.all)
+    func binaryModeRoundTripIsLossless(_ event: Event) throws {
+        let record = try KafkaWireFormat.encode(event)
+        let decoded = try KafkaWireFormat.decode(record, position: position, source: "kafka://h/orders").get()
+        #expect(decoded.mode == .binary)
+        #expect(decoded.event == event)
+    }
+
+    @Test func followsTheCloudEventsKafkaBinding() throws {
+        let event = WireFixtures.fullEvent()
+        let record = try KafkaWireFormat.encode(event)
+        let headers = Dictionary(uniqueKeysWithValues: record.headers.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) })
+        #expect(record.key == Data("customer-9".utf8))
+        #expect(record.value == event.data)
+        #expect(headers["content-type"] == "application/octet-stream")
+        #expect(headers["ce_specversion"] == "1.0")
+        #expect(headers["ce_id"] == "evt-full-1")
+        #expect(headers["ce_time"] == "2025-11-24T16:00:00.123456Z")
+        #expect(headers["ce_dataversion"] == "2")
+        #expect(headers["ce_region"] == "eu")
+        #expect(headers["x-request-id"] == "r-1")
+        #expect(headers["ce_partitionkey"] == nil && headers["ce_datacontenttype"] == nil)
+    }
+
+    @Test func reservedHeaderNamesAreRefused() {
+        var event = WireFixtures.minimalEvent()
+        event.headers["content-type"] = "x"
+        #expect(throws: FerryError.self) { try KafkaWireFormat.encode(event) }
+        event.headers = ["ce_id": "spoof"]
+        let error = #expect(throws: FerryError.self) { try KafkaWireFormat.encode(event) }
+        #expect(error?.code == .invalidEvent)
+        #expect(error?.message.contains("ce_id") == true)
+    }
+
+    @Test func plainRecordsAreWrappedWithAStableID() throws {
+        let record = KafkaWireFormat.record(RawMessage(body: Data("42".utf8), headers: ["origin": "legacy"], key: "k"))
+        let first = try KafkaWireFormat.decode(record, position: position, source: "kafka://h/orders").get()
+        let again = try KafkaWireFormat.decode(record, position: position, source: "kafka://h/orders").get()
+        #expect(first.mode == .plain)
+        #expect(first.event.id == "kafka:orders/1@17")
+        #expect(first.event.id == again.event.id)
+        #expect(first.event.partitionkey == "k")
+        #expect(first.event.headers == ["origin": "legacy"])
+    }
+
+    @Test func structuredRecordsAreRead() throws {
+        let event = WireFixtures.jsonEvent()
+        let record = KafkaWireFormat.record(RawMessage(body: try StructuredFormat.encode(event), contentType: StructuredFormat.contentType))
+        let decoded = try KafkaWireFormat.decode(record, position: position, source: "kafka://h/orders").get()
+        #expect(decoded.mode == .structured)
+        #expect(decoded.event == event)
+    }
+
+    @Test func malformedRecordsAreTypedErrors() {
+        let record = KafkaRecord(value: Data(), headers: [.init(name: "ce_specversion", value: Data("1.0".utf8))])
+        let result = KafkaWireFormat.decode(record, position: position, source: "kafka://h/orders")
+        #expect(throws: FerryError.self) { try result.get() }
+    }
+
+    @Test func runtimeVersionIsKnown() {
+        #expect(KafkaRuntime.version.split(separator: ".").count >= 3)
+    }
+}

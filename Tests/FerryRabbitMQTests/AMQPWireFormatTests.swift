@@ -1,0 +1,64 @@
+import Ferry
+import FerryConformance
+import FerryRabbitMQ
+import Foundation
+import Testing
+
+@Suite struct AMQPWireFormatTests {
+    let position = Position(destination: "billing", offset: "5")
+
+    @Test(arguments: WireFixtures.all)
+    func binaryModeRoundTripIsLossless(_ event: Event) throws {
+        let message = try AMQPWireFormat.encode(event)
+        let decoded = try AMQPWireFormat.decode(message, position: position, source: "amqp://h/%2F").get()
+        #expect(decoded.mode == .binary)
+        #expect(decoded.event == event)
+    }
+
+    @Test func usesThePropertiesAndPrefixedHeaders() throws {
+        let event = WireFixtures.fullEvent()
+        let message = try AMQPWireFormat.encode(event)
+        #expect(message.contentType == "application/octet-stream")
+        #expect(message.messageID == "evt-full-1")
+        #expect(message.timestamp == 1_764_000_000)
+        #expect(message.correlationID == "corr-1")
+        #expect(message.deliveryMode == 2)
+        #expect(message.headers["cloudEvents:specversion"] == "1.0")
+        #expect(message.headers["cloudEvents:partitionkey"] == "customer-9")
+        #expect(message.headers["cloudEvents:datacontenttype"] == nil)
+        #expect(message.headers["Note"] == "ünïcode ✓")
+        #expect(message.body == event.data)
+    }
+
+    @Test func plainMessagesKeepTheirAMQPProperties() throws {
+        let message = AMQPMessage(
+            contentType: "text/plain", messageID: "legacy-7", timestamp: 1_764_000_000, correlationID: "c-9",
+            headers: ["x-origin": "php"], body: Data("hi".utf8))
+        let decoded = try AMQPWireFormat.decode(message, position: position, source: "amqp://h/%2F").get()
+        #expect(decoded.mode == .plain)
+        #expect(decoded.event.id == "legacy-7")
+        #expect(decoded.event.correlationid == "c-9")
+        #expect(decoded.event.timeMicros == 1_764_000_000_000_000)
+        #expect(decoded.event.datacontenttype == "text/plain")
+        #expect(decoded.event.headers == ["x-origin": "php"])
+    }
+
+    @Test func structuredMessagesAreRead() throws {
+        let event = WireFixtures.jsonEvent()
+        let message = AMQPWireFormat.message(RawMessage(body: try StructuredFormat.encode(event), contentType: StructuredFormat.contentType))
+        let decoded = try AMQPWireFormat.decode(message, position: position, source: "amqp://h/%2F").get()
+        #expect(decoded.mode == .structured)
+        #expect(decoded.event == event)
+    }
+
+    @Test func malformedMessagesAreTypedErrors() {
+        let message = AMQPMessage(headers: ["cloudEvents:specversion": "1.0", "cloudEvents:id": "x"], body: Data())
+        let result = AMQPWireFormat.decode(message, position: position, source: "amqp://h/%2F")
+        let error = #expect(throws: FerryError.self) { try result.get() }
+        #expect(error?.message.contains("'source'") == true)
+    }
+
+    @Test func runtimeVersionIsKnown() {
+        #expect(RabbitMQRuntime.version.hasPrefix("0."))
+    }
+}

@@ -1,0 +1,60 @@
+import Ferry
+import FerryConformance
+import FerryRedis
+import Foundation
+import Testing
+
+@Suite struct RedisWireFormatTests {
+    let position = Position(destination: "orders", offset: "1764000000000-0")
+
+    @Test(arguments: WireFixtures.all)
+    func binaryModeRoundTripIsLossless(_ event: Event) throws {
+        var entry = try RedisWireFormat.encode(event)
+        entry.id = position.offset
+        let decoded = try RedisWireFormat.decode(entry, position: position, source: "redis://h/orders").get()
+        #expect(decoded.mode == .binary)
+        #expect(decoded.event == event)
+    }
+
+    @Test func oneFieldPerAttributeAndADataField() throws {
+        let event = WireFixtures.fullEvent()
+        let fields = Dictionary(uniqueKeysWithValues: try RedisWireFormat.encode(event).fields.map { ($0.name, $0.value) })
+        #expect(fields["data"] == event.data)
+        #expect(fields["ce_datacontenttype"] == Data("application/octet-stream".utf8))
+        #expect(fields["ce_partitionkey"] == Data("customer-9".utf8))
+        #expect(fields["x-request-id"] == Data("r-1".utf8))
+    }
+
+    @Test func aHeaderNamedDataIsRefused() {
+        var event = WireFixtures.minimalEvent()
+        event.headers["data"] = "x"
+        #expect(throws: FerryError.self) { try RedisWireFormat.encode(event) }
+    }
+
+    @Test func plainEntriesWithoutDataBecomeAJSONObject() throws {
+        let entry = RedisEntry(id: position.offset, fields: [.init(name: "order_id", value: Data("7".utf8)), .init(name: "total", value: Data("9.5".utf8))])
+        let decoded = try RedisWireFormat.decode(entry, position: position, source: "redis://h/orders").get()
+        #expect(decoded.mode == .plain)
+        #expect(decoded.event.id == "redis:orders@1764000000000-0")
+        #expect(decoded.event.timeMicros == 1_764_000_000_000_000)
+        #expect(decoded.event.datacontenttype == "application/json")
+        #expect(String(decoding: decoded.event.data, as: UTF8.self) == #"{"order_id":"7","total":"9.5"}"#)
+    }
+
+    @Test func daprStyleEntriesAreStructured() throws {
+        let event = WireFixtures.jsonEvent()
+        let entry = RedisEntry(id: position.offset, fields: [.init(name: "data", value: try StructuredFormat.encode(event))])
+        let decoded = try RedisWireFormat.decode(entry, position: position, source: "redis://h/orders").get()
+        #expect(decoded.mode == .structured)
+        #expect(decoded.event == event)
+    }
+
+    @Test func malformedEntriesAreTypedErrors() {
+        let entry = RedisEntry(id: position.offset, fields: [.init(name: "ce_specversion", value: Data("1.0".utf8)), .init(name: "data", value: Data())])
+        #expect(throws: FerryError.self) { try RedisWireFormat.decode(entry, position: position, source: "redis://h/orders").get() }
+    }
+
+    @Test func headersVersionIsKnown() {
+        #expect(HiredisRuntime.version.split(separator: ".").count == 3)
+    }
+}

@@ -1,0 +1,26 @@
+import Ferry
+import Foundation
+import Testing
+
+@Suite struct DeadLetterRecordTests {
+    @Test func headersRoundTrip() throws {
+        let record = DeadLetterRecord(
+            reason: DeadLetterReason(.retriesExhausted, "gave up after 5 attempts: timeout"), attempts: 5,
+            firstFailure: Date(timeIntervalSince1970: 1_764_000_000), lastFailure: Date(timeIntervalSince1970: 1_764_000_060),
+            endpoint: "kafka://127.0.0.1:9092/orders", position: Position(destination: "orders", partition: 2, offset: "41"))
+        let read = try #require(DeadLetterRecord(headers: record.headers.merging(["other": "x"]) { $1 }))
+        #expect(read == record)
+        #expect(record.headers[DeadLetterRecord.Header.reason] == "retries-exhausted")
+        #expect(DeadLetterRecord.removing(from: record.headers.merging(["other": "x"]) { $1 }) == ["other": "x"])
+    }
+
+    @Test func positionsParseBack() {
+        for position in [
+            Position(destination: "orders", partition: 2, offset: "41"),
+            Position(destination: "orders:dlq", offset: "1700000000000-3"),
+            Position(destination: "a/b", offset: "7"),
+        ] {
+            #expect(Position(position.description) == position)
+        }
+    }
+}

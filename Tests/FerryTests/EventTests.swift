@@ -1,0 +1,46 @@
+import Ferry
+import Foundation
+import Testing
+
+@Suite struct EventTests {
+    struct OrderPlaced: EventPayload, Equatable {
+        static let eventType = "com.example.order.placed"
+        static let eventVersion = 3
+        var orderID: String
+        var placedAt: Date
+    }
+
+    @Test func typedPayloadsRoundTrip() throws {
+        let order = OrderPlaced(orderID: "o-1", placedAt: Date(timeIntervalSince1970: 1_764_000_000))
+        let event = try Event(order, source: "/orders", subject: "o-1")
+        #expect(event.type == "com.example.order.placed")
+        #expect(event.dataversion == 3)
+        #expect(event.datacontenttype == "application/json")
+        #expect(try event.decode(OrderPlaced.self) == order)
+    }
+
+    @Test func decodingChecksTypeAndVersion() throws {
+        var event = try Event(OrderPlaced(orderID: "o", placedAt: Date()), source: "/orders")
+        event.dataversion = 2
+        let versionError = #expect(throws: FerryError.self) { try event.decode(OrderPlaced.self) }
+        #expect(versionError?.message.contains("version 2") == true)
+        event.type = "other"
+        let typeError = #expect(throws: FerryError.self) { try event.decode(OrderPlaced.self) }
+        #expect(typeError?.code == .payloadDecoding)
+        event = Event(source: "/s", type: OrderPlaced.eventType, dataversion: 3, data: Data("{}".utf8))
+        let dataError = #expect(throws: FerryError.self) { try event.decode(OrderPlaced.self) }
+        #expect(dataError?.message.contains("does not decode") == true)
+    }
+
+    @Test func idempotencyKeyDefaultsToTheID() {
+        var event = Event(source: "/s", type: "t")
+        #expect(event.idempotencyKey == event.id)
+        event.idempotencykey = "k"
+        #expect(event.idempotencyKey == "k")
+    }
+
+    @Test func timeKeepsMicroseconds() {
+        let event = Event(source: "/s", type: "t", time: Date(timeIntervalSince1970: 1.000_001_4))
+        #expect(event.timeMicros == 1_000_001)
+    }
+}

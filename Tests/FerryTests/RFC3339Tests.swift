@@ -1,0 +1,29 @@
+@testable import Ferry
+import Foundation
+import Testing
+
+@Suite struct RFC3339Tests {
+    @Test func formatsAndParsesMicroseconds() {
+        let micros: Int64 = 1_764_000_000_123_456
+        let text = RFC3339.format(micros: micros)
+        #expect(text == "2025-11-24T16:00:00.123456Z")
+        #expect(RFC3339.parse(text) == micros)
+    }
+
+    @Test func roundTripsAcrossEras() {
+        for micros: Int64 in [0, -1, -1_000_001, 951_782_400_000_000, 4_102_444_799_999_999, -62_135_596_800_000_000] {
+            #expect(RFC3339.parse(RFC3339.format(micros: micros)) == micros, "\(micros)")
+        }
+    }
+
+    @Test func readsOffsetsAndShortFractions() {
+        #expect(RFC3339.parse("2025-11-24T18:00:00+02:00") == RFC3339.parse("2025-11-24T16:00:00Z"))
+        #expect(RFC3339.parse("2025-11-24T16:00:00.5Z") == 1_764_000_000_500_000)
+        #expect(RFC3339.parse("2025-11-24t16:00:00.123456789z") == 1_764_000_000_123_456)
+    }
+
+    @Test(arguments: ["", "yesterday", "2025-13-01T00:00:00Z", "2025-11-24T16:00:00", "2025-11-24T16:00:00Zjunk", "2025-11-24T16:00:00.Z"])
+    func rejectsMalformed(_ text: String) {
+        #expect(RFC3339.parse(text) == nil)
+    }
+}
