@@ -189,23 +189,15 @@ public enum ConformanceSuite {
         let endpoint = try await h.freshEndpoint("attributes")
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
-        let full = Event(
-            id: "evt-\(UUID().uuidString)", source: "urn:ferry:conformance", type: "com.example.order.placed",
-            time: Date(timeIntervalSince1970: 1_764_000_000.123456), datacontenttype: "application/octet-stream",
-            dataschema: "https://schemas.example.com/order/2", subject: "order-42", idempotencykey: "idem-42",
-            correlationid: "corr-1", causationid: "cause-1", partitionkey: "customer-9", dataversion: 2,
-            extensions: ["region": "eu", "tenant7": "acme"], headers: ["x-request-id": "r-1", "Trace-Note": "ünïcode ✓"],
-            data: Data([0, 1, 2, 0xFF, 0xFE, 10, 13]))
-        var withTrace = full
-        withTrace.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        withTrace.tracestate = "vendor=value"
+        var full = WireFixtures.fullEvent()
+        full.id = "evt-\(UUID().uuidString)"
         let minimal = Event(id: "min-\(UUID().uuidString)", source: "/s", type: "t", time: nil)
-        _ = try await publisher.publish([withTrace, minimal])
+        _ = try await publisher.publish([full, minimal])
         let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("attrs")))
         defer { Task { await subscription.close() } }
         let got = try await subscription.take(2, within: h.timeout, "the two events")
         for delivery in got {
-            let sent = delivery.event.id == withTrace.id ? withTrace : minimal
+            let sent = delivery.event.id == full.id ? full : minimal
             try expectEqual(delivery.event, sent, "the delivered event")
             try expectEqual(delivery.mode, .binary, "envelope mode")
             try await delivery.ack()

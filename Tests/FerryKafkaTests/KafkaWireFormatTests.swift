@@ -70,3 +70,11 @@ import Testing
         #expect(KafkaRuntime.version.split(separator: ".").count >= 3)
     }
 }
+
+@Suite struct KafkaRuntimeTests {
+    /// Under scripts/test the 2.16 runtime from PyPI must be the one loaded: 2.0.2 cannot talk to Tansu.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_KAFKA_URL"] != nil))
+    func localStackLoadsARecentLibrdkafka() {
+        #expect(KafkaRuntime.isRecentEnough, "librdkafka \(KafkaRuntime.version) is loaded; check LD_LIBRARY_PATH (scripts/env.sh)")
+    }
+}
