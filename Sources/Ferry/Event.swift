@@ -78,7 +78,7 @@ public struct Event: Sendable, Hashable {
     /// The key duplicates are recognised by: the explicit idempotency key, else the event id.
     public var idempotencyKey: String { idempotencykey ?? id }
 
-    static func micros(of date: Date) -> Int64 {
+    public static func micros(of date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
 }

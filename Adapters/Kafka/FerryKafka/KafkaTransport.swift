@@ -1,34 +1,100 @@
+import CRDKafka
 import Ferry
 import Logging
 
-/// The `kafka://` transport. Its wire mapping is done; connecting to the broker
-/// comes with issue 3, and until then every operation says so instead of pretending.
+/// The `kafka://` transport over librdkafka. One idempotent producer per broker list is shared
+/// by every publisher and by the consumers' retries and dead letters.
 public final class KafkaTransport: Transport {
     public let schemes = ["kafka"]
     public let capabilities: Capabilities = [.orderingPerKey, .replay]
-    let logger: Logger
+    private let logger: Logger
+    private let producers = Locked<[String: RDKafkaProducer]>([:])
+    private let admin = BlockingExecutor(label: "ferry.kafka.admin")
 
     public init(logger: Logger = Logger(label: "ferry.kafka")) {
         self.logger = logger
+        if !KafkaRuntime.isRecentEnough {
+            logger.warning(
+                "librdkafka \(KafkaRuntime.version) is older than 2.1 and cannot talk to some brokers (Tansu); put a newer librdkafka.so.1 first on LD_LIBRARY_PATH (see scripts/env.sh)")
+        } else {
+            logger.debug("librdkafka \(KafkaRuntime.version)")
+        }
     }
 
-    public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher { throw notYet(endpoint) }
+    public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
+        let kafka = try KafkaEndpoint(endpoint)
+        return KafkaPublisher(producer: try producer(for: kafka), topic: kafka.topic)
+    }
 
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
-        throw notYet(endpoint)
+        let kafka = try KafkaEndpoint(endpoint)
+        let producer = try producer(for: kafka)
+        let partitions = try await admin.run { try RDKafkaAdmin.partitionCount(producer.client, kafka.topic, brokers: kafka.brokers) }
+        let retryTopic = kafka.retryTopic(group: options.group)
+        try await admin.run { try RDKafkaAdmin.createTopic(producer.client, retryTopic, partitions: partitions, brokers: kafka.brokers) }
+        let source = try KafkaSource(endpoint: kafka, options: options, producer: producer, logger: logger)
+        return Subscription(endpoint: endpoint, options: options, source: source, logger: logger)
     }
 
-    public func provision(_ endpoint: Endpoint, partitions: Int) async throws { throw notYet(endpoint) }
+    public func provision(_ endpoint: Endpoint, partitions: Int) async throws {
+        let kafka = try KafkaEndpoint(endpoint)
+        let producer = try producer(for: kafka)
+        try await admin.run {
+            try RDKafkaAdmin.createTopic(producer.client, kafka.topic, partitions: partitions, brokers: kafka.brokers)
+            try RDKafkaAdmin.createTopic(producer.client, kafka.deadLetterTopic, partitions: partitions, brokers: kafka.brokers)
+        }
+    }
 
-    public func deadLetterEndpoint(for endpoint: Endpoint) throws -> Endpoint { throw notYet(endpoint) }
+    public func deadLetterEndpoint(for endpoint: Endpoint) throws -> Endpoint {
+        let kafka = try KafkaEndpoint(endpoint)
+        return endpoint.with(path: kafka.deadLetterTopic, query: ["dlq": nil])
+    }
 
-    public func lag(of endpoint: Endpoint, group: String) async throws -> [LagEntry] { throw notYet(endpoint) }
+    /// End offset minus committed offset per partition, for the topic and the group's retry topic.
+    public func lag(of endpoint: Endpoint, group: String) async throws -> [LagEntry] {
+        let kafka = try KafkaEndpoint(endpoint)
+        let producer = try producer(for: kafka)
+        var settings = kafka.settings
+        settings.merge([
+            "bootstrap.servers": kafka.brokers, "group.id": group, "enable.auto.commit": "false",
+            "enable.partition.eof": "true",
+        ]) { $1 }
+        let context = RDKafkaContext(logger: logger, brokers: kafka.brokers)
+        let lagSettings = settings
+        return try await admin.run {
+            let consumer = try context.makeClient(RD_KAFKA_CONSUMER, try context.makeConfiguration(lagSettings))
+            defer { rd_kafka_destroy(consumer) }
+            var entries: [LagEntry] = []
+            for topic in [kafka.topic, kafka.retryTopic(group: group)] {
+                guard let count = try? RDKafkaAdmin.partitionCount(producer.client, topic, brokers: kafka.brokers) else { continue }
+                for entry in try RDKafkaAdmin.offsets(consumer, topic, partitions: count, brokers: kafka.brokers) {
+                    let lag = max(0, entry.end - (entry.committed ?? entry.start))
+                    entries.append(LagEntry(scope: "\(topic)/\(entry.partition)", lag: Int(lag)))
+                }
+            }
+            return entries
+        }
+    }
 
-    public func shutdown() async {}
+    public func shutdown() async {
+        let all = producers.withLock { producers in
+            defer { producers.removeAll() }
+            return Array(producers.values)
+        }
+        for producer in all { await producer.close() }
+    }
 
-    private func notYet(_ endpoint: Endpoint) -> FerryError {
-        FerryError(
-            .unsupported, "the Kafka adapter cannot reach '\(endpoint)' yet: only its wire mapping exists",
-            remedy: "use memory:// for now; issue 3 connects it to the broker")
+    private func producer(for endpoint: KafkaEndpoint) throws(FerryError) -> RDKafkaProducer {
+        let key = endpoint.brokers + "|" + endpoint.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+        let result = producers.withLock { producers -> Result<RDKafkaProducer, FerryError> in
+            if let existing = producers[key] { return .success(existing) }
+            return Result { () throws(FerryError) in
+                let producer = try RDKafkaProducer(
+                    settings: endpoint.settings, context: RDKafkaContext(logger: logger, brokers: endpoint.brokers))
+                producers[key] = producer
+                return producer
+            }
+        }
+        return try result.get()
     }
 }

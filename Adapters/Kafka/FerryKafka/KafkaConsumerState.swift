@@ -1,0 +1,74 @@
+import Ferry
+
+/// The consumer's shared state: assigned partitions with their unsettled offsets, fetched
+/// records not yet handed out, and retries held until due. Changed under one lock; each
+/// method returns what the caller must then do outside it.
+struct KafkaConsumerState: Sendable {
+    enum Next {
+        case message(KafkaMessage, retryHeaders: [String: String])
+        /// Nothing ready: poll the broker, for at most this many microseconds when a held retry falls due.
+        case poll(dueInMicros: Int64?)
+        case closed
+    }
+
+    private var assigned: [TopicPartition: PartitionOffsets] = [:]
+    private var fetched: [KafkaMessage] = []
+    private var fetchedIndex = 0
+    private var held: [(message: KafkaMessage, retryHeaders: [String: String], due: Int64)] = []
+    private(set) var closed = false
+
+    mutating func assign(_ partitions: [TopicPartition]) {
+        for partition in partitions where assigned[partition] == nil { assigned[partition] = PartitionOffsets() }
+    }
+
+    /// Forgets revoked partitions (their unsettled records go to the next owner) and returns
+    /// the offsets safe to commit for them.
+    mutating func revoke(_ partitions: [TopicPartition]) -> [(TopicPartition, Int64)] {
+        let gone = Set(partitions)
+        let safe = partitions.compactMap { partition in assigned[partition]?.safe.map { (partition, $0) } }
+        for partition in partitions { assigned.removeValue(forKey: partition) }
+        held.removeAll { gone.contains(TopicPartition(topic: $0.message.topic, partition: $0.message.partition)) }
+        return safe
+    }
+
+    mutating func accept(_ messages: [KafkaMessage]) {
+        if fetchedIndex == fetched.count {
+            fetched = messages
+            fetchedIndex = 0
+        } else {
+            fetched += messages
+        }
+    }
+
+    mutating func close() { closed = true }
+
+    mutating func next(now: Int64) -> Next {
+        guard !closed else { return .closed }
+        if let index = held.indices.min(by: { held[$0].due < held[$1].due }), held[index].due <= now {
+            let entry = held.remove(at: index)
+            return .message(entry.message, retryHeaders: entry.retryHeaders)
+        }
+        while fetchedIndex < fetched.count {
+            let message = fetched[fetchedIndex]
+            fetchedIndex += 1
+            let partition = TopicPartition(topic: message.topic, partition: message.partition)
+            guard assigned[partition] != nil else { continue }  // revoked while buffered
+            assigned[partition]!.handOut(message.offset)
+            var retryHeaders: [String: String] = [:]
+            for header in message.record.headers where RetryHeaders.names.contains(header.name) {
+                retryHeaders[header.name] = String(decoding: header.value, as: UTF8.self)
+            }
+            if let due = retryHeaders[RetryHeaders.due].flatMap({ Int64($0) }), due > now {
+                held.append((message, retryHeaders, due))
+                continue
+            }
+            return .message(message, retryHeaders: retryHeaders)
+        }
+        return .poll(dueInMicros: held.map(\.due).min().map { $0 - now })
+    }
+
+    /// Settles one offset; returns the offset to commit when it moved forward.
+    mutating func settle(_ partition: TopicPartition, _ offset: Int64) -> Int64? {
+        assigned[partition]?.settle(offset)
+    }
+}

@@ -1,0 +1,51 @@
+import Ferry
+
+/// What a `kafka://` URL says: `kafka://[user:password@]host:port[,host:port]/topic[?dlq=..&max-in-flight=..&rdkafka.<property>=..]`.
+///
+/// `rdkafka.<property>` passes any librdkafka setting through (e.g. `rdkafka.linger.ms=20`); a
+/// user and password select SASL/PLAIN.
+struct KafkaEndpoint: Sendable {
+    let endpoint: Endpoint
+    let brokers: String
+    let topic: String
+    let deadLetterTopic: String
+    /// librdkafka settings from the URL (credentials and pass-through properties).
+    let settings: [String: String]
+
+    init(_ endpoint: Endpoint) throws(FerryError) {
+        guard endpoint.scheme == "kafka" else {
+            throw FerryError(.invalidEndpoint, "endpoint '\(endpoint)' is not a kafka:// URL")
+        }
+        let topic = endpoint.path
+        guard !topic.isEmpty, !topic.contains("/"),
+            topic.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+        else {
+            throw FerryError(
+                .invalidEndpoint, "endpoint '\(endpoint)' names no valid Kafka topic ('\(topic)')",
+                remedy: "write kafka://host:port/topic; topic names use letters, digits, '.', '_' and '-'")
+        }
+        self.endpoint = endpoint
+        self.topic = topic
+        brokers = endpoint.hosts.map { "\($0.name):\($0.port ?? 9092)" }.joined(separator: ",")
+        deadLetterTopic = endpoint.query["dlq"] ?? "\(topic).dlq"
+        var settings: [String: String] = [:]
+        for (key, value) in endpoint.query where key.hasPrefix("rdkafka.") {
+            settings[String(key.dropFirst("rdkafka.".count))] = value
+        }
+        if let inFlight = try endpoint.integer("max-in-flight", in: 1...10_000_000) {
+            settings["queue.buffering.max.messages"] = String(inFlight)
+        }
+        if let user = endpoint.user {
+            settings["security.protocol"] = settings["security.protocol"] ?? "sasl_plaintext"
+            settings["sasl.mechanisms"] = settings["sasl.mechanisms"] ?? "PLAIN"
+            settings["sasl.username"] = user
+            settings["sasl.password"] = endpoint.password ?? ""
+        }
+        self.settings = settings
+    }
+
+    /// Each group retries through its own topic, so one group's retries never reach another.
+    func retryTopic(group: String) -> String {
+        "\(topic).retry.\(group.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }.map(String.init).joined())"
+    }
+}

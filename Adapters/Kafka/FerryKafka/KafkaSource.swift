@@ -1,0 +1,98 @@
+import Ferry
+import Foundation
+import Logging
+import Synchronization
+
+/// A member of a Kafka consumer group, as the core's `MessageSource`.
+///
+/// Offsets are stored for commit only up to the first unsettled record of each partition.
+/// A retry is republished to the group's retry topic with its due time and attempt count, and
+/// the original is settled once the broker has the copy; the retry topic's records are held
+/// back until due, so a retry never stalls the partition it came from.
+final class KafkaSource: MessageSource {
+    private let consumer: RDKafkaConsumer
+    private let state: Locked<KafkaConsumerState>
+    private let producer: RDKafkaProducer
+    private let endpoint: KafkaEndpoint
+    private let retryTopic: String
+    private let batchSize: Int
+
+    init(endpoint: KafkaEndpoint, options: SubscribeOptions, producer: RDKafkaProducer, logger: Logger) throws(FerryError) {
+        let state = Locked(KafkaConsumerState())
+        self.state = state
+        self.endpoint = endpoint
+        self.producer = producer
+        retryTopic = endpoint.retryTopic(group: options.group)
+        batchSize = options.prefetch
+        var settings = endpoint.settings
+        settings["group.id"] = options.group
+        settings["client.id"] = options.consumer
+        settings["auto.offset.reset"] = options.start == .earliest ? "earliest" : "latest"
+        consumer = try RDKafkaConsumer(
+            settings: settings, brokers: endpoint.brokers, logger: logger,
+            onAssign: { partitions in state.withLock { $0.assign(partitions) } },
+            onRevoke: { partitions in state.withLock { $0.revoke(partitions) } })
+        try consumer.subscribe([endpoint.topic, retryTopic])
+    }
+
+    func next() async throws -> Inbound? {
+        while true {
+            try Task.checkCancellation()
+            switch state.withLock({ $0.next(now: Event.micros(of: Date())) }) {
+            case .closed:
+                return nil
+            case .message(let message, let retryHeaders):
+                return inbound(message, retryHeaders)
+            case .poll(let dueIn):
+                let timeout = Int32(min(100, max(0, (dueIn ?? 100_000) / 1000)))
+                let messages = await consumer.blocking.run { [consumer, batchSize] in consumer.poll(max: batchSize, timeout: timeout) }
+                state.withLock { $0.accept(messages) }
+            }
+        }
+    }
+
+    func close() async {
+        state.withLock { $0.close() }
+        await consumer.close()
+    }
+
+    private func inbound(_ message: KafkaMessage, _ retryHeaders: [String: String]) -> Inbound {
+        var stripped = message.record
+        stripped.headers.removeAll { retryHeaders[$0.name] != nil }
+        let record = stripped
+        let position = Position(destination: message.topic, partition: Int(message.partition), offset: String(message.offset))
+        let origin = retryHeaders[RetryHeaders.origin].flatMap(Position.init) ?? position
+        let attempt = retryHeaders[RetryHeaders.attempt].flatMap { Int($0) } ?? 1
+        let firstFailure = retryHeaders[RetryHeaders.firstFailure].flatMap { Int64($0) }
+        let envelope = KafkaWireFormat.decode(record, position: origin, source: endpoint.endpoint.description)
+        let eventID = (try? envelope.get().event.id) ?? origin.description
+        return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
+            switch settlement {
+            case .ack:
+                break
+            case .retry(let delay, _):
+                let now = Event.micros(of: Date())
+                var copy = record
+                copy.headers += [
+                    .init(name: RetryHeaders.attempt, value: Data(String(attempt + 1).utf8)),
+                    .init(name: RetryHeaders.due, value: Data(String(now + delay.microseconds).utf8)),
+                    .init(name: RetryHeaders.origin, value: Data(origin.description.utf8)),
+                    .init(name: RetryHeaders.firstFailure, value: Data(String(firstFailure ?? now).utf8)),
+                ]
+                _ = try await producer.produce([(eventID, copy)], topic: retryTopic)[0].get()
+            case .deadLetter(let reason):
+                let letter = DeadLetterRecord(
+                    reason: reason, attempts: attempt,
+                    firstFailure: firstFailure.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) },
+                    endpoint: endpoint.endpoint.description, position: origin)
+                var copy = record
+                copy.headers += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
+                _ = try await producer.produce([(eventID, copy)], topic: endpoint.deadLetterTopic)[0].get()
+            }
+            let partition = TopicPartition(topic: message.topic, partition: message.partition)
+            if let offset = state.withLock({ $0.settle(partition, message.offset) }) {
+                consumer.store([(partition, offset)])
+            }
+        }
+    }
+}

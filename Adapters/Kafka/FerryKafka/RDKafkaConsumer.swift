@@ -1,0 +1,152 @@
+import CRDKafka
+import Ferry
+import Foundation
+import Logging
+import Synchronization
+
+/// One librdkafka group consumer. Polls (blocking, with a timeout) run on its own
+/// `BlockingExecutor`, a batch at a time; rebalances are handled inside those polls.
+final class RDKafkaConsumer: @unchecked Sendable {
+    // @unchecked: the handles are thread-safe librdkafka objects; `alive` guards every call
+    // made off the executor against `close()` destroying them.
+    private let client: OpaquePointer
+    private let queue: OpaquePointer
+    let context: RDKafkaContext
+    let blocking = BlockingExecutor(label: "ferry.kafka.consumer")
+    private let alive = Mutex(true)
+
+    /// `onAssign` and `onRevoke` are told of rebalances; `onRevoke` returns the offsets that are
+    /// safe to commit for the partitions being taken away, which are committed before they go.
+    init(
+        settings: [String: String], brokers: String, logger: Logger,
+        onAssign: @escaping @Sendable ([TopicPartition]) -> Void,
+        onRevoke: @escaping @Sendable ([TopicPartition]) -> [(TopicPartition, Int64)]
+    ) throws(FerryError) {
+        context = RDKafkaContext(logger: logger, brokers: brokers) { client, code, list in
+            let partitions = RDKafkaConsumer.partitions(of: list)
+            switch code {
+            case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                rd_kafka_assign(client, list)
+                onAssign(partitions)
+                logger.debug("Kafka partitions assigned", metadata: ["partitions": "\(partitions)"])
+            case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+                RDKafkaConsumer.store(client, onRevoke(partitions))
+                let committed = rd_kafka_commit(client, nil, 0)
+                if committed != RD_KAFKA_RESP_ERR_NO_ERROR && committed != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                    logger.warning("Kafka commit on revoke failed", metadata: ["error": "\(RDKafkaContext.describe(committed))"])
+                }
+                rd_kafka_assign(client, nil)
+                logger.debug("Kafka partitions revoked", metadata: ["partitions": "\(partitions)"])
+            default:
+                logger.warning("Kafka rebalance error", metadata: ["error": "\(RDKafkaContext.describe(code))"])
+                rd_kafka_assign(client, nil)
+            }
+        }
+        var all: [String: String] = [
+            "bootstrap.servers": brokers,
+            "enable.auto.commit": "true",
+            "auto.commit.interval.ms": "1000",
+            "enable.auto.offset.store": "false",
+            "session.timeout.ms": "6000",
+            "heartbeat.interval.ms": "500",
+            "fetch.wait.max.ms": "100",
+        ]
+        all.merge(settings) { $1 }
+        let conf = try context.makeConfiguration(all)
+        client = try context.makeClient(RD_KAFKA_CONSUMER, conf)
+        rd_kafka_poll_set_consumer(client)
+        queue = rd_kafka_queue_get_consumer(client)
+    }
+
+    func subscribe(_ topics: [String]) throws(FerryError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let code = rd_kafka_subscribe(client, list)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw FerryError(.connectionFailed, "cannot subscribe to Kafka topics \(topics) at \(context.brokers): \(RDKafkaContext.describe(code))")
+        }
+    }
+
+    /// Up to `max` records, waiting at most `timeout` milliseconds. Blocking: call on `blocking`.
+    func poll(max: Int, timeout: Int32) -> [KafkaMessage] {
+        guard alive.withLock({ $0 }) else { return [] }
+        var batch = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: max)
+        let count = rd_kafka_consume_batch_queue(queue, timeout, &batch, max)
+        guard count > 0 else { return [] }
+        var out: [KafkaMessage] = []
+        out.reserveCapacity(count)
+        for message in batch.prefix(count).compactMap({ $0 }) {
+            defer { rd_kafka_message_destroy(message) }
+            if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                if message.pointee.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+                    context.logger.warning(
+                        "Kafka consumer error", metadata: ["topic": "\(topic)", "brokers": "\(context.brokers)",
+                            "error": "\(RDKafkaContext.describe(message.pointee.err))"])
+                }
+                continue
+            }
+            out.append(RDKafkaConsumer.copy(message))
+        }
+        return out
+    }
+
+    /// Hands librdkafka the offsets to commit next (it commits them every second and on close).
+    func store(_ offsets: [(TopicPartition, Int64)]) {
+        alive.withLock { alive in
+            guard alive else { return }
+            RDKafkaConsumer.store(client, offsets)
+        }
+    }
+
+    /// Commits what is stored, leaves the group and frees the client. Blocking: runs on `blocking`.
+    func close() async {
+        await blocking.run { [self] in
+            guard alive.withLock({ $0 }) else { return }
+            rd_kafka_consumer_close(client)
+            alive.withLock { $0 = false }
+            rd_kafka_queue_destroy(queue)
+            rd_kafka_destroy(client)
+        }
+    }
+
+    private static func store(_ client: OpaquePointer, _ offsets: [(TopicPartition, Int64)]) {
+        guard !offsets.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (partition, offset) in offsets {
+            rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition).pointee.offset = offset
+        }
+        _ = rd_kafka_offsets_store(client, list)  // per-partition errors: revoked partitions, harmless
+    }
+
+    static func partitions(of list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> [TopicPartition] {
+        (0..<Int(list.pointee.cnt)).map { index in
+            let element = list.pointee.elems[index]
+            return TopicPartition(topic: String(cString: element.topic), partition: element.partition)
+        }
+    }
+
+    private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaMessage {
+        let m = message.pointee
+        var record = KafkaRecord(value: m.payload.map { Data(bytes: $0, count: m.len) } ?? Data())
+        record.key = m.key.map { Data(bytes: $0, count: m.key_len) }
+        var headers: OpaquePointer?
+        if rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                record.headers.append(.init(name: name.map { String(cString: $0) } ?? "", value: value.map { Data(bytes: $0, count: size) } ?? Data()))
+                index += 1
+            }
+        }
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &type)
+        if type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE { record.timestampMillis = timestamp }
+        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        return KafkaMessage(topic: topic, partition: m.partition, offset: m.offset, record: record)
+    }
+}

@@ -1,0 +1,86 @@
+import CRDKafka
+import Ferry
+import Logging
+import Synchronization
+
+/// What librdkafka's C callbacks reach through the client's opaque pointer: where to log,
+/// the last broker error (to explain failures), and the consumer's rebalance handler.
+final class RDKafkaContext: Sendable {
+    typealias Rebalance = @Sendable (OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void
+
+    let logger: Logger
+    let brokers: String
+    let rebalance: Rebalance?
+    private let lastErrorText = Mutex<String?>(nil)
+
+    init(logger: Logger, brokers: String, rebalance: Rebalance? = nil) {
+        self.logger = logger
+        self.brokers = brokers
+        self.rebalance = rebalance
+    }
+
+    var lastError: String? { lastErrorText.withLock { $0 } }
+
+    func recordError(_ text: String) { lastErrorText.withLock { $0 = text } }
+
+    static func from(_ opaque: UnsafeMutableRawPointer?) -> RDKafkaContext? {
+        opaque.map { Unmanaged<RDKafkaContext>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// A `rd_kafka_conf_t` with `settings` and the callbacks every Ferry client installs.
+    /// A refused setting is named (never its value: it may be a password).
+    func makeConfiguration(_ settings: [String: String]) throws(FerryError) -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var errorText = [CChar](repeating: 0, count: 512)
+        for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, name, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw FerryError(
+                    .invalidEndpoint, "Kafka setting '\(name)' for \(brokers) was refused: \(String(cString: errorText))",
+                    remedy: "check the rdkafka.* parameters of the endpoint URL against librdkafka's CONFIGURATION.md")
+            }
+        }
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
+        rd_kafka_conf_set_log_cb(conf) { client, level, facility, message in
+            guard let client, let context = RDKafkaContext.from(rd_kafka_opaque(client)) else { return }
+            let text = "\(facility.map { String(cString: $0) } ?? "") \(message.map { String(cString: $0) } ?? "")"
+            context.logger.log(level: RDKafkaContext.logLevel(syslog: level), "librdkafka: \(text)")
+        }
+        rd_kafka_conf_set_error_cb(conf) { _, code, reason, opaque in
+            guard let context = RDKafkaContext.from(opaque) else { return }
+            let text = "\(String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(code)))): \(reason.map { String(cString: $0) } ?? "")"
+            context.recordError(text)
+            context.logger.warning("Kafka client error", metadata: ["brokers": "\(context.brokers)", "error": "\(text)"])
+        }
+        if rebalance != nil {
+            rd_kafka_conf_set_rebalance_cb(conf) { client, code, partitions, opaque in
+                guard let client, let partitions, let context = RDKafkaContext.from(opaque) else { return }
+                context.rebalance?(client, code, partitions)
+            }
+        }
+        return conf
+    }
+
+    /// Creates the client; librdkafka owns `conf` from then on.
+    func makeClient(_ type: rd_kafka_type_t, _ conf: OpaquePointer) throws(FerryError) -> OpaquePointer {
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let client = rd_kafka_new(type, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw FerryError(.connectionFailed, "cannot create a Kafka client for \(brokers): \(String(cString: errorText))")
+        }
+        return client
+    }
+
+    static func logLevel(syslog level: Int32) -> Logger.Level {
+        switch level {
+        case ...2: .critical
+        case 3: .error
+        case 4: .warning
+        case 5: .notice
+        case 6: .info
+        default: .debug
+        }
+    }
+
+    static func describe(_ code: rd_kafka_resp_err_t) -> String { String(cString: rd_kafka_err2str(code)) }
+}

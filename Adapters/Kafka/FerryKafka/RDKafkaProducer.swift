@@ -1,0 +1,133 @@
+import CRDKafka
+import Dispatch
+import Ferry
+import Foundation
+import Logging
+import Synchronization
+
+/// One librdkafka producer (thread-safe, shared by every publisher of a transport): records go
+/// in without blocking, and their delivery reports come back on a dedicated poll thread.
+final class RDKafkaProducer: @unchecked Sendable {
+    // @unchecked: `client` is a librdkafka handle, documented thread-safe; it is destroyed
+    // only in `close()`, after the poll thread has stopped.
+    let client: OpaquePointer
+    let context: RDKafkaContext
+    private let running = Atomic<Bool>(true)
+    private let pollStopped = DispatchSemaphore(value: 0)
+    private let blocking: BlockingExecutor
+
+    init(settings: [String: String], context: RDKafkaContext) throws(FerryError) {
+        self.context = context
+        var all: [String: String] = [
+            "bootstrap.servers": context.brokers,
+            "enable.idempotence": "true",
+            "acks": "all",
+            "linger.ms": "5",
+            "message.timeout.ms": "60000",
+            "queue.buffering.max.messages": "100000",
+        ]
+        all.merge(settings) { $1 }
+        let conf = try context.makeConfiguration(all)
+        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
+            guard let message, let opaque = message.pointee._private else { return }
+            let ticket = Unmanaged<DeliveryTicket>.fromOpaque(opaque).takeRetainedValue()
+            RDKafkaProducer.report(ticket, message.pointee)
+        }
+        client = try context.makeClient(RD_KAFKA_PRODUCER, conf)
+        blocking = BlockingExecutor(label: "ferry.kafka.producer")
+        let thread = Thread { [self] in
+            while running.load(ordering: .relaxed) { rd_kafka_poll(client, 100) }
+            pollStopped.signal()
+        }
+        thread.name = "ferry.kafka.poll"
+        thread.start()
+        context.logger.debug("Kafka producer started", metadata: ["brokers": "\(context.brokers)", "librdkafka": "\(KafkaRuntime.version)"])
+    }
+
+    /// Sends records and waits for every delivery report. A full local queue (the broker is
+    /// slow or gone) makes this wait instead of growing memory.
+    func produce(_ records: [(eventID: String, record: KafkaRecord)], topic: String) async -> [Result<Receipt, FerryError>] {
+        let batch = DeliveryBatch(count: records.count)
+        for (index, item) in records.enumerated() {
+            let ticket = DeliveryTicket(batch: batch, index: index, eventID: item.eventID, topic: topic)
+            while true {
+                let code = enqueue(item.record, topic: topic, ticket: ticket)
+                if code == RD_KAFKA_RESP_ERR_NO_ERROR { break }
+                if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                    try? await Task.sleep(for: .milliseconds(2))
+                    continue
+                }
+                batch.complete(index, .failure(failure(code, ticket: ticket)))
+                break
+            }
+        }
+        return await batch.results()
+    }
+
+    private func enqueue(_ record: KafkaRecord, topic: String, ticket: DeliveryTicket) -> rd_kafka_resp_err_t {
+        let headers = rd_kafka_headers_new(record.headers.count)!
+        for header in record.headers {
+            _ = header.value.withUnsafeBytes { rd_kafka_header_add(headers, header.name, -1, $0.baseAddress, $0.count) }
+        }
+        let opaque = Unmanaged.passRetained(ticket).toOpaque()
+        let code = record.value.withUnsafeBytes { value in
+            withKey(record.key) { key, keyLength in
+                ferry_rd_kafka_produce(client, topic, key, keyLength, value.baseAddress, value.count, headers, opaque)
+            }
+        }
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR {
+            rd_kafka_headers_destroy(headers)
+            Unmanaged<DeliveryTicket>.fromOpaque(opaque).release()
+        }
+        return code
+    }
+
+    private func withKey<T>(_ key: Data?, _ body: (UnsafeRawPointer?, Int) -> T) -> T {
+        guard let key else { return body(nil, 0) }
+        return key.withUnsafeBytes { body($0.baseAddress, $0.count) }
+    }
+
+    /// Called on the poll thread for each delivery report.
+    private static func report(_ ticket: DeliveryTicket, _ message: rd_kafka_message_t) {
+        if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let position = Position(destination: ticket.topic, partition: Int(message.partition), offset: String(message.offset))
+            ticket.batch.complete(ticket.index, .success(Receipt(eventID: ticket.eventID, position: position)))
+        } else {
+            ticket.batch.complete(ticket.index, .failure(FerryError(
+                .publishFailed,
+                "Kafka did not confirm event \(ticket.eventID) on topic '\(ticket.topic)': \(RDKafkaContext.describe(message.err))",
+                remedy: RDKafkaProducer.remedy(message.err), isRetriable: message.err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)))
+        }
+    }
+
+    private func failure(_ code: rd_kafka_resp_err_t, ticket: DeliveryTicket) -> FerryError {
+        FerryError(
+            .publishFailed,
+            "Kafka refused event \(ticket.eventID) for topic '\(ticket.topic)' at \(context.brokers): \(RDKafkaContext.describe(code))",
+            remedy: RDKafkaProducer.remedy(code))
+    }
+
+    static func remedy(_ code: rd_kafka_resp_err_t) -> String? {
+        switch code {
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+            "create the topic first (ferry's provision, or the broker's tools), or enable auto-creation on the broker"
+        case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+            "check that the broker is running and reachable; the event was not written and can be published again"
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+            "make the event smaller or raise the broker's and producer's message size limits"
+        default: nil
+        }
+    }
+
+    /// Waits up to `timeout` for queued records, then stops the poll thread and frees the client.
+    func close(timeout: Duration = .seconds(30)) async {
+        let millis = Int32(timeout.components.seconds * 1000)
+        let left = await blocking.run { [self] in rd_kafka_flush(client, millis) }
+        if left != RD_KAFKA_RESP_ERR_NO_ERROR {
+            context.logger.error("Kafka producer closed with records not confirmed", metadata: ["brokers": "\(context.brokers)"])
+        }
+        running.store(false, ordering: .relaxed)
+        await blocking.run { [pollStopped] in pollStopped.wait() }
+        rd_kafka_destroy(client)
+    }
+}

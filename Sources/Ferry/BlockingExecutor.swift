@@ -1,0 +1,29 @@
+import Dispatch
+
+/// A dedicated serial thread for the blocking calls of a C client (a poll with a timeout, a
+/// flush, a synchronous commit), so they never occupy Swift's cooperative thread pool. Calls
+/// run one at a time, in order, which also serialises access to a non-thread-safe C handle.
+public final class BlockingExecutor: Sendable {
+    private let queue: DispatchQueue
+
+    public init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    public func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: body()) }
+        }
+    }
+
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Runs `body` and waits for it on the calling thread (for deinit and shutdown paths).
+    public func runAndWait<T>(_ body: () -> T) -> T {
+        queue.sync(execute: body)
+    }
+}

@@ -1,0 +1,15 @@
+/// Transport headers a broker adapter puts on a message it republishes for a delayed retry,
+/// where the broker cannot count attempts itself. They are stripped before the envelope is
+/// decoded, so the event a handler sees is the one that was published.
+public enum RetryHeaders {
+    /// The attempt number the next delivery will carry (2 on the first retry).
+    public static let attempt = "ferry-attempt"
+    /// When the retry is due: microseconds since 1970.
+    public static let due = "ferry-retry-due"
+    /// Where the message was first consumed (a `Position`), kept for the dead-letter record.
+    public static let origin = "ferry-origin"
+    /// When it first failed: microseconds since 1970.
+    public static let firstFailure = "ferry-first-failure"
+
+    public static let names: Set<String> = [attempt, due, origin, firstFailure]
+}
