@@ -1,7 +1,7 @@
 import Ferry
 
 /// Runs `operation`, failing with `what` if it takes longer than `limit`.
-func within<T: Sendable>(
+public func within<T: Sendable>(
     _ limit: Duration, _ what: String, file: String = #fileID, line: Int = #line,
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
@@ -21,7 +21,7 @@ func within<T: Sendable>(
 
 extension Subscription {
     /// The next `count` deliveries, each within `limit`.
-    func take(_ count: Int, within limit: Duration, _ what: String, file: String = #fileID, line: Int = #line)
+    public func take(_ count: Int, within limit: Duration, _ what: String, file: String = #fileID, line: Int = #line)
         async throws -> [Delivery]
     {
         var out: [Delivery] = []
@@ -39,7 +39,7 @@ extension Subscription {
 }
 
 /// Polls `condition` until it holds or `limit` passes: waiting on a condition, not a fixed sleep.
-func eventually(
+public func eventually(
     _ limit: Duration, _ what: String, file: String = #fileID, line: Int = #line,
     _ condition: @escaping @Sendable () async throws -> Bool
 ) async throws {

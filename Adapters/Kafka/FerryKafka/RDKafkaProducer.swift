@@ -28,10 +28,10 @@ final class RDKafkaProducer: @unchecked Sendable {
         ]
         all.merge(settings) { $1 }
         let conf = try context.makeConfiguration(all)
-        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
-            guard let message, let opaque = message.pointee._private else { return }
-            let ticket = Unmanaged<DeliveryTicket>.fromOpaque(opaque).takeRetainedValue()
-            RDKafkaProducer.report(ticket, message.pointee)
+        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+            guard let message, let ticketPointer = message.pointee._private, let context = RDKafkaContext.from(opaque) else { return }
+            let ticket = Unmanaged<DeliveryTicket>.fromOpaque(ticketPointer).takeRetainedValue()
+            RDKafkaProducer.report(ticket, message.pointee, context)
         }
         client = try context.makeClient(RD_KAFKA_PRODUCER, conf)
         blocking = BlockingExecutor(label: "ferry.kafka.producer")
@@ -88,14 +88,15 @@ final class RDKafkaProducer: @unchecked Sendable {
     }
 
     /// Called on the poll thread for each delivery report.
-    private static func report(_ ticket: DeliveryTicket, _ message: rd_kafka_message_t) {
+    private static func report(_ ticket: DeliveryTicket, _ message: rd_kafka_message_t, _ context: RDKafkaContext) {
         if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
             let position = Position(destination: ticket.topic, partition: Int(message.partition), offset: String(message.offset))
             ticket.batch.complete(ticket.index, .success(Receipt(eventID: ticket.eventID, position: position)))
         } else {
             ticket.batch.complete(ticket.index, .failure(FerryError(
                 .publishFailed,
-                "Kafka did not confirm event \(ticket.eventID) on topic '\(ticket.topic)': \(RDKafkaContext.describe(message.err))",
+                "Kafka at \(context.brokers) did not confirm event \(ticket.eventID) on topic '\(ticket.topic)': "
+                    + RDKafkaContext.describe(message.err) + (context.lastError.map { " (last broker error: \($0))" } ?? ""),
                 remedy: RDKafkaProducer.remedy(message.err), isRetriable: message.err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)))
         }
     }

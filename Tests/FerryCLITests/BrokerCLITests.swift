@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// `ferry publish` and `ferry tail` against each real local broker whose adapter is done.
+/// The URLs come from scripts/env.sh, which scripts/test sources.
+let brokerURLs: [String] = ["FERRY_KAFKA_URL"].compactMap { ProcessInfo.processInfo.environment[$0] }
+
+@Suite(.enabled(if: !brokerURLs.isEmpty, "needs the local brokers (scripts/test starts them)"))
+struct BrokerCLITests {
+    func uniqueEndpoint(_ broker: String, _ label: String) -> String {
+        "\(broker)/ferry-cli-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    @Test(arguments: brokerURLs)
+    func publishThenTailShowsTheEvents(_ broker: String) throws {
+        let endpoint = uniqueEndpoint(broker, "roundtrip")
+        let published = try FerryProcess.run(["publish", endpoint, "--type", "order.placed", "--data", #"{"order":7}"#, "--count", "3", "--key", "o-7", "--json"])
+        #expect(published.status == 0, "\(published.stderr)")
+        let receipts = try published.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: String]
+        }
+        #expect(receipts.count == 3)
+
+        let tailed = try FerryProcess.run(["tail", endpoint, "--group", "cli", "--count", "3", "--timeout", "60", "--json"], timeout: 90)
+        #expect(tailed.status == 0, "\(tailed.stderr)")
+        let deliveries = try tailed.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        let events = deliveries.compactMap { $0["event"] as? [String: Any] }
+        #expect(Set(events.compactMap { $0["id"] as? String }) == Set(receipts.compactMap { $0["id"] }))
+        for event in events {
+            #expect(event["type"] as? String == "order.placed")
+            #expect(event["partitionkey"] as? String == "o-7")
+            #expect((event["data"] as? [String: Int])?["order"] == 7)
+        }
+        #expect(deliveries.allSatisfy { $0["mode"] as? String == "binary" && $0["attempt"] as? Int == 1 })
+    }
+
+    @Test(arguments: brokerURLs)
+    func aKilledConsumersEventsGoToTheNextMember(_ broker: String) async throws {
+        let endpoint = uniqueEndpoint(broker, "killed")
+        let published = try FerryProcess.run(["publish", endpoint, "--type", "t", "--data", "1", "--count", "5", "--json"])
+        #expect(published.status == 0, "\(published.stderr)")
+        let doomed = try RunningFerry(["tail", endpoint, "--group", "workers", "--no-ack", "--json"])
+        let gotAll = try await doomed.waitForLines(5, timeout: .seconds(60))
+        doomed.kill()
+        #expect(gotAll, "the first member received \(doomed.output.count) of 5 events")
+
+        let heir = try FerryProcess.run(["tail", endpoint, "--group", "workers", "--count", "5", "--timeout", "60", "--json"], timeout: 90)
+        #expect(heir.status == 0, "\(heir.stderr)")
+        func ids(_ lines: [String]) throws -> Set<String> {
+            Set(try lines.map { ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["event"] as! [String: Any])["id"] as! String })
+        }
+        #expect(try ids(heir.stdout.split(separator: "\n").map(String.init)) == ids(doomed.output))
+    }
+}
