@@ -3,7 +3,8 @@ import Foundation
 
 /// The behaviours every backend must show, in the manner of Watermill's universal pub/sub
 /// tests. Each case creates its own destination and groups, and asserts on what the broker
-/// really delivered.
+/// really delivered. Groups subscribe before events are published: on a broker without replay
+/// (RabbitMQ) a group only gets what is published once its queue exists.
 public enum ConformanceSuite {
     public static let cases: [ConformanceCase] = [
         ConformanceCase(name: "publish-confirms-each-event", body: publishConfirmsEachEvent),
@@ -29,6 +30,9 @@ public enum ConformanceSuite {
 
     static func publishConfirmsEachEvent(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("confirm")
+        // Where a broker routes only to existing subscriptions (RabbitMQ), one must exist.
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("confirm")))
+        defer { Task { await subscription.close() } }
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let events = (0..<20).map { sample($0) }
@@ -41,12 +45,12 @@ public enum ConformanceSuite {
 
     static func groupReceivesEverythingOnce(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("group")
+        let group = h.uniqueGroup("group")
+        let first = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let events = (0..<30).map { sample($0) }
         _ = try await publisher.publish(events)
-        let group = h.uniqueGroup("group")
-        let first = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
         let got = try await first.take(events.count, within: h.timeout, "all published events")
         try expectEqual(Set(got.map(\.event.id)), Set(events.map(\.id)), "the group received each published event")
         for delivery in got {
@@ -82,12 +86,12 @@ public enum ConformanceSuite {
 
     static func redeliveryAfterConsumerDies(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("redeliver")
+        let group = h.uniqueGroup("redeliver")
+        let doomed = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let events = (0..<10).map { sample($0) }
         _ = try await publisher.publish(events)
-        let group = h.uniqueGroup("redeliver")
-        let doomed = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
         let held = try await doomed.take(events.count, within: h.timeout, "events for the member that will die")
         let acked = held.prefix(4)
         for delivery in acked { try await delivery.ack() }
@@ -132,12 +136,11 @@ public enum ConformanceSuite {
 
     static func deadLetterKeepsEventAndReason(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("dlq")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("dlq")))
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let doomed = sample(7)
         _ = try await publisher.publish(doomed)
-        let group = h.uniqueGroup("dlq")
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
         let delivery = try await subscription.take(1, within: h.timeout, "the event to dead-letter")[0]
         let position = delivery.position
         try await delivery.deadLetter(.handler("conformance: cannot handle"))
@@ -169,13 +172,13 @@ public enum ConformanceSuite {
     static func orderingPerKey(_ h: ConformanceHarness) async throws {
         guard h.transport.capabilities.contains(.orderingPerKey) else { return }
         let endpoint = try await h.freshEndpoint("order", partitions: 3)
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("order")))
+        defer { Task { await subscription.close() } }
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let keys = ["k1", "k2", "k3", "k4", "k5"]
         let events = (0..<50).map { sample($0, key: keys[$0 % keys.count]) }
         _ = try await publisher.publish(events)
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("order")))
-        defer { Task { await subscription.close() } }
         let got = try await subscription.take(events.count, within: h.timeout, "all keyed events")
         for key in keys {
             let sequence = got.filter { $0.event.partitionkey == key }.compactMap { Int($0.event.extensions["seq"] ?? "") }
@@ -187,14 +190,14 @@ public enum ConformanceSuite {
 
     static func attributesAndHeadersRoundTrip(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("attributes")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("attrs")))
+        defer { Task { await subscription.close() } }
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         var full = WireFixtures.fullEvent()
         full.id = "evt-\(UUID().uuidString)"
         let minimal = Event(id: "min-\(UUID().uuidString)", source: "/s", type: "t", time: nil)
         _ = try await publisher.publish([full, minimal])
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("attrs")))
-        defer { Task { await subscription.close() } }
         let got = try await subscription.take(2, within: h.timeout, "the two events")
         for delivery in got {
             let sent = delivery.event.id == full.id ? full : minimal
@@ -206,14 +209,14 @@ public enum ConformanceSuite {
 
     static func structuredModeIsRead(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("structured")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("structured")))
+        defer { Task { await subscription.close() } }
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         var event = sample(3)
         event.subject = "structured"
         let body = try StructuredFormat.encode(event)
         _ = try await publisher.publish(raw: RawMessage(body: body, contentType: StructuredFormat.contentType))
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("structured")))
-        defer { Task { await subscription.close() } }
         let delivery = try await subscription.take(1, within: h.timeout, "the structured event")[0]
         try expectEqual(delivery.mode, .structured, "envelope mode")
         var got = delivery.event
@@ -224,12 +227,12 @@ public enum ConformanceSuite {
 
     static func plainMessageIsWrapped(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("plain")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("plain")))
+        defer { Task { await subscription.close() } }
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let body = Data("hello from a plain producer".utf8)
         _ = try await publisher.publish(raw: RawMessage(body: body, headers: ["origin": "legacy"], contentType: "text/plain"))
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("plain")))
-        defer { Task { await subscription.close() } }
         let delivery = try await subscription.take(1, within: h.timeout, "the plain message")[0]
         try expect(delivery.isWrapped, "a plain message is marked as wrapped (mode \(delivery.mode))")
         try expectEqual(delivery.event.data, body, "the plain body")
@@ -242,6 +245,8 @@ public enum ConformanceSuite {
 
     static func malformedEnvelopeGoesToDLQ(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("malformed", partitions: 1)
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("malformed")))
+        defer { Task { await subscription.close() } }
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let prefix = h.transport.schemes.contains("amqp") ? "cloudEvents:" : "ce_"
@@ -256,8 +261,6 @@ public enum ConformanceSuite {
         _ = try await publisher.publish(raw: badTime)
         _ = try await publisher.publish(raw: badJSON)
         _ = try await publisher.publish(good)
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("malformed")))
-        defer { Task { await subscription.close() } }
         let delivery = try await subscription.take(1, within: h.timeout, "the good event after three malformed ones")[0]
         try expectEqual(delivery.event.id, good.id, "the consumer skips malformed messages and goes on")
         try await delivery.ack()
@@ -289,12 +292,12 @@ public enum ConformanceSuite {
 
     static func typedEvents(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("typed")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("typed")))
+        defer { Task { await subscription.close() } }
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let payload = Placed(orderID: "o-1", total: 12.5, lines: ["a", "b"])
         let receipt = try await publisher.publish(payload, source: "/orders", partitionkey: "o-1")
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("typed")))
-        defer { Task { await subscription.close() } }
         let delivery = try await subscription.take(1, within: h.timeout, "the typed event")[0]
         try expectEqual(delivery.event.id, receipt.eventID, "event id")
         try expectEqual(delivery.event.dataversion, 2, "dataversion")
@@ -304,11 +307,11 @@ public enum ConformanceSuite {
 
     static func lagCountsUnsettled(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("lag")
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
         let group = h.uniqueGroup("lag")
         let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
         defer { Task { await subscription.close() } }
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
         let events = (0..<12).map { sample($0) }
         _ = try await publisher.publish(events)
         let got = try await subscription.take(events.count, within: h.timeout, "events to hold")
