@@ -110,14 +110,14 @@ public enum ConformanceSuite {
 
     static func delayedRetryDoesNotBlock(_ h: ConformanceHarness) async throws {
         let endpoint = try await h.freshEndpoint("retry", partitions: 1)
+        let subscription = try await h.transport.subscribe(
+            to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("retry")))
+        defer { Task { await subscription.close() } }
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let retried = sample(1, key: "same")
         let behind = sample(2, key: "same")
         _ = try await publisher.publish([retried, behind])
-        let subscription = try await h.transport.subscribe(
-            to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("retry")))
-        defer { Task { await subscription.close() } }
         let delay = Duration.seconds(1)
         let first = try await subscription.take(1, within: h.timeout, "the event to retry")[0]
         try expectEqual(first.event.id, retried.id, "first delivery")

@@ -1,34 +1,72 @@
 import Ferry
+import Foundation
 import Logging
 
-/// The `amqp://` transport. Its wire mapping is done; connecting to the broker
-/// comes with issue 4, and until then every operation says so instead of pretending.
+/// The `amqp://` and `amqps://` transport over rabbitmq-c. Each publisher and each consumer
+/// owns one connection, driven on its own executor (rabbitmq-c connections are not
+/// thread-safe).
 public final class RabbitMQTransport: Transport {
     public let schemes = ["amqp", "amqps"]
     public let capabilities: Capabilities = [.nativeDelay, .nativeDeadLetter]
-    let logger: Logger
+    private let logger: Logger
 
     public init(logger: Logger = Logger(label: "ferry.amqp")) {
         self.logger = logger
+        logger.debug("rabbitmq-c \(RabbitMQRuntime.version)")
     }
 
-    public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher { throw notYet(endpoint) }
+    public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
+        let amqp = try AMQPEndpoint(endpoint)
+        var topology = AMQPTopology()
+        if !amqp.exchange.isEmpty { topology.exchange = (amqp.exchange, amqp.exchangeType) }
+        if let queue = amqp.queue {
+            topology.queues = [.init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))]
+        }
+        return RabbitMQPublisher(endpoint: amqp, exchange: amqp.exchange, routingKey: amqp.routingKey, topology: topology, logger: logger)
+    }
 
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
-        throw notYet(endpoint)
+        let amqp = try AMQPEndpoint(endpoint)
+        let queue = amqp.queue(for: options.group)
+        var topology = AMQPTopology()
+        if !amqp.exchange.isEmpty { topology.exchange = (amqp.exchange, amqp.exchangeType) }
+        topology.queues = [.init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))]
+        let source = RabbitMQSource(endpoint: amqp, queue: queue, topology: topology, options: options, logger: logger)
+        try await source.start()
+        return Subscription(endpoint: endpoint, options: options, source: source, logger: logger)
     }
 
-    public func provision(_ endpoint: Endpoint, partitions: Int) async throws { throw notYet(endpoint) }
+    /// Declares the exchange (or the named queue) and the dead-letter queue. RabbitMQ has no
+    /// partitions; group queues are declared when a group subscribes.
+    public func provision(_ endpoint: Endpoint, partitions: Int) async throws {
+        let amqp = try AMQPEndpoint(endpoint)
+        let executor = BlockingExecutor(label: "ferry.amqp.admin")
+        try await executor.run { () throws in
+            let connection = try AMQPConnection(amqp, confirms: false)
+            defer { connection.close() }
+            if !amqp.exchange.isEmpty { try connection.declareExchange(amqp.exchange, type: amqp.exchangeType) }
+            if let queue = amqp.queue { try connection.declareQueue(queue, type: amqp.queueType) }
+            try connection.declareQueue(amqp.deadLetterQueue)
+        }
+    }
 
-    public func deadLetterEndpoint(for endpoint: Endpoint) throws -> Endpoint { throw notYet(endpoint) }
+    /// Dead letters are read from their queue, as a work queue.
+    public func deadLetterEndpoint(for endpoint: Endpoint) throws -> Endpoint {
+        let amqp = try AMQPEndpoint(endpoint)
+        return endpoint.with(query: [
+            "queue": amqp.deadLetterQueue, "exchange": nil, "routing-key": nil, "binding-key": nil, "dlq": nil, "queue-type": nil,
+        ])
+    }
 
-    public func lag(of endpoint: Endpoint, group: String) async throws -> [LagEntry] { throw notYet(endpoint) }
+    /// Ready + unacknowledged messages of the group's queue and of its retry queues.
+    public func lag(of endpoint: Endpoint, group: String) async throws -> [LagEntry] {
+        let amqp = try AMQPEndpoint(endpoint)
+        let queue = amqp.queue(for: group)
+        let escaped = NSRegularExpression.escapedPattern(for: queue)
+        return try await RabbitMQManagement(endpoint: amqp).queues(matching: "^\(escaped)(\\.retry\\.[0-9]+)?$").map {
+            LagEntry(scope: $0.name, lag: $0.ready + $0.unacked, pending: $0.unacked)
+        }
+    }
 
     public func shutdown() async {}
-
-    private func notYet(_ endpoint: Endpoint) -> FerryError {
-        FerryError(
-            .unsupported, "the RabbitMQ adapter cannot reach '\(endpoint)' yet: only its wire mapping exists",
-            remedy: "use memory:// for now; issue 4 connects it to the broker")
-    }
 }

@@ -1,0 +1,87 @@
+import CRabbitMQ
+import Foundation
+
+/// Holds copies of the strings and bytes one rabbitmq-c call points to, and frees them
+/// together afterwards: `amqp_bytes_t` only borrows memory.
+final class AMQPArena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    deinit { blocks.forEach { free($0) } }
+
+    func bytes(_ data: Data) -> amqp_bytes_t {
+        guard !data.isEmpty else { return amqp_empty_bytes }
+        let block = malloc(data.count)!
+        blocks.append(block)
+        data.copyBytes(to: block.assumingMemoryBound(to: UInt8.self), count: data.count)
+        return amqp_bytes_t(len: data.count, bytes: block)
+    }
+
+    func bytes(_ text: String) -> amqp_bytes_t { bytes(Data(text.utf8)) }
+
+    /// A headers or arguments table of string and integer values.
+    func table(_ entries: [(String, AMQPArena.Value)]) -> amqp_table_t {
+        guard !entries.isEmpty else { return amqp_empty_table }
+        let block = malloc(MemoryLayout<amqp_table_entry_t>.stride * entries.count)!
+        blocks.append(block)
+        let table = block.bindMemory(to: amqp_table_entry_t.self, capacity: entries.count)
+        for (index, (key, value)) in entries.enumerated() {
+            var field = amqp_field_value_t()
+            switch value {
+            case .string(let text):
+                field.kind = UInt8(ascii: "S")
+                field.value.bytes = bytes(text)
+            case .long(let number):
+                field.kind = UInt8(ascii: "l")
+                field.value.i64 = number
+            }
+            table[index] = amqp_table_entry_t(key: bytes(key), value: field)
+        }
+        return amqp_table_t(num_entries: Int32(entries.count), entries: table)
+    }
+
+    enum Value {
+        case string(String)
+        case long(Int64)
+    }
+
+    static func string(_ bytes: amqp_bytes_t) -> String {
+        guard bytes.len > 0, let pointer = bytes.bytes else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: bytes.len), as: UTF8.self)
+    }
+
+    static func data(_ bytes: amqp_bytes_t) -> Data {
+        guard bytes.len > 0, let pointer = bytes.bytes else { return Data() }
+        return Data(bytes: pointer, count: bytes.len)
+    }
+
+    /// A received headers table as strings; nested tables and arrays (x-death...) are described.
+    static func strings(_ table: amqp_table_t) -> [String: String] {
+        var out: [String: String] = [:]
+        for index in 0..<Int(table.num_entries) {
+            let entry = table.entries[index]
+            out[string(entry.key)] = describe(entry.value)
+        }
+        return out
+    }
+
+    private static func describe(_ field: amqp_field_value_t) -> String {
+        switch Character(Unicode.Scalar(field.kind)) {
+        case "S", "x": string(field.value.bytes)
+        case "t": field.value.boolean != 0 ? "true" : "false"
+        case "b": String(field.value.i8)
+        case "B": String(field.value.u8)
+        case "s": String(field.value.i16)
+        case "u": String(field.value.u16)
+        case "I": String(field.value.i32)
+        case "i": String(field.value.u32)
+        case "l": String(field.value.i64)
+        case "L", "T": String(field.value.u64)
+        case "f": String(field.value.f32)
+        case "d": String(field.value.f64)
+        case "V": ""
+        case "F": "{" + strings(field.value.table).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") + "}"
+        case "A": "[" + (0..<Int(field.value.array.num_entries)).map { describe(field.value.array.entries[$0]) }.joined(separator: ",") + "]"
+        default: ""
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Ferry
+import Foundation
+import Logging
+
+/// Publishes to one exchange and routing key with publisher confirms: a batch is written in a
+/// pipelined window of unconfirmed messages, then completed from basic.ack / basic.nack /
+/// basic.return. A lost connection is re-opened (with backoff, topology re-declared) and the
+/// unconfirmed messages are sent again, until `timeout`.
+final class RabbitMQPublisher: Publisher, @unchecked Sendable {
+    // @unchecked: `connection` and `nextTag` are only touched on `executor`.
+    private let endpoint: AMQPEndpoint
+    private let exchange: String
+    private let routingKey: String
+    private let topology: AMQPTopology
+    private let logger: Logger
+    private let executor = BlockingExecutor(label: "ferry.amqp.publisher")
+    private let window = 1000
+    private let timeout: Duration
+    private var connection: AMQPConnection?
+    private var nextTag: UInt64 = 1
+
+    init(endpoint: AMQPEndpoint, exchange: String, routingKey: String, topology: AMQPTopology, logger: Logger, timeout: Duration = .seconds(30)) {
+        self.endpoint = endpoint
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.topology = topology
+        self.logger = logger
+        self.timeout = timeout
+    }
+
+    func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
+        var results = [Result<Receipt, FerryError>?](repeating: nil, count: events.count)
+        var batch: [(index: Int, eventID: String, message: AMQPMessage)] = []
+        for (index, event) in events.enumerated() {
+            do throws(FerryError) {
+                batch.append((index, event.id, try AMQPWireFormat.encode(event)))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        let confirmed = await publish(batch.map { ($0.eventID, $0.message) })
+        for (item, result) in zip(batch, confirmed) { results[item.index] = result }
+        return results.map { $0! }
+    }
+
+    func send(raw messages: [RawMessage]) async -> [Result<Receipt, FerryError>] {
+        await publish(messages.map { ("", AMQPWireFormat.message($0)) })
+    }
+
+    func publish(_ items: [(eventID: String, message: AMQPMessage)]) async -> [Result<Receipt, FerryError>] {
+        guard !items.isEmpty else { return [] }
+        return await executor.run { [self] in publishBlocking(items) }
+    }
+
+    func close() async {
+        await executor.run { [self] in
+            connection?.close()
+            connection = nil
+        }
+    }
+
+    private func publishBlocking(_ items: [(eventID: String, message: AMQPMessage)]) -> [Result<Receipt, FerryError>] {
+        var results = [Result<Receipt, FerryError>?](repeating: nil, count: items.count)
+        let deadline = ContinuousClock.now + timeout
+        var lastError: FerryError?
+        var backoff = Duration.milliseconds(100)
+        while results.contains(where: { $0 == nil }), ContinuousClock.now < deadline {
+            do throws(FerryError) {
+                let connection = try connected()
+                try confirmRound(items, into: &results, on: connection)
+                backoff = .milliseconds(100)
+            } catch {
+                lastError = error
+                self.connection = nil
+                guard error.isRetriable else { break }
+                logger.warning("RabbitMQ publish interrupted; reconnecting", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: Double(backoff.microseconds) / 1e6)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+        return results.enumerated().map { index, result in
+            result ?? .failure(FerryError(
+                .publishFailed,
+                "RabbitMQ at \(endpoint.location) did not confirm event \(items[index].eventID) within \(timeout)"
+                    + (lastError.map { ": \($0.message)" } ?? ""),
+                remedy: lastError?.remedy ?? "check that the broker is running", isRetriable: lastError?.isRetriable ?? true))
+        }
+    }
+
+    private func connected() throws(FerryError) -> AMQPConnection {
+        if let connection, connection.isOpen { return connection }
+        let fresh = try AMQPConnection(endpoint, confirms: true)
+        try topology.declare(on: fresh)
+        connection = fresh
+        nextTag = 1
+        return fresh
+    }
+
+    /// Publishes every message still without a result and reads confirms until each has one.
+    private func confirmRound(
+        _ items: [(eventID: String, message: AMQPMessage)], into results: inout [Result<Receipt, FerryError>?],
+        on connection: AMQPConnection
+    ) throws(FerryError) {
+        var unconfirmed: [UInt64: Int] = [:]  // delivery tag -> item index
+        var returnedReason: String?
+        func settle(_ tag: UInt64, multiple: Bool, _ make: (Int, UInt64) -> Result<Receipt, FerryError>) {
+            let tags = multiple ? unconfirmed.keys.filter { $0 <= tag } : [tag]
+            for tag in tags {
+                guard let index = unconfirmed.removeValue(forKey: tag) else { continue }
+                results[index] = make(index, tag)
+            }
+        }
+        func readConfirm(wait: Duration) throws(FerryError) -> Bool {
+            guard let frame = try connection.nextConfirm(timeout: wait) else { return false }
+            switch frame {
+            case .returned(let code, let text):
+                returnedReason = "\(code) \(text)"
+            case .ack(let tag, let multiple):
+                if let reason = returnedReason {
+                    // basic.return comes just before the ack of the same message.
+                    returnedReason = nil
+                    if let index = unconfirmed.removeValue(forKey: tag) {
+                        results[index] = .failure(FerryError(
+                            .publishFailed,
+                            "RabbitMQ at \(endpoint.location) could not route event \(items[index].eventID): no queue is bound to exchange '\(exchange)' with routing key '\(routingKey)' (\(reason))",
+                            remedy: "subscribe a consumer group first (it declares and binds its queue), or add &queue=NAME to the endpoint"))
+                    }
+                }
+                settle(tag, multiple: multiple) { index, tag in
+                    .success(Receipt(eventID: items[index].eventID, position: Position(destination: exchange.isEmpty ? routingKey : exchange, offset: String(tag))))
+                }
+            case .nack(let tag, let multiple):
+                settle(tag, multiple: multiple) { index, _ in
+                    .failure(FerryError(.publishFailed, "RabbitMQ at \(endpoint.location) refused event \(items[index].eventID) (basic.nack)",
+                        remedy: "the broker could not store it (disk or memory alarm, queue limit); publish it again later", isRetriable: true))
+                }
+            }
+            return true
+        }
+        for index in items.indices where results[index] == nil {
+            while unconfirmed.count >= window { _ = try readConfirm(wait: .seconds(10)) }
+            try connection.publish(items[index].message, exchange: exchange, routingKey: routingKey)
+            unconfirmed[nextTag] = index
+            nextTag += 1
+            while connection.hasBuffered, try readConfirm(wait: .zero) {}
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !unconfirmed.isEmpty {
+            if try !readConfirm(wait: .milliseconds(200)), ContinuousClock.now > deadline {
+                throw FerryError(.timeout, "RabbitMQ at \(endpoint.location) sent no confirm for 10 s", isRetriable: true)
+            }
+        }
+    }
+}

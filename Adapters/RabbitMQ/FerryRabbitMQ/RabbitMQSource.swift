@@ -1,0 +1,155 @@
+import Ferry
+import Foundation
+import Logging
+
+/// A consumer on a group's queue, as the core's `MessageSource`. The connection lives on its
+/// own executor; after a connection loss it reconnects with backoff, re-declares the topology
+/// and consumes again. Deliveries of a lost connection cannot be acked any more: the broker
+/// hands them out again, so their settlement is dropped (at-least-once).
+final class RabbitMQSource: MessageSource, @unchecked Sendable {
+    // @unchecked: `connection`, `generation` and `backoff` are only touched on `executor`.
+    private let endpoint: AMQPEndpoint
+    private let queue: String
+    private let topology: AMQPTopology
+    private let options: SubscribeOptions
+    private let logger: Logger
+    private let executor = BlockingExecutor(label: "ferry.amqp.consumer")
+    private let fetched = Locked<[(delivered: AMQPDelivered, generation: Int)]>([])
+    private let closed = Locked(false)
+    private let publishers = Locked<[String: RabbitMQPublisher]>([:])
+    private var connection: AMQPConnection?
+    private var generation = 0
+    private var backoff = Duration.milliseconds(100)
+
+    /// Headers RabbitMQ adds when it dead-letters or redelivers; not part of the event.
+    private static let brokerHeaders = ["x-death", "x-first-death-", "x-last-death-", "x-delivery-count"]
+
+    init(endpoint: AMQPEndpoint, queue: String, topology: AMQPTopology, options: SubscribeOptions, logger: Logger) {
+        self.endpoint = endpoint
+        self.queue = queue
+        self.topology = topology
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Connects once now, so a wrong URL or refused login fails the subscribe call itself.
+    func start() async throws {
+        try await executor.run { [self] () throws in _ = try connected() }
+    }
+
+    func next() async throws -> Inbound? {
+        while true {
+            try Task.checkCancellation()
+            if closed.withLock({ $0 }) { return nil }
+            if let (delivered, generation) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                return inbound(delivered, generation)
+            }
+            let batch = await executor.run { [self] in fetch() }
+            fetched.withLock { $0 += batch }
+        }
+    }
+
+    func close() async {
+        closed.withLock { $0 = true }
+        await executor.run { [self] in
+            connection?.close()  // unacked deliveries go back to the queue
+            connection = nil
+        }
+        for publisher in publishers.withLock({ Array($0.values) }) { await publisher.close() }
+    }
+
+    private func connected() throws(FerryError) -> AMQPConnection {
+        if let connection, connection.isOpen { return connection }
+        let fresh = try AMQPConnection(endpoint, confirms: false)
+        try topology.declare(on: fresh)
+        try fresh.consume(queue: queue, prefetch: options.prefetch, consumerTag: options.consumer)
+        connection = fresh
+        generation += 1
+        return fresh
+    }
+
+    /// Up to `prefetch` deliveries: waits up to 100 ms for the first, takes the rest only if
+    /// already read. Runs on `executor`.
+    private func fetch() -> [(delivered: AMQPDelivered, generation: Int)] {
+        guard !closed.withLock({ $0 }) else { return [] }
+        do throws(FerryError) {
+            let connection = try connected()
+            backoff = .milliseconds(100)
+            guard let first = try connection.receive(timeout: .milliseconds(100)) else { return [] }
+            var batch = [(first, generation)]
+            while batch.count < options.prefetch, connection.hasBuffered, let next = try connection.receive(timeout: .zero) {
+                batch.append((next, generation))
+            }
+            return batch
+        } catch {
+            connection = nil
+            logger.warning("RabbitMQ consumer lost its connection; reconnecting", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            Thread.sleep(forTimeInterval: Double(backoff.microseconds) / 1e6)
+            backoff = min(backoff * 2, .seconds(5))
+            return []
+        }
+    }
+
+    private func inbound(_ delivered: AMQPDelivered, _ deliveryGeneration: Int) -> Inbound {
+        var message = delivered.message
+        var retry: [String: String] = [:]
+        for name in message.headers.keys {
+            if RetryHeaders.names.contains(name) {
+                retry[name] = message.headers.removeValue(forKey: name)
+            } else if Self.brokerHeaders.contains(where: { name.hasPrefix($0) }) {
+                message.headers.removeValue(forKey: name)
+            }
+        }
+        let original = message
+        let position = Position(destination: queue, offset: String(delivered.deliveryTag))
+        let origin = retry[RetryHeaders.origin].flatMap(Position.init) ?? position
+        let attempt = (retry[RetryHeaders.attempt].flatMap { Int($0) } ?? 1) + (delivered.redelivered ? 1 : 0)
+        let firstFailure = retry[RetryHeaders.firstFailure].flatMap { Int64($0) }
+        let envelope = AMQPWireFormat.decode(message, position: origin, source: endpoint.endpoint.description)
+        let eventID = (try? envelope.get().event.id) ?? origin.description
+        return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
+            switch settlement {
+            case .ack:
+                break
+            case .retry(let delay, _):
+                let now = Event.micros(of: Date())
+                let bucket = RetryDelayBuckets.bucket(for: delay)
+                var copy = original
+                copy.headers[RetryHeaders.attempt] = String(attempt + 1)
+                copy.headers[RetryHeaders.origin] = origin.description
+                copy.headers[RetryHeaders.firstFailure] = String(firstFailure ?? now)
+                let retryQueue = "\(queue).retry.\(bucket)"
+                let parking = AMQPTopology.Queue(
+                    name: retryQueue,
+                    arguments: [
+                        ("x-message-ttl", .long(bucket)), ("x-dead-letter-exchange", .string("")),
+                        ("x-dead-letter-routing-key", .string(queue)),
+                    ])
+                _ = try await publisher(to: parking).publish([(eventID, copy)])[0].get()
+            case .deadLetter(let reason):
+                let letter = DeadLetterRecord(
+                    reason: reason, attempts: attempt,
+                    firstFailure: firstFailure.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) },
+                    endpoint: endpoint.endpoint.description, position: origin)
+                var copy = original
+                copy.headers.merge(letter.headers) { $1 }
+                _ = try await publisher(to: AMQPTopology.Queue(name: endpoint.deadLetterQueue)).publish([(eventID, copy)])[0].get()
+            }
+            try await executor.run { [self] () throws in
+                guard deliveryGeneration == generation, let connection, connection.isOpen else { return }
+                try connection.ack(delivered.deliveryTag)
+            }
+        }
+    }
+
+    /// A confirming publisher to a queue through the default exchange, declaring the queue.
+    private func publisher(to queue: AMQPTopology.Queue) -> RabbitMQPublisher {
+        publishers.withLock { publishers in
+            if let existing = publishers[queue.name] { return existing }
+            let publisher = RabbitMQPublisher(
+                endpoint: endpoint, exchange: "", routingKey: queue.name, topology: AMQPTopology(queues: [queue]), logger: logger)
+            publishers[queue.name] = publisher
+            return publisher
+        }
+    }
+}
