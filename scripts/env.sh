@@ -1,6 +1,6 @@
 # The one place that says where the local brokers listen and which librdkafka runs.
 # Source it: `source scripts/env.sh`. Every value can be overridden from the environment.
-FERRY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export FERRY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export FERRY_TOOLS=${FERRY_TOOLS:-$FERRY_ROOT/.tools}
 export FERRY_TANSU=$FERRY_TOOLS/bin/tansu
 export FERRY_KAFKA_PORT=${FERRY_KAFKA_PORT:-9092}

@@ -1,0 +1,36 @@
+import Ferry
+import FerryConformance
+import FerryRabbitMQ
+import Foundation
+import Testing
+
+/// RabbitMQ-specific guarantees, against the local broker that scripts/test starts.
+@Suite(.enabled(if: amqpURL != nil, "needs FERRY_AMQP_URL (scripts/test sets it)"))
+struct RabbitMQIntegrationTests {
+    let transport = RabbitMQTransport()
+
+    func unique(_ label: String) -> String { "ferry-\(label)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    func events(_ count: Int) -> [Event] {
+        (0..<count).map { Event(source: "/amqp-tests", type: "test.event", extensions: ["seq": String($0)], data: Data("\($0)".utf8)) }
+    }
+
+    @Test func anUnroutablePublishFails() async throws {
+        let exchange = unique("nowhere")
+        let publisher = try await transport.makePublisher(for: try Endpoint("\(amqpURL!)?exchange=\(exchange)&routing-key=lost"))
+        let error = await #expect(throws: FerryError.self) { try await publisher.publish(events(1)[0]) }
+        #expect(error?.code == .publishFailed)
+        #expect(error?.message.contains("could not route") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("'\(exchange)'") == true)
+        await publisher.close()
+    }
+
+    @Test func aWrongPasswordIsRefusedWithoutShowingIt() async throws {
+        let url = amqpURL!.replacingOccurrences(of: "guest:guest@", with: "guest:wrong-secret@") + "?queue=\(unique("auth"))"
+        let error = await #expect(throws: FerryError.self) {
+            _ = try await transport.subscribe(to: try Endpoint(url), options: SubscribeOptions(group: "g"))
+        }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.description.contains("wrong-secret") == false)
+    }
+}
