@@ -9,6 +9,8 @@ import Testing
 struct RabbitMQOutageTests {
     let transport = RabbitMQTransport()
 
+    func unique(_ label: String) -> String { "ferry-\(label)-\(UUID().uuidString.prefix(8).lowercased())" }
+
     func events(_ count: Int) -> [Event] {
         (0..<count).map { Event(source: "/amqp-tests", type: "test.event", extensions: ["seq": String($0)], data: Data("\($0)".utf8)) }
     }
