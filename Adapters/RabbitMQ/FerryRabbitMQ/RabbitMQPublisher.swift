@@ -63,19 +63,18 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         var results = [Result<Receipt, FerryError>?](repeating: nil, count: items.count)
         let deadline = ContinuousClock.now + timeout
         var lastError: FerryError?
-        var backoff = Duration.milliseconds(100)
+        var backoff = Backoff()
         while results.contains(where: { $0 == nil }), ContinuousClock.now < deadline {
             do throws(FerryError) {
                 let connection = try connected()
                 try confirmRound(items, into: &results, on: connection)
-                backoff = .milliseconds(100)
+                backoff.reset()
             } catch {
                 lastError = error
                 self.connection = nil
                 guard error.isRetriable else { break }
                 logger.warning("RabbitMQ publish interrupted; reconnecting", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: Double(backoff.microseconds) / 1e6)
-                backoff = min(backoff * 2, .seconds(5))
+                backoff.sleepOnThisThread()
             }
         }
         return results.enumerated().map { index, result in

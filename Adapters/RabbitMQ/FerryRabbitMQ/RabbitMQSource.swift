@@ -19,7 +19,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     private let publishers = Locked<[String: RabbitMQPublisher]>([:])
     private var connection: AMQPConnection?
     private var generation = 0
-    private var backoff = Duration.milliseconds(100)
+    private var backoff = Backoff()
 
     /// Headers RabbitMQ adds when it dead-letters or redelivers; not part of the event.
     private static let brokerHeaders = ["x-death", "x-first-death-", "x-last-death-", "x-delivery-count"]
@@ -74,7 +74,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         guard !closed.withLock({ $0 }) else { return [] }
         do throws(FerryError) {
             let connection = try connected()
-            backoff = .milliseconds(100)
+            backoff.reset()
             guard let first = try connection.receive(timeout: .milliseconds(100)) else { return [] }
             var batch = [(first, generation)]
             while batch.count < options.prefetch, connection.hasBuffered, let next = try connection.receive(timeout: .zero) {
@@ -84,8 +84,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         } catch {
             connection = nil
             logger.warning("RabbitMQ consumer lost its connection; reconnecting", metadata: ["queue": "\(queue)", "error": "\(error)"])
-            Thread.sleep(forTimeInterval: Double(backoff.microseconds) / 1e6)
-            backoff = min(backoff * 2, .seconds(5))
+            backoff.sleepOnThisThread()
             return []
         }
     }

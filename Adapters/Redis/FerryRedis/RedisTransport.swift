@@ -1,34 +1,64 @@
 import Ferry
 import Logging
 
-/// The `redis://` transport. Its wire mapping is done; connecting to the broker
-/// comes with issue 5, and until then every operation says so instead of pretending.
+/// The `redis://` transport over hiredis (Redis Streams and consumer groups). Each publisher
+/// and each consumer owns its connections, each driven on its own executor (hiredis contexts
+/// are not thread-safe).
 public final class RedisTransport: Transport {
     public let schemes = ["redis"]
     public let capabilities: Capabilities = [.replay]
-    let logger: Logger
+    private let logger: Logger
+    private let admin = BlockingExecutor(label: "ferry.redis.admin")
 
     public init(logger: Logger = Logger(label: "ferry.redis")) {
         self.logger = logger
+        logger.debug("hiredis \(HiredisRuntime.version)")
     }
 
-    public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher { throw notYet(endpoint) }
+    public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
+        let redis = try RedisEndpoint(endpoint)
+        return RedisPublisher(endpoint: redis, stream: redis.stream, logger: logger)
+    }
 
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
-        throw notYet(endpoint)
+        let source = RedisSource(endpoint: try RedisEndpoint(endpoint), options: options, logger: logger)
+        try await source.start()
+        return Subscription(endpoint: endpoint, options: options, source: source, logger: logger)
     }
 
-    public func provision(_ endpoint: Endpoint, partitions: Int) async throws { throw notYet(endpoint) }
+    /// Streams are created on first use (XADD, or a group's MKSTREAM); nothing to do but check
+    /// that the server answers.
+    public func provision(_ endpoint: Endpoint, partitions: Int) async throws {
+        let redis = try RedisEndpoint(endpoint)
+        try await admin.run { () throws in _ = try RedisConnection(redis).command(["PING"]) }
+    }
 
-    public func deadLetterEndpoint(for endpoint: Endpoint) throws -> Endpoint { throw notYet(endpoint) }
+    public func deadLetterEndpoint(for endpoint: Endpoint) throws -> Endpoint {
+        let redis = try RedisEndpoint(endpoint)
+        return endpoint.with(path: redis.deadLetterStream, query: ["dlq": nil])
+    }
 
-    public func lag(of endpoint: Endpoint, group: String) async throws -> [LagEntry] { throw notYet(endpoint) }
+    /// XINFO GROUPS: entries not yet delivered to the group (`lag`) plus delivered and not yet
+    /// acknowledged (`pending`).
+    public func lag(of endpoint: Endpoint, group: String) async throws -> [LagEntry] {
+        let redis = try RedisEndpoint(endpoint)
+        return try await admin.run { () throws in
+            let reply = try RedisConnection(redis).command(["XINFO", "GROUPS", redis.stream])
+            if case .error(let message) = reply {
+                throw FerryError(.invalidEndpoint, "Redis at \(redis.location) has no stream '\(redis.stream)': \(message)")
+            }
+            for info in reply.array ?? [] {
+                var fields: [String: RedisValue] = [:]
+                let items = info.array ?? []
+                for index in stride(from: 0, to: items.count - 1, by: 2) { fields[items[index].text ?? ""] = items[index + 1] }
+                guard fields["name"]?.text == group else { continue }
+                let pending = fields["pending"]?.integer ?? 0
+                let undelivered = fields["lag"]?.integer ?? 0
+                return [LagEntry(scope: redis.stream, lag: undelivered + pending, pending: pending)]
+            }
+            throw FerryError(.invalidEndpoint, "stream '\(redis.stream)' at \(redis.location) has no consumer group '\(group)'")
+        }
+    }
 
     public func shutdown() async {}
-
-    private func notYet(_ endpoint: Endpoint) -> FerryError {
-        FerryError(
-            .unsupported, "the Redis adapter cannot reach '\(endpoint)' yet: only its wire mapping exists",
-            remedy: "use memory:// for now; issue 5 connects it to the broker")
-    }
 }

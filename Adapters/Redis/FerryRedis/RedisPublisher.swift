@@ -1,0 +1,89 @@
+import Ferry
+import Foundation
+import Logging
+
+/// XADDs to one stream, a batch pipelined in one round trip; each receipt carries the entry id
+/// Redis assigned. A lost connection is re-opened with backoff and the entries without a reply
+/// are sent again (at-least-once), until `timeout`.
+final class RedisPublisher: Publisher, @unchecked Sendable {
+    // @unchecked: `connection` is only touched on `executor`.
+    private let endpoint: RedisEndpoint
+    private let stream: String
+    private let logger: Logger
+    private let executor = BlockingExecutor(label: "ferry.redis.publisher")
+    private let timeout: Duration
+    private var connection: RedisConnection?
+
+    init(endpoint: RedisEndpoint, stream: String, logger: Logger, timeout: Duration = .seconds(30)) {
+        self.endpoint = endpoint
+        self.stream = stream
+        self.logger = logger
+        self.timeout = timeout
+    }
+
+    func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
+        var results = [Result<Receipt, FerryError>?](repeating: nil, count: events.count)
+        var batch: [(index: Int, eventID: String, entry: RedisEntry)] = []
+        for (index, event) in events.enumerated() {
+            do throws(FerryError) {
+                batch.append((index, event.id, try RedisWireFormat.encode(event)))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        for (item, result) in zip(batch, await add(batch.map { ($0.eventID, $0.entry) })) { results[item.index] = result }
+        return results.map { $0! }
+    }
+
+    func send(raw messages: [RawMessage]) async -> [Result<Receipt, FerryError>] {
+        await add(messages.map { ("", RedisWireFormat.entry($0)) })
+    }
+
+    func add(_ entries: [(eventID: String, entry: RedisEntry)]) async -> [Result<Receipt, FerryError>] {
+        guard !entries.isEmpty else { return [] }
+        return await executor.run { [self] in addBlocking(entries) }
+    }
+
+    func close() async {
+        await executor.run { [self] in
+            connection?.close()
+            connection = nil
+        }
+    }
+
+    private func addBlocking(_ entries: [(eventID: String, entry: RedisEntry)]) -> [Result<Receipt, FerryError>] {
+        var head = ["XADD", stream]
+        if let maxLength = endpoint.maxLength { head += ["MAXLEN", "~", String(maxLength)] }
+        head.append("*")
+        let prefix = head.map { Data($0.utf8) }
+        let commands = entries.map { prefix + $0.entry.fields.flatMap { [Data($0.name.utf8), $0.value] } }
+        let deadline = ContinuousClock.now + timeout
+        var backoff = Backoff()
+        var lastError: FerryError?
+        while ContinuousClock.now < deadline {
+            do throws(FerryError) {
+                if connection?.isOpen != true { connection = try RedisConnection(endpoint) }
+                let replies = try connection!.pipeline(commands)
+                return zip(entries, replies).map { item, reply in
+                    if case .error(let message) = reply {
+                        return .failure(FerryError(.publishFailed, "Redis at \(endpoint.location) refused XADD to '\(stream)' for event \(item.eventID): \(message)"))
+                    }
+                    guard let id = reply.text else {
+                        return .failure(FerryError(.publishFailed, "Redis at \(endpoint.location) gave no entry id for event \(item.eventID)"))
+                    }
+                    return .success(Receipt(eventID: item.eventID, position: Position(destination: stream, offset: id)))
+                }
+            } catch {
+                lastError = error
+                connection = nil
+                guard error.isRetriable else { break }
+                logger.warning("Redis publish interrupted; reconnecting", metadata: ["stream": "\(stream)", "error": "\(error)"])
+                backoff.sleepOnThisThread()
+            }
+        }
+        let failure = FerryError(
+            .publishFailed, "Redis at \(endpoint.location) did not take the batch for '\(stream)' within \(timeout)" + (lastError.map { ": \($0.message)" } ?? ""),
+            remedy: lastError?.remedy, isRetriable: lastError?.isRetriable ?? true)
+        return entries.map { _ in .failure(failure) }
+    }
+}

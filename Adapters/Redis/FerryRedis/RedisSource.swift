@@ -1,0 +1,207 @@
+import Ferry
+import Foundation
+import Logging
+
+/// A member of a Redis Streams consumer group, as the core's `MessageSource`.
+///
+/// It first re-reads its own pending entries, then new ones (XREADGROUP BLOCK), and when idle
+/// reclaims entries that other members left pending for `claim-idle` (XAUTOCLAIM). A retried
+/// entry stays pending and is claimed back (XCLAIM) once its delay has passed, so the attempt
+/// number is Redis' own delivery counter. A dead letter is XADDed to the DLQ stream before the
+/// original is XACKed: a crash in between duplicates, never loses.
+final class RedisSource: MessageSource, @unchecked Sendable {
+    // @unchecked: `reader`, `backoff`, `ownPendingCursor` and `lastClaim` are only touched on
+    // `readExecutor`, `writer` on `writeExecutor`.
+    private let endpoint: RedisEndpoint
+    private let options: SubscribeOptions
+    private let logger: Logger
+    private let deadLetters: RedisPublisher
+    private let readExecutor = BlockingExecutor(label: "ferry.redis.reader")
+    private let writeExecutor = BlockingExecutor(label: "ferry.redis.writer")
+    private let fetched = Locked<[(entry: RedisEntry, attempt: Int)]>([])
+    /// Entry id -> when its retry is due (microseconds).
+    private let retries = Locked<[String: Int64]>([:])
+    /// Entry id -> when it first failed (microseconds), for its dead-letter record.
+    private let firstFailures = Locked<[String: Int64]>([:])
+    private let closed = Locked(false)
+    private var reader: RedisConnection?
+    private var writer: RedisConnection?
+    private var backoff = Backoff()
+    /// Where re-reading this consumer's own pending entries has got to; nil once done.
+    private var ownPendingCursor: String? = "0"
+    private var lastClaim = ContinuousClock.now - .seconds(3600)
+
+    init(endpoint: RedisEndpoint, options: SubscribeOptions, logger: Logger) {
+        self.endpoint = endpoint
+        self.options = options
+        self.logger = logger
+        deadLetters = RedisPublisher(endpoint: endpoint, stream: endpoint.deadLetterStream, logger: logger)
+    }
+
+    /// Creates the group (and the stream) when missing, so a bad URL fails the subscribe call.
+    func start() async throws {
+        try await readExecutor.run { [self] () throws in
+            let connection = try connectedReader()
+            let create = try connection.command(["XGROUP", "CREATE", endpoint.stream, options.group, options.start == .earliest ? "0" : "$", "MKSTREAM"])
+            if case .error(let message) = create, !message.hasPrefix("BUSYGROUP") {
+                throw FerryError(.invalidEndpoint, "Redis at \(endpoint.location) refused to create group '\(options.group)' on '\(endpoint.stream)': \(message)")
+            }
+        }
+    }
+
+    func next() async throws -> Inbound? {
+        while true {
+            try Task.checkCancellation()
+            if closed.withLock({ $0 }) { return nil }
+            if let (entry, attempt) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                return inbound(entry, attempt)
+            }
+            let batch = await readExecutor.run { [self] in fetch() }
+            fetched.withLock { $0 += batch }
+        }
+    }
+
+    /// Stops reading. Pending entries stay with this consumer until another member reclaims
+    /// them; the consumer is removed from the group only when it owns none.
+    func close() async {
+        closed.withLock { $0 = true }
+        await readExecutor.run { [self] in
+            if let reader, reader.isOpen,
+                let pending = try? reader.command(["XPENDING", endpoint.stream, options.group, "-", "+", "1", options.consumer]),
+                pending.array?.isEmpty == true
+            {
+                _ = try? reader.command(["XGROUP", "DELCONSUMER", endpoint.stream, options.group, options.consumer])
+            }
+            reader?.close()
+            reader = nil
+        }
+        await writeExecutor.run { [self] in
+            writer?.close()
+            writer = nil
+        }
+        await deadLetters.close()
+    }
+
+    private func connectedReader() throws(FerryError) -> RedisConnection {
+        if let reader, reader.isOpen { return reader }
+        let fresh = try RedisConnection(endpoint)
+        fresh.setTimeout(.seconds(5))
+        reader = fresh
+        return fresh
+    }
+
+    /// Runs on `readExecutor`: due retries, then own pending entries (once), then new entries
+    /// (blocking up to 100 ms), then reclaimable entries of silent members.
+    private func fetch() -> [(entry: RedisEntry, attempt: Int)] {
+        guard !closed.withLock({ $0 }) else { return [] }
+        do throws(FerryError) {
+            let connection = try connectedReader()
+            backoff.reset()
+            let now = Event.micros(of: Date())
+            let due = retries.withLock { retries in
+                let ids = retries.filter { $0.value <= now }.map(\.key).sorted()
+                ids.forEach { retries.removeValue(forKey: $0) }
+                return ids
+            }
+            if !due.isEmpty {
+                let claimed = try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + due)
+                return try withAttempts(entries(claimed), connection)
+            }
+            if let cursor = ownPendingCursor {
+                let own = try entries(stream(try connection.command(
+                    ["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "STREAMS", endpoint.stream, cursor])))
+                ownPendingCursor = own.last?.id
+                if !own.isEmpty { return try withAttempts(own, connection) }
+            }
+            let fresh = try entries(stream(try connection.command(
+                ["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "BLOCK", "100", "STREAMS", endpoint.stream, ">"])))
+            if !fresh.isEmpty { return fresh.map { ($0, 1) } }
+            if ContinuousClock.now - lastClaim >= .milliseconds(max(100, endpoint.claimIdleMilliseconds / 2)) {
+                lastClaim = .now
+                let claimed = try connection.command(
+                    ["XAUTOCLAIM", endpoint.stream, options.group, options.consumer, String(endpoint.claimIdleMilliseconds), "0-0", "COUNT", String(options.prefetch)])
+                let reclaimed = try entries(claimed.array?.dropFirst().first ?? .null)
+                if !reclaimed.isEmpty {
+                    logger.info("reclaimed entries left pending by another member", metadata: ["stream": "\(endpoint.stream)", "count": "\(reclaimed.count)"])
+                    return try withAttempts(reclaimed, connection)
+                }
+            }
+            return []
+        } catch {
+            reader = nil
+            logger.warning("Redis consumer lost its connection; reconnecting", metadata: ["stream": "\(endpoint.stream)", "error": "\(error)"])
+            backoff.sleepOnThisThread()
+            return []
+        }
+    }
+
+    /// The attempt of each entry: Redis' delivery counter of the pending entry.
+    private func withAttempts(_ entries: [RedisEntry], _ connection: RedisConnection) throws(FerryError) -> [(entry: RedisEntry, attempt: Int)] {
+        guard let first = entries.first?.id, let last = entries.last?.id else { return [] }
+        let pending = try connection.command(["XPENDING", endpoint.stream, options.group, first, last, String(entries.count * 2), options.consumer])
+        var counts: [String: Int] = [:]
+        for item in pending.array ?? [] {
+            if let fields = item.array, fields.count >= 4, let id = fields[0].text { counts[id] = fields[3].integer }
+        }
+        return entries.map { ($0, counts[$0.id ?? ""] ?? 1) }
+    }
+
+    private func stream(_ reply: RedisValue) -> RedisValue {
+        reply.array?.first?.array?.dropFirst().first ?? .null  // [[stream, entries]]
+    }
+
+    private func entries(_ reply: RedisValue) throws(FerryError) -> [RedisEntry] {
+        (reply.array ?? []).compactMap { item in
+            guard let parts = item.array, parts.count == 2, let id = parts[0].text, let values = parts[1].array else { return nil }
+            var fields: [RedisEntry.Field] = []
+            var index = 0
+            while index + 1 < values.count {
+                if case .string(let value) = values[index + 1], let name = values[index].text { fields.append(.init(name: name, value: value)) }
+                index += 2
+            }
+            return RedisEntry(id: id, fields: fields)
+        }
+    }
+
+    private func inbound(_ entry: RedisEntry, _ attempt: Int) -> Inbound {
+        let id = entry.id ?? ""
+        let position = Position(destination: endpoint.stream, offset: id)
+        let envelope = RedisWireFormat.decode(entry, position: position, source: endpoint.endpoint.description)
+        let eventID = (try? envelope.get().event.id) ?? position.description
+        return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
+            switch settlement {
+            case .ack:
+                try await acknowledge(id)
+            case .retry(let delay, _):
+                let now = Event.micros(of: Date())
+                firstFailures.withLock { if $0[id] == nil { $0[id] = now } }
+                retries.withLock { $0[id] = now + delay.microseconds }
+            case .deadLetter(let reason):
+                let firstFailure = firstFailures.withLock { $0[id] }
+                let letter = DeadLetterRecord(
+                    reason: reason, attempts: attempt,
+                    firstFailure: firstFailure.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) },
+                    endpoint: endpoint.endpoint.description, position: position)
+                var copy = entry
+                copy.fields += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
+                _ = try await deadLetters.add([(eventID, copy)])[0].get()
+                try await acknowledge(id)
+            }
+        }
+    }
+
+    private func acknowledge(_ id: String) async throws {
+        try await writeExecutor.run { [self] () throws in
+            if writer?.isOpen != true { writer = try RedisConnection(endpoint) }
+            do throws(FerryError) {
+                firstFailures.withLock { _ = $0.removeValue(forKey: id) }
+                if case .error(let message) = try writer!.command(["XACK", endpoint.stream, options.group, id]) {
+                    throw FerryError(.connectionFailed, "Redis at \(endpoint.location) refused XACK of \(id) on '\(endpoint.stream)': \(message)")
+                }
+            } catch {
+                writer = nil
+                throw error
+            }
+        }
+    }
+}
