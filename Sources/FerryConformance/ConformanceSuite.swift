@@ -13,6 +13,7 @@ public enum ConformanceSuite {
         ConformanceCase(name: "redelivery-after-consumer-dies", body: redeliveryAfterConsumerDies),
         ConformanceCase(name: "delayed-retry-does-not-block", body: delayedRetryDoesNotBlock),
         ConformanceCase(name: "dead-letter-keeps-event-and-reason", body: deadLetterKeepsEventAndReason),
+        ConformanceCase(name: "retried-then-dead-lettered-counts-attempts", body: retriedThenDeadLetteredCountsAttempts),
         ConformanceCase(name: "ordering-per-key", body: orderingPerKey),
         ConformanceCase(name: "attributes-and-headers-round-trip", body: attributesAndHeadersRoundTrip),
         ConformanceCase(name: "structured-mode-is-read", body: structuredModeIsRead),
@@ -167,6 +168,42 @@ public enum ConformanceSuite {
         try expectEqual(next.event.id, sentinel.id, "next delivery after dead-lettering")
         try await next.ack()
         await subscription.close()
+    }
+
+    static func retriedThenDeadLetteredCountsAttempts(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("exhausted", partitions: 1)
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("exhausted")))
+        defer { Task { await subscription.close() } }
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let failing = sample(9)
+        _ = try await publisher.publish(failing)
+        let maxAttempts = 3
+        var attempts: [Int] = []
+        while true {
+            let delivery = try await subscription.take(1, within: h.timeout, "attempt \(attempts.count + 1)")[0]
+            try expectEqual(delivery.event.id, failing.id, "the failing event comes back")
+            attempts.append(delivery.attempt)
+            if delivery.attempt < maxAttempts {
+                try await delivery.retry(after: .milliseconds(100), reason: "conformance: still failing")
+            } else {
+                try await delivery.deadLetter(DeadLetterReason(.retriesExhausted, "conformance: gave up after \(maxAttempts) attempts"))
+                break
+            }
+        }
+        try expectEqual(attempts, [1, 2, 3], "attempt numbers")
+        let dlq = try await h.transport.subscribe(
+            to: try h.transport.deadLetterEndpoint(for: endpoint), options: SubscribeOptions(group: h.uniqueGroup("exhausted-dlq")))
+        defer { Task { await dlq.close() } }
+        let letter = try await dlq.take(1, within: h.timeout, "the dead letter")[0]
+        guard let record = DeadLetterRecord(headers: letter.event.headers) else {
+            throw ConformanceFailure(message: "dead-letter headers missing: \(letter.event.headers)", file: #fileID, line: #line)
+        }
+        try expectEqual(letter.event.id, failing.id, "the dead letter is the failing event")
+        try expectEqual(record.reason.code, .retriesExhausted, "reason class")
+        try expectEqual(record.attempts, maxAttempts, "attempts")
+        try expect(record.firstFailureMicros < record.lastFailureMicros, "first failure before last: \(record.firstFailureMicros), \(record.lastFailureMicros)")
+        try await letter.ack()
     }
 
     static func orderingPerKey(_ h: ConformanceHarness) async throws {

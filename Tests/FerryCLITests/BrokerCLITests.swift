@@ -3,15 +3,17 @@ import Testing
 
 /// `ferry publish` and `ferry tail` against each real local broker whose adapter is done.
 /// The URLs come from scripts/env.sh, which scripts/test sources.
-let brokerURLs: [String] = ["FERRY_KAFKA_URL", "FERRY_AMQP_URL"].compactMap { ProcessInfo.processInfo.environment[$0] }
+let brokerURLs: [String] = ["FERRY_KAFKA_URL", "FERRY_AMQP_URL", "FERRY_REDIS_URL"].compactMap { ProcessInfo.processInfo.environment[$0] }
 
 @Suite(.enabled(if: !brokerURLs.isEmpty, "needs the local brokers (scripts/test starts them)"))
 struct BrokerCLITests {
     /// A fresh destination; on RabbitMQ a named queue, so events published before the first
-    /// consumer arrives are kept.
+    /// consumer arrives are kept; on Redis a short reclaim time for a dead member's entries.
     func uniqueEndpoint(_ broker: String, _ label: String) -> String {
         let name = "ferry-cli-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
-        return broker.hasPrefix("amqp") ? "\(broker)?exchange=\(name)&queue=\(name)" : "\(broker)/\(name)"
+        if broker.hasPrefix("amqp") { return "\(broker)?exchange=\(name)&queue=\(name)" }
+        if broker.hasPrefix("redis") { return "\(broker)/\(name)?claim-idle=1s" }
+        return "\(broker)/\(name)"
     }
 
     @Test(arguments: brokerURLs)

@@ -21,6 +21,9 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     private let fetched = Locked<[(entry: RedisEntry, attempt: Int)]>([])
     /// Entry id -> when its retry is due (microseconds).
     private let retries = Locked<[String: Int64]>([:])
+    /// Entries handed out and not yet settled (or waiting for their retry): XAUTOCLAIM also
+    /// returns this consumer's own idle entries, which must not be delivered twice.
+    private let held = Locked<Set<String>>([])
     /// Entry id -> when it first failed (microseconds), for its dead-letter record.
     private let firstFailures = Locked<[String: Int64]>([:])
     private let closed = Locked(false)
@@ -54,6 +57,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             try Task.checkCancellation()
             if closed.withLock({ $0 }) { return nil }
             if let (entry, attempt) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                held.withLock { _ = $0.insert(entry.id ?? "") }
                 return inbound(entry, attempt)
             }
             let batch = await readExecutor.run { [self] in fetch() }
@@ -120,7 +124,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
                 lastClaim = .now
                 let claimed = try connection.command(
                     ["XAUTOCLAIM", endpoint.stream, options.group, options.consumer, String(endpoint.claimIdleMilliseconds), "0-0", "COUNT", String(options.prefetch)])
-                let reclaimed = try entries(claimed.array?.dropFirst().first ?? .null)
+                let mine = held.withLock { $0 }
+                let reclaimed = try entries(claimed.array?.dropFirst().first ?? .null).filter { !mine.contains($0.id ?? "") }
                 if !reclaimed.isEmpty {
                     logger.info("reclaimed entries left pending by another member", metadata: ["stream": "\(endpoint.stream)", "count": "\(reclaimed.count)"])
                     return try withAttempts(reclaimed, connection)
@@ -195,6 +200,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             if writer?.isOpen != true { writer = try RedisConnection(endpoint) }
             do throws(FerryError) {
                 firstFailures.withLock { _ = $0.removeValue(forKey: id) }
+                held.withLock { _ = $0.remove(id) }
                 if case .error(let message) = try writer!.command(["XACK", endpoint.stream, options.group, id]) {
                     throw FerryError(.connectionFailed, "Redis at \(endpoint.location) refused XACK of \(id) on '\(endpoint.stream)': \(message)")
                 }
