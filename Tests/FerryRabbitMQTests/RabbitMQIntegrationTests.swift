@@ -25,6 +25,25 @@ struct RabbitMQIntegrationTests {
         await publisher.close()
     }
 
+    @Test func aQueueRedeclaredWithOtherSettingsIsAClearError() async throws {
+        let queue = unique("precondition")
+        let classic = try await transport.subscribe(to: try Endpoint("\(amqpURL!)?queue=\(queue)"), options: SubscribeOptions(group: "g"))
+        await classic.close()
+        let error = await #expect(throws: FerryError.self) {
+            _ = try await transport.subscribe(to: try Endpoint("\(amqpURL!)?queue=\(queue)&queue-type=quorum"), options: SubscribeOptions(group: "g"))
+        }
+        #expect(error?.message.contains("PRECONDITION_FAILED") == true, "\(error?.message ?? "")")
+        #expect(error?.remedy?.contains("other settings") == true)
+    }
+
+    @Test func aMissingCACertificateIsNamed() async throws {
+        let url = amqpURL!.replacingOccurrences(of: "amqp://", with: "amqps://") + "?queue=x&cacert=/nonexistent/ca.pem"
+        let error = await #expect(throws: FerryError.self) {
+            _ = try await transport.subscribe(to: try Endpoint(url), options: SubscribeOptions(group: "g"))
+        }
+        #expect(error?.message.contains("/nonexistent/ca.pem") == true, "\(error?.message ?? "")")
+    }
+
     @Test func aWrongPasswordIsRefusedWithoutShowingIt() async throws {
         let url = amqpURL!.replacingOccurrences(of: "guest:guest@", with: "guest:wrong-secret@") + "?queue=\(unique("auth"))"
         let error = await #expect(throws: FerryError.self) {

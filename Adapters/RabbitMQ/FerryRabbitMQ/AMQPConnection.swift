@@ -31,6 +31,15 @@ final class AMQPConnection {
             amqp_destroy_connection(state)
             throw FerryError(.connectionFailed, "cannot create a socket for RabbitMQ at \(endpoint.location)")
         }
+        if endpoint.tls {
+            amqp_ssl_socket_set_verify_peer(socket, endpoint.verifyPeer ? 1 : 0)
+            amqp_ssl_socket_set_verify_hostname(socket, endpoint.verifyPeer ? 1 : 0)
+            if let ca = endpoint.caCertificate, amqp_ssl_socket_set_cacert(socket, ca) != AMQP_STATUS_OK.rawValue {
+                amqp_destroy_connection(state)
+                throw FerryError(.invalidEndpoint, "cannot load the CA certificate '\(ca)' for RabbitMQ at \(endpoint.location)",
+                    remedy: "check the cacert= path in the endpoint URL")
+            }
+        }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         let status = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &timeout)
         guard status == AMQP_STATUS_OK.rawValue else {

@@ -7,6 +7,7 @@ import Ferry
 /// exchange, routing key `K` or else `Q`). A consumer group reads queue `Q` when one is named
 /// (competing consumers, whatever the group), else its own durable queue `<E>.<group>` bound to
 /// `E` with `B` (default `K`, else `#`). Dead letters go to `D`, default `<Q or E>.dlq`.
+/// `amqps://` adds `cacert=/path/ca.pem` (and `verify=false` for local tests only).
 struct AMQPEndpoint: Sendable {
     let endpoint: Endpoint
     let host: String
@@ -23,6 +24,10 @@ struct AMQPEndpoint: Sendable {
     let queueType: String
     let deadLetterQueue: String
     let heartbeatSeconds: Int
+    /// amqps: the CA certificate file to verify the broker with (`cacert=`), and whether to
+    /// verify at all (`verify=false` turns it off, for local tests only).
+    let caCertificate: String?
+    let verifyPeer: Bool
 
     init(_ endpoint: Endpoint) throws(FerryError) {
         guard endpoint.scheme == "amqp" || endpoint.scheme == "amqps", endpoint.hosts.count == 1 else {
@@ -54,6 +59,8 @@ struct AMQPEndpoint: Sendable {
         }
         deadLetterQueue = endpoint.query["dlq"] ?? "\(queue ?? exchange).dlq"
         heartbeatSeconds = try endpoint.integer("heartbeat", default: 10, in: 0...3600)!
+        caCertificate = endpoint.query["cacert"]
+        verifyPeer = endpoint.query["verify"] != "false"
     }
 
     /// The queue a group consumes from.
