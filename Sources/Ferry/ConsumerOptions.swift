@@ -1,0 +1,24 @@
+/// How a `Consumer` treats failures and duplicates.
+public struct ConsumerOptions: Sendable {
+    public var retry: RetryPolicy
+    /// Where handled events are remembered; nil turns deduplication off.
+    public var idempotency: (any IdempotencyStore)?
+    /// How long a key stays reserved while its event is handled; a crashed handler's event is
+    /// handled again after this.
+    public var reservation: Duration
+    /// How long a handled key is remembered: duplicates arriving later are handled again.
+    public var retention: Duration
+    /// A handler running longer than this is cancelled and counts as failed (reason `timeout`).
+    public var handlerTimeout: Duration?
+
+    public init(
+        retry: RetryPolicy = RetryPolicy(), idempotency: (any IdempotencyStore)? = MemoryIdempotencyStore(),
+        reservation: Duration = .seconds(60), retention: Duration = .seconds(24 * 3600), handlerTimeout: Duration? = nil
+    ) {
+        self.retry = retry
+        self.idempotency = idempotency
+        self.reservation = reservation
+        self.retention = retention
+        self.handlerTimeout = handlerTimeout
+    }
+}

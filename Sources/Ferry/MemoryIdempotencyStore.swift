@@ -1,0 +1,67 @@
+import Foundation
+
+/// An idempotency store in this process's memory: bounded (least recently used keys go first)
+/// and expiring. The default; it forgets everything when the process ends.
+public final class MemoryIdempotencyStore: IdempotencyStore {
+    private struct Entry {
+        var done: Bool
+        var expires: ContinuousClock.Instant
+        var stamp: UInt64
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var order: [(key: String, stamp: UInt64)] = []
+        var clock: UInt64 = 0
+        var head = 0
+    }
+
+    private let capacity: Int
+    private let state = Locked(State())
+
+    public init(capacity: Int = 100_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            if let entry = state.entries[key], entry.expires > now {
+                return entry.done ? .done : .inProgress
+            }
+            Self.put(&state, key, Entry(done: false, expires: now + ttl, stamp: 0), capacity: capacity)
+            return .acquired
+        }
+    }
+
+    public func complete(_ key: String, retention: Duration) async throws {
+        let now = ContinuousClock.now
+        state.withLock { Self.put(&$0, key, Entry(done: true, expires: now + retention, stamp: 0), capacity: capacity) }
+    }
+
+    public func release(_ key: String) async throws {
+        state.withLock { state in
+            if state.entries[key]?.done == false { state.entries.removeValue(forKey: key) }
+        }
+    }
+
+    public var count: Int { state.withLock { $0.entries.count } }
+
+    /// Inserts or refreshes `key` as most recently used, evicting the least recently used.
+    private static func put(_ state: inout State, _ key: String, _ entry: Entry, capacity: Int) {
+        state.clock += 1
+        var entry = entry
+        entry.stamp = state.clock
+        state.entries[key] = entry
+        state.order.append((key, state.clock))
+        while state.entries.count > capacity, state.head < state.order.count {
+            let oldest = state.order[state.head]
+            state.head += 1
+            if state.entries[oldest.key]?.stamp == oldest.stamp { state.entries.removeValue(forKey: oldest.key) }
+        }
+        if state.order.count > 2 * max(capacity, 1024) {  // refreshed keys leave stale stamps behind
+            state.order = state.entries.map { ($0.key, $0.value.stamp) }.sorted { $0.stamp < $1.stamp }
+            state.head = 0
+        }
+    }
+}
