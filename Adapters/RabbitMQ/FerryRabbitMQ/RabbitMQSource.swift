@@ -134,9 +134,15 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
                 copy.headers.merge(letter.headers) { $1 }
                 _ = try await publisher(to: AMQPTopology.Queue(name: endpoint.deadLetterQueue)).publish([(eventID, copy)])[0].get()
             }
-            try await executor.run { [self] () throws in
+            await executor.run { [self] in
                 guard deliveryGeneration == generation, let connection, connection.isOpen else { return }
-                try connection.ack(delivered.deliveryTag)
+                do {
+                    try connection.ack(delivered.deliveryTag)
+                } catch {
+                    // Unacked on a lost connection: RabbitMQ hands the message out again.
+                    self.connection = nil
+                    logger.warning("ack lost with the connection; the message will be redelivered", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                }
             }
         }
     }

@@ -195,19 +195,27 @@ final class RedisSource: MessageSource, @unchecked Sendable {
         }
     }
 
+    /// XACK, once more on a fresh connection if the first one was lost. If that fails too the
+    /// entry stays pending and is handed out again (own pending on restart, or XAUTOCLAIM).
     private func acknowledge(_ id: String) async throws {
+        firstFailures.withLock { _ = $0.removeValue(forKey: id) }
+        held.withLock { _ = $0.remove(id) }
         try await writeExecutor.run { [self] () throws in
-            if writer?.isOpen != true { writer = try RedisConnection(endpoint) }
-            do throws(FerryError) {
-                firstFailures.withLock { _ = $0.removeValue(forKey: id) }
-                held.withLock { _ = $0.remove(id) }
-                if case .error(let message) = try writer!.command(["XACK", endpoint.stream, options.group, id]) {
-                    throw FerryError(.connectionFailed, "Redis at \(endpoint.location) refused XACK of \(id) on '\(endpoint.stream)': \(message)")
+            var lastError: FerryError?
+            for _ in 0..<2 {
+                do throws(FerryError) {
+                    if writer?.isOpen != true { writer = try RedisConnection(endpoint) }
+                    if case .error(let message) = try writer!.command(["XACK", endpoint.stream, options.group, id]) {
+                        throw FerryError(.connectionFailed, "Redis at \(endpoint.location) refused XACK of \(id) on '\(endpoint.stream)': \(message)")
+                    }
+                    return
+                } catch {
+                    writer = nil
+                    lastError = error
+                    guard error.isRetriable else { break }
                 }
-            } catch {
-                writer = nil
-                throw error
             }
+            logger.warning("XACK failed; the entry stays pending and will be delivered again", metadata: ["id": "\(id)", "error": "\(lastError.map { "\($0)" } ?? "")"])
         }
     }
 }
