@@ -47,7 +47,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "FerryConformance", dependencies: ["Ferry"]),
+        .target(
+            name: "FerryConformance",
+            dependencies: ["Ferry", .product(name: "Logging", package: "swift-log")]
+        ),
 
         systemLibrary("CRDKafka", broker: "Kafka", pkgConfig: "rdkafka", apt: "librdkafka-dev"),
         adapter("FerryKafka", broker: "Kafka", shim: "CRDKafka"),

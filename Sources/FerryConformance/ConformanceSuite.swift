@@ -1,5 +1,6 @@
 import Ferry
 import Foundation
+import Logging
 
 /// The behaviours every backend must show, in the manner of Watermill's universal pub/sub
 /// tests. Each case creates its own destination and groups, and asserts on what the broker
@@ -21,6 +22,9 @@ public enum ConformanceSuite {
         ConformanceCase(name: "malformed-envelope-goes-to-dlq", body: malformedEnvelopeGoesToDLQ),
         ConformanceCase(name: "typed-events", body: typedEvents),
         ConformanceCase(name: "lag-counts-unsettled", body: lagCountsUnsettled),
+        ConformanceCase(name: "consumer-handles-a-duplicate-once", body: consumerHandlesADuplicateOnce),
+        ConformanceCase(name: "consumer-waits-out-a-crashed-reservation", body: consumerWaitsOutACrashedReservation),
+        ConformanceCase(name: "consumer-retries-with-backoff-then-dead-letters", body: consumerRetriesThenDeadLetters),
     ]
 
     static func sample(_ index: Int, key: String? = nil, label: String = "conformance") -> Event {
@@ -360,5 +364,92 @@ public enum ConformanceSuite {
         try await eventually(h.timeout, "lag falls to 0 once everything is acked") {
             try await transport.lag(of: endpoint, group: group).reduce(0) { $0 + $1.lag } == 0
         }
+    }
+
+    // MARK: Consumer: the guarantees Ferry adds on top of every backend
+
+    static func consumerHandlesADuplicateOnce(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("dedup", partitions: 1)
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("dedup")))
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let event = sample(1)
+        let sentinel = sample(2)
+        _ = try await publisher.publish([event, event, sentinel])  // the same event twice: a producer retry
+        let handled = Locked<[String]>([])
+        let consumer = Consumer(subscription: subscription, logger: Logger(label: "conformance")) { delivery in
+            handled.withLock { $0.append(delivery.event.id) }
+        }
+        var outcomes: [ConsumerOutcome] = []
+        for delivery in try await subscription.take(3, within: h.timeout, "the event, its duplicate and the sentinel") {
+            outcomes.append(try await consumer.process(delivery))
+        }
+        await subscription.close()
+        try expectEqual(handled.withLock { $0 }, [event.id, sentinel.id], "events the handler saw")
+        try expectEqual(outcomes, [.handled, .duplicate, .handled], "outcomes")
+    }
+
+    static func consumerWaitsOutACrashedReservation(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("crashed", partitions: 1)
+        let group = h.uniqueGroup("crashed")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+        defer { Task { await subscription.close() } }
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let event = sample(3)
+        _ = try await publisher.publish(event)
+        let store = MemoryIdempotencyStore()
+        let handled = Locked(0)
+        let options = ConsumerOptions(retry: RetryPolicy(maxDelay: .milliseconds(300)), idempotency: store, reservation: .seconds(1))
+        let consumer = Consumer(subscription: subscription, options: options, logger: Logger(label: "conformance")) { _ in
+            handled.withLock { $0 += 1 }
+        }
+        var outcomes: [ConsumerOutcome] = []
+        while outcomes.last != .handled {
+            let delivery = try await subscription.take(1, within: h.timeout, "the event, until its reservation expires")[0]
+            if outcomes.isEmpty {
+                // Meanwhile a process reserved the event's key and crashed before finishing.
+                _ = try await store.reserve("\(group)|\(event.source)#\(event.id)", for: .seconds(1))
+            }
+            outcomes.append(try await consumer.process(delivery))
+        }
+        try expect(outcomes.first.map { if case .deferred = $0 { true } else { false } } == true, "first deferred: \(outcomes)")
+        try expectEqual(handled.withLock { $0 }, 1, "times handled once the reservation expired")
+    }
+
+    static func consumerRetriesThenDeadLetters(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("always-fails", partitions: 1)
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("always-fails")))
+        defer { Task { await subscription.close() } }
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let event = sample(4)
+        _ = try await publisher.publish(event)
+        struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
+        let policy = RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(100), multiplier: 2, jitter: 0)
+        let consumer = Consumer(subscription: subscription, options: ConsumerOptions(retry: policy), logger: Logger(label: "conformance")) { _ in
+            throw Boom()
+        }
+        var outcomes: [ConsumerOutcome] = []
+        var attempts: [Int] = []
+        while outcomes.count < 3 {
+            let delivery = try await subscription.take(1, within: h.timeout, "attempt \(outcomes.count + 1)")[0]
+            attempts.append(delivery.attempt)
+            outcomes.append(try await consumer.process(delivery))
+        }
+        try expectEqual(attempts, [1, 2, 3], "attempts")
+        try expectEqual(Array(outcomes.prefix(2)), [.retried(.milliseconds(100)), .retried(.milliseconds(200))], "backoff doubles")
+        guard case .deadLettered(let reason) = outcomes[2] else {
+            throw ConformanceFailure(message: "third attempt not dead-lettered: \(outcomes[2])", file: #fileID, line: #line)
+        }
+        try expectEqual(reason.code, .retriesExhausted, "reason")
+        let dlq = try await h.transport.subscribe(
+            to: try h.transport.deadLetterEndpoint(for: endpoint), options: SubscribeOptions(group: h.uniqueGroup("always-fails-dlq")))
+        defer { Task { await dlq.close() } }
+        let letter = try await dlq.take(1, within: h.timeout, "the dead letter")[0]
+        let record = DeadLetterRecord(headers: letter.event.headers)
+        try expectEqual(record?.attempts, 3, "attempts recorded")
+        try expect(record?.reason.message.contains("boom") == true, "error text recorded: \(record?.reason.message ?? "")")
+        try await letter.ack()
     }
 }

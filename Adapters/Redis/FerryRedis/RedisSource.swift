@@ -122,11 +122,15 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             if !fresh.isEmpty { return fresh.map { ($0, 1) } }
             if ContinuousClock.now - lastClaim >= .milliseconds(max(100, endpoint.claimIdleMilliseconds / 2)) {
                 lastClaim = .now
+                // JUSTID leaves delivery counters alone: this consumer's own held entries
+                // (being handled, or waiting for their retry) must not count as delivered again.
                 let claimed = try connection.command(
-                    ["XAUTOCLAIM", endpoint.stream, options.group, options.consumer, String(endpoint.claimIdleMilliseconds), "0-0", "COUNT", String(options.prefetch)])
+                    ["XAUTOCLAIM", endpoint.stream, options.group, options.consumer, String(endpoint.claimIdleMilliseconds), "0-0",
+                     "COUNT", String(options.prefetch), "JUSTID"])
                 let mine = held.withLock { $0 }
-                let reclaimed = try entries(claimed.array?.dropFirst().first ?? .null).filter { !mine.contains($0.id ?? "") }
-                if !reclaimed.isEmpty {
+                let orphans = (claimed.array?.dropFirst().first?.array ?? []).compactMap(\.text).filter { !mine.contains($0) }
+                if !orphans.isEmpty {
+                    let reclaimed = try entries(try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + orphans))
                     logger.info("reclaimed entries left pending by another member", metadata: ["stream": "\(endpoint.stream)", "count": "\(reclaimed.count)"])
                     return try withAttempts(reclaimed, connection)
                 }
