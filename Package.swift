@@ -72,7 +72,10 @@ let package = Package(
         .testTarget(name: "FerryKafkaTests", dependencies: ["FerryKafka", "FerryConformance"]),
         .testTarget(name: "FerryRabbitMQTests", dependencies: ["FerryRabbitMQ", "FerryConformance"]),
         .testTarget(name: "FerryRedisTests", dependencies: ["FerryRedis", "FerryConformance"]),
-        .testTarget(name: "FerryCLITests", dependencies: ["Ferry", "FerryCLI"]),
+        .testTarget(
+            name: "FerryCLITests",
+            dependencies: ["Ferry", "FerryCLI", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerryConformance"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

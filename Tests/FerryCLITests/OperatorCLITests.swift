@@ -1,0 +1,68 @@
+import Ferry
+import FerryConformance
+import FerryKafka
+import FerryRabbitMQ
+import FerryRedis
+import Foundation
+import Testing
+
+/// `ferry dlq` and `ferry lag` against each real local broker: a handler dead-letters an event,
+/// the operator lists and replays it, it is handled, and the group's lag is back to 0.
+@Suite(.enabled(if: !brokerURLs.isEmpty, "needs the local brokers (scripts/test starts them)"))
+struct OperatorCLITests {
+    func transport(for broker: String) -> any Transport {
+        if broker.hasPrefix("kafka") { return KafkaTransport() }
+        if broker.hasPrefix("amqp") { return RabbitMQTransport() }
+        return RedisTransport()
+    }
+
+    func endpoint(_ broker: String) throws -> Endpoint {
+        let name = "ferry-ops-\(UUID().uuidString.prefix(8).lowercased())"
+        if broker.hasPrefix("amqp") { return try Endpoint("\(broker)?exchange=\(name)&routing-key=\(name)") }
+        return try Endpoint("\(broker)/\(name)")
+    }
+
+    @Test(arguments: brokerURLs)
+    func aDeadLetterIsListedReplayedAndHandledOnce(_ broker: String) async throws {
+        let transport = transport(for: broker)
+        let origin = try endpoint(broker)
+        try await transport.provision(origin, partitions: 1)
+        let workers = try await transport.subscribe(to: origin, options: SubscribeOptions(group: "workers"))
+        let publisher = try await transport.makePublisher(for: origin)
+        let event = Event(source: "/ops-test", type: "order.placed", datacontenttype: "application/json", data: Data(#"{"n":1}"#.utf8))
+        _ = try await publisher.publish(event)
+        let first = try await workers.take(1, within: .seconds(30), "the event")[0]
+        try await first.deadLetter(.handler("payment service said no"))
+
+        let dlq = try transport.deadLetterEndpoint(for: origin)
+        let dlqURL = dlq.description.replacingOccurrences(of: ":***@", with: ":guest@")
+        let listed = try FerryProcess.run(["dlq", "list", dlqURL, "--json", "--quiet", "5"], timeout: 90)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let letters = try listed.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(letters.count == 1)
+        #expect(letters.first?["reason"] as? String == "handler")
+        #expect(letters.first?["error"] as? String == "payment service said no")
+        #expect((letters.first?["event"] as? [String: Any])?["id"] as? String == event.id)
+
+        let replayed = try FerryProcess.run(["dlq", "replay", dlqURL, "--rate", "10", "--quiet", "5"], timeout: 90)
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        #expect(replayed.stdout.contains("replayed 1 dead letter(s)"), "\(replayed.stdout)")
+
+        let handled = Locked(0)
+        let consumer = Consumer(subscription: workers, logger: .init(label: "test")) { _ in handled.withLock { $0 += 1 } }
+        let again = try await workers.take(1, within: .seconds(30), "the replayed event")[0]
+        #expect(again.event.id == event.id)
+        #expect(again.event.headers["ferry-dlq-history"]?.hasPrefix("handler@1@") == true, "\(again.event.headers)")
+        #expect(try await consumer.process(again) == .handled)
+        #expect(handled.withLock { $0 } == 1)
+
+        let originURL = origin.description.replacingOccurrences(of: ":***@", with: ":guest@")
+        try await eventually(.seconds(30), "ferry lag reports 0 for the group") {
+            let lag = try FerryProcess.run(["lag", originURL, "--group", "workers"])
+            return lag.status == 0 && lag.stdout.contains("total\tlag=0")
+        }
+        await workers.close()
+        await publisher.close()
+        await transport.shutdown()
+    }
+}
