@@ -13,12 +13,6 @@ public final class KafkaTransport: Transport {
 
     public init(logger: Logger = Logger(label: "ferry.kafka")) {
         self.logger = logger
-        if !KafkaRuntime.isRecentEnough {
-            logger.warning(
-                "librdkafka \(KafkaRuntime.version) is older than 2.1 and cannot talk to some brokers (Tansu); put a newer librdkafka.so.1 first on LD_LIBRARY_PATH (see scripts/env.sh)")
-        } else {
-            logger.debug("librdkafka \(KafkaRuntime.version)")
-        }
     }
 
     public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
@@ -88,6 +82,7 @@ public final class KafkaTransport: Transport {
         let key = endpoint.brokers + "|" + endpoint.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
         let result = producers.withLock { producers -> Result<RDKafkaProducer, FerryError> in
             if let existing = producers[key] { return .success(existing) }
+            if producers.isEmpty { logRuntime() }
             return Result { () throws(FerryError) in
                 let producer = try RDKafkaProducer(
                     settings: endpoint.settings, context: RDKafkaContext(logger: logger, brokers: endpoint.brokers))
@@ -96,5 +91,15 @@ public final class KafkaTransport: Transport {
             }
         }
         return try result.get()
+    }
+
+    /// Logged once, when the first client is made (not for programs that never use Kafka).
+    private func logRuntime() {
+        if KafkaRuntime.isRecentEnough {
+            logger.info("librdkafka \(KafkaRuntime.version)")
+        } else {
+            logger.warning(
+                "librdkafka \(KafkaRuntime.version) is older than 2.1 and cannot talk to some brokers (Tansu); put a newer librdkafka.so.1 first on LD_LIBRARY_PATH (see scripts/env.sh)")
+        }
     }
 }
