@@ -2,16 +2,16 @@ import Foundation
 import Testing
 
 @Suite struct CLITests {
-    @Test func helpListsTheSubcommands() throws {
-        let result = try FerryProcess.run(["--help"])
+    @Test func helpListsTheSubcommands() async throws {
+        let result = try await FerryProcess.run(["--help"])
         #expect(result.status == 0)
         for command in ["publish", "tail", "demo"] {
             #expect(result.stdout.contains("  \(command) "), "\(command) missing from:\n\(result.stdout)")
         }
     }
 
-    @Test func demoShowsWhatHappenedToEachEvent() throws {
-        let result = try FerryProcess.run(["demo"])
+    @Test func demoShowsWhatHappenedToEachEvent() async throws {
+        let result = try await FerryProcess.run(["demo"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.filter { $0.hasPrefix("published com.example.order.placed") }.count == 5)
@@ -23,31 +23,31 @@ import Testing
         #expect(lines.last == "lag of group billing: 0")
     }
 
-    @Test func publishPrintsAReceiptPerEvent() throws {
-        let result = try FerryProcess.run(["publish", "memory://orders", "--type", "t", "--data", #"{"a":1}"#, "--count", "3", "--key", "k"])
+    @Test func publishPrintsAReceiptPerEvent() async throws {
+        let result = try await FerryProcess.run(["publish", "memory://orders", "--type", "t", "--data", #"{"a":1}"#, "--count", "3", "--key", "k"])
         #expect(result.status == 0, "\(result.stderr)")
         let receipts = result.stdout.split(separator: "\n").filter { $0.hasPrefix("published ") }
         #expect(receipts.count == 3)
         #expect(receipts.last?.hasSuffix("@2") == true, "same key, same partition, offsets 0...2: \(receipts)")
     }
 
-    @Test func badDataIsRefusedBeforeAnythingIsSent() throws {
-        let result = try FerryProcess.run(["publish", "memory://orders", "--type", "t", "--data", "{not json"])
+    @Test func badDataIsRefusedBeforeAnythingIsSent() async throws {
+        let result = try await FerryProcess.run(["publish", "memory://orders", "--type", "t", "--data", "{not json"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("not valid JSON"), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
     }
 
-    @Test func unknownSchemesNameTheKnownOnes() throws {
-        let result = try FerryProcess.run(["publish", "nats://user:hunter2@host/x", "--type", "t"])
+    @Test func unknownSchemesNameTheKnownOnes() async throws {
+        let result = try await FerryProcess.run(["publish", "nats://user:hunter2@host/x", "--type", "t"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("no transport for 'nats://'"), "\(result.stderr)")
         #expect(result.stderr.contains("kafka://"))
         #expect(!result.stderr.contains("hunter2"), "the password leaked: \(result.stderr)")
     }
 
-    @Test func tailGivesUpAfterItsTimeout() throws {
-        let result = try FerryProcess.run(["tail", "memory://empty", "--count", "1", "--timeout", "0.5"])
+    @Test func tailGivesUpAfterItsTimeout() async throws {
+        let result = try await FerryProcess.run(["tail", "memory://empty", "--count", "1", "--timeout", "0.5"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("fewer than 1 deliveries within 0.5 s"), "\(result.stderr)")
     }

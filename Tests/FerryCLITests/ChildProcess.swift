@@ -71,6 +71,13 @@ final class ChildProcess: Sendable {
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
+    /// `wait()` on a thread of its own, for async callers.
+    func exit() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.wait()) }.start()
+        }
+    }
+
     func kill(_ signal: Int32 = SIGKILL) {
         Foundation.kill(pid, signal)
     }

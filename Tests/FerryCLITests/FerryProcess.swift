@@ -14,12 +14,13 @@ enum FerryProcess {
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ferry").path
     }
 
-    /// Runs `ferry` to completion; it is killed after `timeout` seconds.
-    static func run(_ arguments: [String], timeout: TimeInterval = 60) throws -> Result {
+    /// Runs `ferry` to completion; it is killed after `timeout` seconds. The wait happens on a
+    /// thread of its own: blocking the cooperative pool (two threads here) stalls every test.
+    static func run(_ arguments: [String], timeout: TimeInterval = 60) async throws -> Result {
         let child = try ChildProcess(executable, arguments)
         let killer = DispatchWorkItem { child.kill() }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        let status = child.wait()
+        let status = await child.exit()
         killer.cancel()
         return Result(status: status, stdout: child.stdout, stderr: child.stderr)
     }

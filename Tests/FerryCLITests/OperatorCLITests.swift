@@ -36,7 +36,7 @@ struct OperatorCLITests {
 
         let dlq = try transport.deadLetterEndpoint(for: origin)
         let dlqURL = dlq.description.replacingOccurrences(of: ":***@", with: ":guest@")
-        let listed = try FerryProcess.run(["dlq", "list", dlqURL, "--json", "--quiet", "5"], timeout: 90)
+        let listed = try await FerryProcess.run(["dlq", "list", dlqURL, "--json", "--quiet", "5"], timeout: 90)
         #expect(listed.status == 0, "\(listed.stderr)")
         let letters = try listed.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(letters.count == 1)
@@ -44,7 +44,7 @@ struct OperatorCLITests {
         #expect(letters.first?["error"] as? String == "payment service said no")
         #expect((letters.first?["event"] as? [String: Any])?["id"] as? String == event.id)
 
-        let replayed = try FerryProcess.run(["dlq", "replay", dlqURL, "--rate", "10", "--quiet", "5"], timeout: 90)
+        let replayed = try await FerryProcess.run(["dlq", "replay", dlqURL, "--rate", "10", "--quiet", "5"], timeout: 90)
         #expect(replayed.status == 0, "\(replayed.stderr)")
         #expect(replayed.stdout.contains("replayed 1 dead letter(s)"), "\(replayed.stdout)")
 
@@ -58,7 +58,7 @@ struct OperatorCLITests {
 
         let originURL = origin.description.replacingOccurrences(of: ":***@", with: ":guest@")
         try await eventually(.seconds(30), "ferry lag reports 0 for the group") {
-            let lag = try FerryProcess.run(["lag", originURL, "--group", "workers"])
+            let lag = try await FerryProcess.run(["lag", originURL, "--group", "workers"])
             return lag.status == 0 && lag.stdout.contains("total\tlag=0")
         }
         await workers.close()

@@ -25,8 +25,8 @@ final class RunningFerry: Sendable {
     }
 
     /// SIGKILL: the process gets no chance to clean up, as in a crash.
-    func kill() {
+    func kill() async {
         child.kill(SIGKILL)
-        _ = child.wait()
+        _ = await child.exit()
     }
 }

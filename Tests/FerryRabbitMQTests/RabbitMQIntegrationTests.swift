@@ -36,6 +36,21 @@ struct RabbitMQIntegrationTests {
         #expect(error?.remedy?.contains("other settings") == true)
     }
 
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_AMQPS_URL"] != nil))
+    func amqpsCarriesEventsOverTLS() async throws {
+        let endpoint = try Endpoint(ProcessInfo.processInfo.environment["FERRY_AMQPS_URL"]! + "&queue=\(unique("tls"))")
+        #expect(endpoint.scheme == "amqps")
+        let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: "g"))
+        let publisher = try await transport.makePublisher(for: endpoint)
+        let sent = events(3)
+        _ = try await publisher.publish(sent)
+        let got = try await subscription.take(3, within: .seconds(20), "the events sent over TLS")
+        for delivery in got { try await delivery.ack() }
+        #expect(Set(got.map(\.event.id)) == Set(sent.map(\.id)))
+        await subscription.close()
+        await publisher.close()
+    }
+
     @Test func aMissingCACertificateIsNamed() async throws {
         let url = amqpURL!.replacingOccurrences(of: "amqp://", with: "amqps://") + "?queue=x&cacert=/nonexistent/ca.pem"
         let error = await #expect(throws: FerryError.self) {

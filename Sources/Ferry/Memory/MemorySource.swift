@@ -33,16 +33,18 @@ struct MemorySource: MessageSource {
 
     /// Sleeps until the topic changes, `until` passes, or the task is cancelled.
     private func wait(generation: Int, until: ContinuousClock.Instant?) async {
+        // The timer bumps the topic's generation rather than resuming a waiter: if it fires
+        // before this member has parked, the park sees the new generation and does not sleep.
         let timer = until.map { deadline in
-            Task { [transport, member] in
+            Task { [transport, topic] in
                 try? await Task.sleep(until: deadline, clock: .continuous)
-                transport.state.withLock { $0.unpark(member) }?.resume()
+                transport.state.withLock { $0.wake(topic: topic) }.forEach { $0.resume() }
             }
         }
         defer { timer?.cancel() }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let parked = transport.state.withLock { $0.park(member, generation: generation, continuation) }
+                let parked = !Task.isCancelled && transport.state.withLock { $0.park(member, generation: generation, continuation) }
                 if !parked { continuation.resume() }
             }
         } onCancel: { [transport, member] in

@@ -112,6 +112,11 @@ struct MemoryState: Sendable {
         return true
     }
 
+    /// A retry fell due: everyone waiting on `name` looks again.
+    mutating func wake(topic name: String) -> Wakeups {
+        topics[name]?.bump() ?? []
+    }
+
     mutating func unpark(_ member: Int) -> CheckedContinuation<Void, Never>? {
         guard let entry = members[member] else { return nil }
         return topics[entry.topic]!.waiters.removeValue(forKey: member)
