@@ -56,11 +56,24 @@ struct OperatorCLITests {
         #expect(try await consumer.process(again) == .handled)
         #expect(handled.withLock { $0 } == 1)
 
+        // The service keeps consuming, as it would in production: a copy redelivered after a
+        // rebalance is recognised as a duplicate and acked, not handled again.
+        let running = Task { try await consumer.run() }
+        defer { running.cancel() }
         let originURL = origin.description.replacingOccurrences(of: ":***@", with: ":guest@")
-        try await eventually(.seconds(30), "ferry lag reports 0 for the group") {
-            let lag = try await FerryProcess.run(["lag", originURL, "--group", "workers"])
-            return lag.status == 0 && lag.stdout.contains("total\tlag=0")
+        let lastLag = Locked("")
+        do {
+            try await eventually(.seconds(30), "ferry lag reports 0 for the group") {
+                let lag = try await FerryProcess.run(["lag", originURL, "--group", "workers"])
+                lastLag.withLock { $0 = lag.stdout + lag.stderr }
+                return lag.status == 0 && lag.stdout.contains("total\tlag=0")
+            }
+        } catch {
+            Issue.record("last `ferry lag` output:\n\(lastLag.withLock { $0 })")
+            throw error
         }
+        #expect(handled.withLock { $0 } == 1, "handled once, whatever was redelivered")
+        running.cancel()
         await workers.close()
         await publisher.close()
         await transport.shutdown()
