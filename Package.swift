@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "FerryKafka", targets: ["FerryKafka"]),
         .library(name: "FerryRabbitMQ", targets: ["FerryRabbitMQ"]),
         .library(name: "FerryRedis", targets: ["FerryRedis"]),
+        .library(name: "FerrySQLite", targets: ["FerrySQLite"]),
         .library(name: "FerryConformance", targets: ["FerryConformance"]),
         .executable(name: "ferry", targets: ["FerryCLI"]),
     ],
@@ -38,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -47,6 +49,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "FerrySQLite", dependencies: ["Ferry", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "FerryConformance",
             dependencies: ["Ferry", .product(name: "Logging", package: "swift-log")]
@@ -69,6 +72,7 @@ let package = Package(
         ),
 
         .testTarget(name: "FerryTests", dependencies: ["Ferry", "FerryConformance"]),
+        .testTarget(name: "FerrySQLiteTests", dependencies: ["FerrySQLite"]),
         .testTarget(name: "FerryKafkaTests", dependencies: ["FerryKafka", "FerryConformance"]),
         .testTarget(name: "FerryRabbitMQTests", dependencies: ["FerryRabbitMQ", "FerryConformance"]),
         .testTarget(name: "FerryRedisTests", dependencies: ["FerryRedis", "FerryConformance"]),
