@@ -33,6 +33,13 @@ public final class Consumer: Service {
 
     /// Handles one delivery and settles it.
     public func process(_ delivery: Delivery) async throws -> ConsumerOutcome {
+        if let schemas = options.schemas {
+            do {
+                _ = try schemas.prepare(delivery.event)
+            } catch {
+                return try await fail(delivery, error)
+            }
+        }
         let key = "\(subscription.options.group)|\(delivery.event.idempotencykey ?? "\(delivery.event.source)#\(delivery.event.id)")"
         if let store = options.idempotency {
             switch try await store.reserve(key, for: options.reservation) {
@@ -81,6 +88,8 @@ public final class Consumer: Service {
             reason = permanent.reason
         case let ferry as FerryError where ferry.code == .payloadDecoding:
             reason = DeadLetterReason(.decode, ferry.message)
+        case let ferry as FerryError where ferry.code == .schemaViolation:
+            reason = DeadLetterReason(.schema, ferry.message)
         case let timeout as HandlerTimeout where delivery.attempt >= options.retry.maxAttempts:
             reason = DeadLetterReason(.timeout, "\(timeout) on attempt \(delivery.attempt) of \(options.retry.maxAttempts)")
         case _ where !options.retry.isRetryable(error):

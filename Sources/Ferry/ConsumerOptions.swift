@@ -10,11 +10,16 @@ public struct ConsumerOptions: Sendable {
     public var retention: Duration
     /// A handler running longer than this is cancelled and counts as failed (reason `timeout`).
     public var handlerTimeout: Duration?
+    /// Events of types these schemas know are validated before the handler runs; an unknown
+    /// version or invalid data goes to the dead-letter destination (reason `schema`/`decode`).
+    public var schemas: SchemaRegistry?
 
     public init(
         retry: RetryPolicy = RetryPolicy(), idempotency: (any IdempotencyStore)? = MemoryIdempotencyStore(),
-        reservation: Duration = .seconds(60), retention: Duration = .seconds(24 * 3600), handlerTimeout: Duration? = nil
+        reservation: Duration = .seconds(60), retention: Duration = .seconds(24 * 3600), handlerTimeout: Duration? = nil,
+        schemas: SchemaRegistry? = nil
     ) {
+        self.schemas = schemas
         self.retry = retry
         self.idempotency = idempotency
         self.reservation = reservation

@@ -37,6 +37,11 @@ public final class Delivery: Sendable {
         try event.decode(type)
     }
 
+    /// The payload, upcast from an older version through `schemas`.
+    public func decode<Payload: EventPayload>(_ type: Payload.Type, schemas: SchemaRegistry) throws(FerryError) -> Payload {
+        try event.decode(type, schemas: schemas)
+    }
+
     /// Carries out a settlement once; a second one is a programming error and throws.
     public func settle(_ settlement: Settlement) async throws {
         let first = settled.withLock { done in

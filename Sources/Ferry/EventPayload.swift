@@ -46,6 +46,14 @@ extension Event {
         }
     }
 
+    /// The payload as `Payload`, upcast first from an older version through `schemas`.
+    public func decode<Payload: EventPayload>(_ type: Payload.Type, schemas: SchemaRegistry) throws(FerryError) -> Payload {
+        guard self.type == Payload.eventType else {
+            throw FerryError(.payloadDecoding, "event \(id) has type '\(self.type)', not '\(Payload.eventType)'")
+        }
+        return try schemas.prepare(self, to: Payload.eventVersion).decode(type)
+    }
+
     static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601

@@ -18,6 +18,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         public static let malformedEnvelope = Code("malformed-envelope")
         /// The payload does not decode into the requested type.
         public static let payloadDecoding = Code("payload-decoding")
+        /// The event breaks its schema, or its type or version is unknown, or cannot be upcast.
+        public static let schemaViolation = Code("schema-violation")
         /// A delivery was acked, retried or dead-lettered twice.
         public static let alreadySettled = Code("already-settled")
         /// The broker refused or did not confirm a publish.

@@ -1,0 +1,137 @@
+import Foundation
+
+/// The part of JSON Schema Ferry validates events against and reasons about for
+/// compatibility: `type`, `properties`, `required`, `enum`, `items`, `additionalProperties`.
+/// Other keywords are kept out of the model (and so neither checked nor compared).
+public struct JSONSchema: Sendable, Hashable {
+    /// Allowed JSON types; empty means any. `integer` is a kind of `number`.
+    public var types: Set<String>
+    public var properties: [String: JSONSchema]
+    public var required: Set<String>
+    /// Allowed values, as canonical JSON text; nil means any.
+    public var enumeration: Set<String>?
+    /// The schema of array elements (stored in an array: a struct cannot contain itself).
+    public var items: JSONSchema? {
+        get { itemStorage.first }
+        set { itemStorage = newValue.map { [$0] } ?? [] }
+    }
+    private var itemStorage: [JSONSchema] = []
+    public var additionalProperties: AdditionalProperties
+
+    public init(
+        types: Set<String> = [], properties: [String: JSONSchema] = [:], required: Set<String> = [],
+        enumeration: Set<String>? = nil, items: JSONSchema? = nil, additionalProperties: AdditionalProperties = .allowed
+    ) {
+        self.types = types
+        self.properties = properties
+        self.required = required
+        self.enumeration = enumeration
+        self.additionalProperties = additionalProperties
+        self.items = items
+    }
+
+    static let knownTypes: Set<String> = ["object", "array", "string", "integer", "number", "boolean", "null"]
+
+    /// Reads a schema document; `place` (a file, a key path) names it in errors.
+    public init(json: Any, place: String) throws(FerryError) {
+        guard let object = json as? [String: Any] else {
+            throw FerryError(.invalidEvent, "\(place): a schema must be a JSON object")
+        }
+        switch object["type"] {
+        case nil: types = []
+        case let single as String: types = [single]
+        case let many as [String]: types = Set(many)
+        default: throw FerryError(.invalidEvent, "\(place): 'type' must be a string or an array of strings")
+        }
+        if let unknown = types.subtracting(Self.knownTypes).first {
+            throw FerryError(.invalidEvent, "\(place): unknown type '\(unknown)'")
+        }
+        properties = [:]
+        if let declared = object["properties"] {
+            guard let map = declared as? [String: Any] else { throw FerryError(.invalidEvent, "\(place): 'properties' must be an object") }
+            for (name, schema) in map { properties[name] = try JSONSchema(json: schema, place: "\(place).properties.\(name)") }
+        }
+        guard let names = (object["required"] ?? [String]()) as? [String] else {
+            throw FerryError(.invalidEvent, "\(place): 'required' must be an array of strings")
+        }
+        required = Set(names)
+        if let values = object["enum"] {
+            guard let list = values as? [Any] else { throw FerryError(.invalidEvent, "\(place): 'enum' must be an array") }
+            enumeration = Set(list.map(JSONSchema.canonical))
+        } else {
+            enumeration = nil
+        }
+        switch object["additionalProperties"] {
+        case nil: additionalProperties = .allowed
+        case let flag as Bool where flag: additionalProperties = .allowed
+        case let flag as Bool where !flag: additionalProperties = .forbidden
+        case let schema?: additionalProperties = .schema(try JSONSchema(json: schema, place: "\(place).additionalProperties"))
+        }
+        if let itemSchema = object["items"] { items = try JSONSchema(json: itemSchema, place: "\(place).items") }
+    }
+
+    /// Every way `value` breaks the schema, each with its JSON path; empty when it is valid.
+    public func violations(of value: Any, at path: String = "$") -> [String] {
+        if !types.isEmpty, !types.contains(where: { JSONSchema.matches(value, $0) }) {
+            return ["\(path): expected \(types.sorted().joined(separator: " or ")), found \(JSONSchema.typeName(value))"]
+        }
+        if let enumeration, !enumeration.contains(JSONSchema.canonical(value)) {
+            return ["\(path): \(JSONSchema.canonical(value)) is not one of \(enumeration.sorted().joined(separator: ", "))"]
+        }
+        var out: [String] = []
+        if let object = value as? [String: Any] {
+            for name in required.sorted() where object[name] == nil { out.append("\(path): required property '\(name)' is missing") }
+            for (name, member) in object.sorted(by: { $0.key < $1.key }) {
+                if let schema = properties[name] {
+                    out += schema.violations(of: member, at: "\(path).\(name)")
+                } else {
+                    switch additionalProperties {
+                    case .allowed: break
+                    case .forbidden: out.append("\(path): property '\(name)' is not allowed")
+                    case .schema(let schema): out += schema.violations(of: member, at: "\(path).\(name)")
+                    }
+                }
+            }
+        }
+        if let array = value as? [Any], let items {
+            for (index, element) in array.enumerated() { out += items.violations(of: element, at: "\(path)[\(index)]") }
+        }
+        return out
+    }
+
+    static func matches(_ value: Any, _ type: String) -> Bool {
+        switch type {
+        case "null": return value is NSNull
+        case "object": return value is [String: Any]
+        case "array": return value is [Any]
+        case "string": return value is String
+        case "boolean": return isBoolean(value)
+        case "integer":
+            guard let number = value as? NSNumber, !isBoolean(value) else { return false }
+            return number.doubleValue.rounded() == number.doubleValue
+        case "number": return value is NSNumber && !isBoolean(value)
+        default: return false
+        }
+    }
+
+    /// JSONSerialization gives booleans as NSNumbers of C type `char`.
+    static func isBoolean(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
+    static func typeName(_ value: Any) -> String {
+        for type in ["null", "boolean", "integer", "number", "string", "array", "object"] where matches(value, type) { return type }
+        return "unknown"
+    }
+
+    static func canonical(_ value: Any) -> String {
+        if let text = value as? String { return JSONText.quote(text) }
+        if value is NSNull { return "null" }
+        if isBoolean(value), let flag = value as? Bool { return flag ? "true" : "false" }
+        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
+            return String(decoding: data, as: UTF8.self)
+        }
+        return "\(value)"
+    }
+}
