@@ -52,3 +52,29 @@ import Testing
         #expect(result.stderr.contains("fewer than 1 deliveries within 0.5 s"), "\(result.stderr)")
     }
 }
+
+@Suite struct SchemaCLITests {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+
+    @Test func theShippedCatalogChecksClean() async throws {
+        let result = try await FerryProcess.run(["schema", "check", root.appendingPathComponent("Config/schemas").path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("compatible: 1 event type(s): com.example.order.placed v1,v2"))
+    }
+
+    @Test func anIncompatibleVersionIsNamedAndFails() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-schemas-\(UUID().uuidString)")
+        let type = directory.appendingPathComponent("shop.order")
+        try FileManager.default.createDirectory(at: type, withIntermediateDirectories: true)
+        try #"{"type":"object","properties":{"id":{"type":"string"}}}"#.write(to: type.appendingPathComponent("v1.json"), atomically: true, encoding: .utf8)
+        try #"{"type":"object","required":["id","total"],"properties":{"id":{"type":"integer"},"total":{"type":"number"}}}"#
+            .write(to: type.appendingPathComponent("v2.json"), atomically: true, encoding: .utf8)
+        let result = try await FerryProcess.run(["schema", "check", directory.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("shop.order v2 vs v1 (BACKWARD)"))
+        #expect(result.stdout.contains("$.total: required but absent"))
+        #expect(result.stdout.contains("$.id: type string is written but only integer is read"))
+        #expect(result.stdout.contains("$.id: required but optional"))
+        #expect(result.stderr.contains("3 incompatible change(s)"))
+    }
+}
