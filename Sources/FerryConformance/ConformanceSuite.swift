@@ -25,6 +25,8 @@ public enum ConformanceSuite {
         ConformanceCase(name: "consumer-handles-a-duplicate-once", body: consumerHandlesADuplicateOnce),
         ConformanceCase(name: "consumer-waits-out-a-crashed-reservation", body: consumerWaitsOutACrashedReservation),
         ConformanceCase(name: "consumer-retries-with-backoff-then-dead-letters", body: consumerRetriesThenDeadLetters),
+        ConformanceCase(name: "consumer-reads-a-v1-event-as-v2", body: consumerReadsV1AsV2),
+        ConformanceCase(name: "consumer-dead-letters-unknown-versions-and-bad-payloads", body: consumerDeadLettersSchemaFailures),
     ]
 
     static func sample(_ index: Int, key: String? = nil, label: String = "conformance") -> Event {
@@ -451,5 +453,85 @@ public enum ConformanceSuite {
         try expectEqual(record?.attempts, 3, "attempts recorded")
         try expect(record?.reason.message.contains("boom") == true, "error text recorded: \(record?.reason.message ?? "")")
         try await letter.ack()
+    }
+
+    // MARK: Schemas
+
+    struct OrderV2: EventPayload, Equatable {
+        static let eventType = "com.example.conformance.order"
+        static let eventVersion = 2
+        var orderID: String
+        var quantity: Int
+        var currency: String
+    }
+
+    /// v1 {orderID, qty}; v2 {orderID, quantity, currency}: declared steps rename and add.
+    static func orderSchemas() throws -> SchemaRegistry {
+        func schema(_ text: String) throws -> JSONSchema {
+            try JSONSchema(json: try JSONSerialization.jsonObject(with: Data(text.utf8)), place: "conformance")
+        }
+        var catalog = SchemaCatalog()
+        try catalog.register(
+            type: OrderV2.eventType, version: 1,
+            schema: try schema(#"{"type":"object","required":["orderID","qty"],"properties":{"orderID":{"type":"string"},"qty":{"type":"integer"}}}"#))
+        try catalog.register(
+            type: OrderV2.eventType, version: 2,
+            schema: try schema(#"{"type":"object","required":["orderID","quantity"],"properties":{"orderID":{"type":"string"},"quantity":{"type":"integer"},"currency":{"type":"string"}}}"#),
+            upcast: [.rename(from: ["qty"], to: ["quantity"]), .add(path: ["currency"], value: "\"EUR\"")], mode: .disabled)
+        return SchemaRegistry(catalog: catalog)
+    }
+
+    static func order(version: Int, _ json: String) -> Event {
+        Event(source: "/conformance/orders", type: OrderV2.eventType, datacontenttype: "application/json", dataversion: version, data: Data(json.utf8))
+    }
+
+    static func consumerReadsV1AsV2(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("upcast", partitions: 1)
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("upcast")))
+        defer { Task { await subscription.close() } }
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        _ = try await publisher.publish(order(version: 1, #"{"orderID":"o-1","qty":3}"#))
+        let schemas = try orderSchemas()
+        let seen = Locked<[OrderV2]>([])
+        let consumer = Consumer(subscription: subscription, options: ConsumerOptions(schemas: schemas), logger: Logger(label: "conformance")) { delivery in
+            let order = try delivery.decode(OrderV2.self, schemas: schemas)
+            seen.withLock { $0.append(order) }
+        }
+        let delivery = try await subscription.take(1, within: h.timeout, "the v1 order")[0]
+        try expectEqual(try await consumer.process(delivery), .handled, "outcome")
+        try expectEqual(seen.withLock { $0 }, [OrderV2(orderID: "o-1", quantity: 3, currency: "EUR")], "the order as v2")
+    }
+
+    static func consumerDeadLettersSchemaFailures(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("schema-dlq", partitions: 1)
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("schema-dlq")))
+        defer { Task { await subscription.close() } }
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let unknownVersion = order(version: 7, #"{"orderID":"o-7"}"#)
+        let invalid = order(version: 1, #"{"orderID":42}"#)
+        let garbage = order(version: 1, "not json at all")
+        _ = try await publisher.publish([unknownVersion, invalid, garbage])
+        let consumer = Consumer(
+            subscription: subscription, options: ConsumerOptions(schemas: try orderSchemas()), logger: Logger(label: "conformance")
+        ) { _ in throw ConformanceFailure(message: "the handler must not see a broken event", file: #fileID, line: #line) }
+        var reasons: [String: DeadLetterReason.Code] = [:]
+        for delivery in try await subscription.take(3, within: h.timeout, "the three broken events") {
+            guard case .deadLettered(let reason) = try await consumer.process(delivery) else {
+                throw ConformanceFailure(message: "\(delivery.event.id) was not dead-lettered", file: #fileID, line: #line)
+            }
+            reasons[delivery.event.id] = reason.code
+        }
+        try expectEqual(reasons[unknownVersion.id], .schema, "reason for an unknown version")
+        try expectEqual(reasons[invalid.id], .schema, "reason for data that breaks its schema")
+        try expectEqual(reasons[garbage.id], .decode, "reason for data that is not JSON")
+        let dlq = try await h.transport.subscribe(
+            to: try h.transport.deadLetterEndpoint(for: endpoint), options: SubscribeOptions(group: h.uniqueGroup("schema-dlq-reader")))
+        defer { Task { await dlq.close() } }
+        let letters = try await dlq.take(3, within: h.timeout, "the three dead letters")
+        for letter in letters { try await letter.ack() }
+        try expectEqual(
+            Set(letters.compactMap { DeadLetterRecord(headers: $0.event.headers)?.reason.code.name }), ["schema", "decode"], "reasons recorded")
     }
 }
