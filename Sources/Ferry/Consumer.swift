@@ -1,5 +1,7 @@
+import Instrumentation
 import Logging
 import ServiceLifecycle
+import Tracing
 
 /// Runs a handler over a subscription with Ferry's guarantees, the same on every backend:
 /// duplicates (by idempotency key) are acked without calling the handler, failures are
@@ -65,7 +67,19 @@ public final class Consumer: Service {
         return .handled
     }
 
+    /// Runs the handler in a consumer span that continues the trace the event carries, so
+    /// events the handler publishes carry it on.
     private func runHandler(_ delivery: Delivery) async throws {
+        var context = InstrumentationContext.topLevel
+        InstrumentationSystem.instrument.extract(delivery.event, into: &context, using: EventExtractor())
+        try await withSpan("process \(delivery.event.type)", context: context, ofKind: .consumer) { span in
+            span.attributes["messaging.message.id"] = delivery.event.id
+            span.attributes["messaging.destination.name"] = delivery.position.destination
+            try await runHandlerWithTimeout(delivery)
+        }
+    }
+
+    private func runHandlerWithTimeout(_ delivery: Delivery) async throws {
         guard let limit = options.handlerTimeout else { return try await handler(delivery) }
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { [handler] in

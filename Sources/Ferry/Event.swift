@@ -75,6 +75,13 @@ public struct Event: Sendable, Hashable {
         set { timeMicros = newValue.map(Event.micros(of:)) }
     }
 
+    /// Makes this event a consequence of `cause`: same correlation id (the cause's, or its id
+    /// when it starts the chain), and the cause's id as causation id.
+    public mutating func correlate(with cause: Event) {
+        correlationid = cause.correlationid ?? cause.id
+        causationid = cause.id
+    }
+
     /// The key duplicates are recognised by: the explicit idempotency key, else the event id.
     public var idempotencyKey: String { idempotencykey ?? id }
 

@@ -1,3 +1,5 @@
+import Instrumentation
+
 /// Sends events to one endpoint. Every send returns only once the broker has confirmed (or
 /// refused) each message, so a receipt means the broker has it.
 public protocol Publisher: Sendable {
@@ -10,13 +12,23 @@ public protocol Publisher: Sendable {
 }
 
 extension Publisher {
+    /// Publishes one event, with the current trace context injected when it carries none.
     public func publish(_ event: Event) async throws -> Receipt {
-        try await send([event])[0].get()
+        try await send([Self.traced(event)])[0].get()
     }
 
     /// Publishes a batch; throws the first failure, naming how many of the batch failed.
     public func publish(_ events: [Event]) async throws -> [Receipt] {
-        try Self.all(await send(events))
+        try Self.all(await send(events.map(Self.traced)))
+    }
+
+    /// `event` with the current trace context (swift-distributed-tracing) injected, unless it
+    /// already carries one.
+    static func traced(_ event: Event) -> Event {
+        guard event.traceparent == nil, let context = InstrumentationContext.current else { return event }
+        var traced = event
+        InstrumentationSystem.instrument.inject(context, into: &traced, using: EventInjector())
+        return traced
     }
 
     public func publish(raw message: RawMessage) async throws -> Receipt {
