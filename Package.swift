@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "FerryCLI",
             dependencies: [
-                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis",
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -144,6 +144,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return value * scale
     }
 
+    /// `text` with its password masked, for messages about URLs that may not parse.
+    public static func redacted(_ text: String) -> String { redact(text) }
+
     /// Masks the password of a URL that may not even parse.
     static func redact(_ text: String) -> String {
         guard let schemeEnd = text.range(of: "://") else { return text }

@@ -24,7 +24,7 @@ enum EventAttributes {
         add("datacontenttype", event.datacontenttype)
         add("dataschema", event.dataschema)
         add("subject", event.subject)
-        add("idempotencykey", event.idempotencykey)
+        add("idempotencykey", event.idempotencyKey)  // always stamped: the id unless the caller gave a key
         add("correlationid", event.correlationid)
         add("causationid", event.causationid)
         add("partitionkey", event.partitionkey)
@@ -73,7 +73,7 @@ enum EventAttributes {
         event.datacontenttype = attributes["datacontenttype"]
         event.dataschema = attributes["dataschema"]
         event.subject = attributes["subject"]
-        event.idempotencykey = attributes["idempotencykey"]
+        event.idempotencykey = attributes["idempotencykey"].flatMap { $0 == event.id ? nil : $0 }
         event.correlationid = attributes["correlationid"]
         event.causationid = attributes["causationid"]
         event.partitionkey = attributes["partitionkey"]

@@ -9,6 +9,6 @@ struct DeadLetterCommand: AsyncParsableCommand {
             kafka://127.0.0.1:9092/orders.dlq, redis://127.0.0.1:6379/orders:dlq,
             amqp://guest:guest@127.0.0.1:5672/%2F?queue=orders.dlq.
             """,
-        subcommands: [DeadLetterList.self, DeadLetterReplay.self, DeadLetterPurge.self]
+        subcommands: [DeadLetterList.self, DeadLetterShow.self, DeadLetterReplay.self, DeadLetterPurge.self]
     )
 }

@@ -32,19 +32,29 @@ struct TailCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-ack"), help: "Leave deliveries unacknowledged (they go back to the group).")
     var noAck = false
 
+    @Option(help: "Skip (and ack) events already printed, remembered in this idempotency store: memory://, sqlite:///path.db or redis://host:port/prefix.")
+    var dedup: String?
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         let (transports, _) = common.transports()
         let options = SubscribeOptions(group: group ?? "ferry-tail-\(UUID().uuidString.prefix(8).lowercased())")
+        let store = try dedup.map(IdempotencyStores.make)
         let subscription = try await transports.subscribe(endpoint, options: options)
         let limit = count
         let printed = try await withThrowingTaskGroup(of: Int?.self) { tasks in
             tasks.addTask {
                 var printed = 0
                 for try await delivery in subscription {
+                    let key = "\(options.group)|\(delivery.event.idempotencyKey)"
+                    if let store, try await store.reserve(key, for: .seconds(60)) != .acquired {
+                        try await delivery.ack()
+                        continue
+                    }
                     Output.line(try render(delivery))
                     if !noAck { try await delivery.ack() }
+                    try await store?.complete(key, retention: .seconds(7 * 24 * 3600))
                     printed += 1
                     if let limit, printed >= limit { break }
                 }

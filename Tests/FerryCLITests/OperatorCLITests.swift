@@ -44,6 +44,12 @@ struct OperatorCLITests {
         #expect(letters.first?["error"] as? String == "payment service said no")
         #expect((letters.first?["event"] as? [String: Any])?["id"] as? String == event.id)
 
+        let shown = try await FerryProcess.run(["dlq", "show", dlqURL, event.id, "--quiet", "5"], timeout: 90)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let letter = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+        #expect(letter?["reason"] as? String == "handler")
+        #expect(letter?["attempts"] as? Int == 1)
+
         let replayed = try await FerryProcess.run(["dlq", "replay", dlqURL, "--rate", "10", "--quiet", "5"], timeout: 90)
         #expect(replayed.status == 0, "\(replayed.stderr)")
         #expect(replayed.stdout.contains("replayed 1 dead letter(s)"), "\(replayed.stdout)")
@@ -77,5 +83,30 @@ struct OperatorCLITests {
         await workers.close()
         await publisher.close()
         await transport.shutdown()
+    }
+
+    @Test func tailWithASQLiteStoreShowsADuplicateOnceAcrossRestarts() async throws {
+        guard let redis = ProcessInfo.processInfo.environment["FERRY_REDIS_URL"] else { return }
+        let transport = RedisTransport()
+        let endpoint = try Endpoint("\(redis)/ferry-dedup-\(UUID().uuidString.prefix(8).lowercased())")
+        let store = "sqlite://" + FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/dedup.db").path
+        let publisher = try await transport.makePublisher(for: endpoint)
+        let event = Event(source: "/dedup-test", type: "t")
+        let other = Event(source: "/dedup-test", type: "t")
+        _ = try await publisher.publish([event, event, other])  // a producer that retried
+        let first = try await FerryProcess.run(["tail", endpoint.description, "--group", "g", "--count", "2", "--timeout", "30", "--json", "--dedup", store])
+        #expect(first.status == 0, "\(first.stderr)")
+        let ids = try first.stdout.split(separator: "\n").map {
+            ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["event"] as! [String: Any])["id"] as! String
+        }
+        #expect(ids == [event.id, other.id])
+        _ = try await publisher.publish(event)  // the duplicate again, after the first process is gone
+        let second = try await FerryProcess.run(["tail", endpoint.description, "--group", "g", "--count", "1", "--timeout", "3", "--dedup", store])
+        #expect(second.status == 1, "the duplicate is not shown again: \(second.stdout)")
+        #expect(second.stdout.isEmpty)
+        try await eventually(.seconds(10), "the skipped duplicate is acked") {
+            try await transport.lag(of: endpoint, group: "g").reduce(0) { $0 + $1.lag } == 0
+        }
+        await publisher.close()
     }
 }

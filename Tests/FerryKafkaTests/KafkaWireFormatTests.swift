@@ -27,8 +27,15 @@ import Testing
         #expect(headers["ce_time"] == "2025-11-24T16:00:00.123456Z")
         #expect(headers["ce_dataversion"] == "2")
         #expect(headers["ce_region"] == "eu")
+        #expect(headers["ce_idempotencykey"] == "idem-42")
         #expect(headers["x-request-id"] == "r-1")
         #expect(headers["ce_partitionkey"] == nil && headers["ce_datacontenttype"] == nil)
+    }
+
+    @Test func everyEventIsStampedWithAnIdempotencyKey() throws {
+        let event = WireFixtures.minimalEvent()
+        let headers = try KafkaWireFormat.encode(event).headers
+        #expect(headers.contains { $0.name == "ce_idempotencykey" && $0.value == Data(event.id.utf8) })
     }
 
     @Test func reservedHeaderNamesAreRefused() {
