@@ -46,6 +46,12 @@ public struct DeadLetterRecord: Sendable, Hashable {
         ]
     }
 
+    /// A record failing now, first failed at `firstFailureMicros` (now when nil).
+    public init(reason: DeadLetterReason, attempts: Int, firstFailureMicros: Int64?, endpoint: String, position: Position) {
+        self.init(reason: reason, attempts: attempts, endpoint: endpoint, position: position)
+        if let firstFailureMicros { self.firstFailureMicros = firstFailureMicros }
+    }
+
     /// Reads the record back from a dead letter's headers; nil when they are not all there.
     public init?(headers: [String: String]) {
         guard let code = headers[Header.reason], let message = headers[Header.error],

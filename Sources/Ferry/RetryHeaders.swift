@@ -12,4 +12,18 @@ public enum RetryHeaders {
     public static let firstFailure = "ferry-first-failure"
 
     public static let names: Set<String> = [attempt, due, origin, firstFailure]
+
+    /// What Ferry's retry headers among `headers` say (nil where absent or unreadable).
+    public static func read(_ headers: [String: String]) -> (attempt: Int?, origin: Position?, firstFailureMicros: Int64?) {
+        (headers[attempt].flatMap { Int($0) }, headers[origin].flatMap(Position.init), headers[firstFailure].flatMap { Int64($0) })
+    }
+
+    /// The headers of a copy republished for its next attempt.
+    public static func next(
+        attempt next: Int, origin position: Position, firstFailureMicros: Int64, dueMicros: Int64? = nil
+    ) -> [String: String] {
+        var out = [attempt: String(next), origin: position.description, firstFailure: String(firstFailureMicros)]
+        if let dueMicros { out[due] = String(dueMicros) }
+        return out
+    }
 }

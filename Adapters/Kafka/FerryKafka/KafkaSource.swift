@@ -61,9 +61,9 @@ final class KafkaSource: MessageSource {
         stripped.headers.removeAll { retryHeaders[$0.name] != nil }
         let record = stripped
         let position = Position(destination: message.topic, partition: Int(message.partition), offset: String(message.offset))
-        let origin = retryHeaders[RetryHeaders.origin].flatMap(Position.init) ?? position
-        let attempt = retryHeaders[RetryHeaders.attempt].flatMap { Int($0) } ?? 1
-        let firstFailure = retryHeaders[RetryHeaders.firstFailure].flatMap { Int64($0) }
+        let retry = RetryHeaders.read(retryHeaders)
+        let origin = retry.origin ?? position
+        let attempt = retry.attempt ?? 1
         let envelope = KafkaWireFormat.decode(record, position: origin, source: endpoint.endpoint.description)
         let eventID = (try? envelope.get().event.id) ?? origin.description
         return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
@@ -73,17 +73,13 @@ final class KafkaSource: MessageSource {
             case .retry(let delay, _):
                 let now = Event.micros(of: Date())
                 var copy = record
-                copy.headers += [
-                    .init(name: RetryHeaders.attempt, value: Data(String(attempt + 1).utf8)),
-                    .init(name: RetryHeaders.due, value: Data(String(now + delay.microseconds).utf8)),
-                    .init(name: RetryHeaders.origin, value: Data(origin.description.utf8)),
-                    .init(name: RetryHeaders.firstFailure, value: Data(String(firstFailure ?? now).utf8)),
-                ]
+                copy.headers += RetryHeaders.next(
+                    attempt: attempt + 1, origin: origin, firstFailureMicros: retry.firstFailureMicros ?? now, dueMicros: now + delay.microseconds
+                ).sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
                 _ = try await producer.produce([(eventID, copy)], topic: retryTopic)[0].get()
             case .deadLetter(let reason):
                 let letter = DeadLetterRecord(
-                    reason: reason, attempts: attempt,
-                    firstFailure: firstFailure.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) },
+                    reason: reason, attempts: attempt, firstFailureMicros: retry.firstFailureMicros,
                     endpoint: endpoint.endpoint.description, position: origin)
                 var copy = record
                 copy.headers += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }

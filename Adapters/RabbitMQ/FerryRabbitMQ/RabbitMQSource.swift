@@ -101,9 +101,9 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         }
         let original = message
         let position = Position(destination: queue, offset: String(delivered.deliveryTag))
-        let origin = retry[RetryHeaders.origin].flatMap(Position.init) ?? position
-        let attempt = (retry[RetryHeaders.attempt].flatMap { Int($0) } ?? 1) + (delivered.redelivered ? 1 : 0)
-        let firstFailure = retry[RetryHeaders.firstFailure].flatMap { Int64($0) }
+        let carried = RetryHeaders.read(retry)
+        let origin = carried.origin ?? position
+        let attempt = (carried.attempt ?? 1) + (delivered.redelivered ? 1 : 0)
         let envelope = AMQPWireFormat.decode(message, position: origin, source: endpoint.endpoint.description)
         let eventID = (try? envelope.get().event.id) ?? origin.description
         return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
@@ -114,9 +114,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
                 let now = Event.micros(of: Date())
                 let bucket = RetryDelayBuckets.bucket(for: delay)
                 var copy = original
-                copy.headers[RetryHeaders.attempt] = String(attempt + 1)
-                copy.headers[RetryHeaders.origin] = origin.description
-                copy.headers[RetryHeaders.firstFailure] = String(firstFailure ?? now)
+                copy.headers.merge(RetryHeaders.next(attempt: attempt + 1, origin: origin, firstFailureMicros: carried.firstFailureMicros ?? now)) { $1 }
                 let retryQueue = "\(queue).retry.\(bucket)"
                 let parking = AMQPTopology.Queue(
                     name: retryQueue,
@@ -127,8 +125,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
                 _ = try await publisher(to: parking).publish([(eventID, copy)])[0].get()
             case .deadLetter(let reason):
                 let letter = DeadLetterRecord(
-                    reason: reason, attempts: attempt,
-                    firstFailure: firstFailure.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) },
+                    reason: reason, attempts: attempt, firstFailureMicros: carried.firstFailureMicros,
                     endpoint: endpoint.endpoint.description, position: origin)
                 var copy = original
                 copy.headers.merge(letter.headers) { $1 }

@@ -186,10 +186,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
                 firstFailures.withLock { if $0[id] == nil { $0[id] = now } }
                 retries.withLock { $0[id] = now + delay.microseconds }
             case .deadLetter(let reason):
-                let firstFailure = firstFailures.withLock { $0[id] }
                 let letter = DeadLetterRecord(
-                    reason: reason, attempts: attempt,
-                    firstFailure: firstFailure.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) },
+                    reason: reason, attempts: attempt, firstFailureMicros: firstFailures.withLock { $0[id] },
                     endpoint: endpoint.endpoint.description, position: position)
                 var copy = entry
                 copy.fields += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }

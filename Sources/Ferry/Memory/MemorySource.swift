@@ -68,8 +68,7 @@ struct MemorySource: MessageSource {
                 ) { original, attempts, firstFailure in
                     var letter = original
                     let record = DeadLetterRecord(
-                        reason: reason, attempts: attempts,
-                        firstFailure: firstFailure.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) },
+                        reason: reason, attempts: attempts, firstFailureMicros: firstFailure,
                         endpoint: endpoint.description, position: position)
                     letter.headers.merge(record.headers) { $1 }
                     letter.timeMicros = Event.micros(of: Date())
