@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "FerryRabbitMQ", targets: ["FerryRabbitMQ"]),
         .library(name: "FerryRedis", targets: ["FerryRedis"]),
         .library(name: "FerrySQLite", targets: ["FerrySQLite"]),
+        .library(name: "FerryRelay", targets: ["FerryRelay"]),
         .library(name: "FerryConformance", targets: ["FerryConformance"]),
         .executable(name: "ferry", targets: ["FerryCLI"]),
     ],
@@ -41,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
     ],
     targets: [
         .target(
@@ -52,6 +54,13 @@ let package = Package(
             ]
         ),
         .target(name: "FerrySQLite", dependencies: ["Ferry", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "FerryRelay",
+            dependencies: [
+                "Ferry", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "FerryConformance",
             dependencies: ["Ferry", .product(name: "Logging", package: "swift-log")]
@@ -67,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "FerryCLI",
             dependencies: [
-                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite",
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", "FerryRelay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -78,6 +87,7 @@ let package = Package(
             dependencies: ["Ferry", "FerryConformance", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")]
         ),
         .testTarget(name: "FerrySQLiteTests", dependencies: ["FerrySQLite"]),
+        .testTarget(name: "FerryRelayTests", dependencies: ["FerryRelay", "FerryConformance"]),
         .testTarget(name: "FerryKafkaTests", dependencies: ["FerryKafka", "FerryConformance"]),
         .testTarget(name: "FerryRabbitMQTests", dependencies: ["FerryRabbitMQ", "FerryConformance"]),
         .testTarget(name: "FerryRedisTests", dependencies: ["FerryRedis", "FerryConformance"]),

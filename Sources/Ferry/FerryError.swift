@@ -10,6 +10,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
 
         /// An endpoint URL is malformed or names something the backend does not know.
         public static let invalidEndpoint = Code("invalid-endpoint")
+        /// A configuration file is wrong: an unknown key, a bad value, a missing variable.
+        public static let invalidConfiguration = Code("invalid-configuration")
         /// No transport is registered for the endpoint's scheme.
         public static let unsupportedScheme = Code("unsupported-scheme")
         /// An event cannot be sent as it is (a reserved header name, an empty id...).

@@ -1,0 +1,84 @@
+import Ferry
+import Foundation
+import Yams
+
+/// A YAML node with its key path and line, so every configuration error can say where it is.
+/// `${NAME}` in a scalar is replaced by the environment variable NAME (a missing one is an error).
+struct ConfigNode {
+    let node: Node
+    let path: String
+    let file: String
+    let environment: [String: String]
+
+    var location: String { "\(file):\(node.mark?.line ?? 0): \(path.isEmpty ? "(top level)" : path)" }
+
+    func fail(_ message: String) -> FerryError {
+        FerryError(.invalidConfiguration, "\(location): \(message)")
+    }
+
+    /// The mapping's children by key; any key not in `allowed` is an error naming it.
+    func mapping(allowed: Set<String>) throws(FerryError) -> [String: ConfigNode] {
+        guard let mapping = node.mapping else { throw fail("expected a mapping (key: value lines)") }
+        var out: [String: ConfigNode] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { throw fail("keys must be strings") }
+            let child = ConfigNode(node: value, path: path.isEmpty ? name : "\(path).\(name)", file: file, environment: environment)
+            guard allowed.contains(name) else {
+                throw ConfigNode(node: key, path: child.path, file: file, environment: environment)
+                    .fail("unknown key '\(name)' (known: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            out[name] = child
+        }
+        return out
+    }
+
+    func sequence() throws(FerryError) -> [ConfigNode] {
+        guard let items = node.sequence else { throw fail("expected a list") }
+        return items.enumerated().map { ConfigNode(node: $1, path: "\(path)[\($0)]", file: file, environment: environment) }
+    }
+
+    func string() throws(FerryError) -> String {
+        guard let scalar = node.scalar else { throw fail("expected a text value") }
+        return try substitute(scalar.string)
+    }
+
+    func integer(in range: ClosedRange<Int>) throws(FerryError) -> Int {
+        guard let value = Int(try string()), range.contains(value) else {
+            throw fail("expected a whole number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    /// `250ms`, `2s`, `1m`.
+    func duration() throws(FerryError) -> Duration {
+        let text = try string()
+        for (suffix, scale) in [("ms", 1), ("s", 1000), ("m", 60_000)] where text.hasSuffix(suffix) {
+            if let number = Int(text.dropLast(suffix.count)), number >= 0 { return .milliseconds(number * scale) }
+        }
+        throw fail("expected a duration such as 250ms, 2s or 1m, not '\(text)'")
+    }
+
+    func endpoint() throws(FerryError) -> Endpoint {
+        do {
+            return try Endpoint(try string())
+        } catch {
+            throw fail(error.description)
+        }
+    }
+
+    private func substitute(_ text: String) throws(FerryError) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            out += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { throw fail("unclosed ${ in the value") }
+            let name = String(rest[start.upperBound..<end])
+            guard let value = environment[name] else {
+                throw fail("environment variable \(name) is not set; export it or remove ${\(name)}")
+            }
+            out += value
+            rest = rest[rest.index(after: end)...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,22 @@
+import Ferry
+
+/// One route of the relay: events from `source` (as consumer group `group`) to every sink.
+public struct RouteConfiguration: Sendable {
+    public var name: String
+    public var source: Endpoint
+    public var group: String
+    public var sinks: [Endpoint]
+    /// Only events of these types are copied (all when empty); others are acked and skipped.
+    public var types: Set<String>
+    /// Only events whose subject starts with this are copied.
+    public var subjectPrefix: String?
+    /// Validate, and upcast events of known types to this version, before copying.
+    public var upcastTo: Int?
+    /// An event that has crossed this many relays is dead-lettered with reason `loop`.
+    public var maxHops: Int
+    /// Events being copied at once; the source is not read further until one completes.
+    public var inFlight: Int
+    public var retry: RetryPolicy
+    /// Where events that fail for good go; the source's own dead-letter destination when nil.
+    public var deadLetter: Endpoint?
+}

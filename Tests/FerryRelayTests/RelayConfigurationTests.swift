@@ -1,0 +1,42 @@
+import Ferry
+import FerryRelay
+import Foundation
+import Testing
+
+@Suite struct RelayConfigurationTests {
+    func write(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("relay-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func theExampleConfigurationIsValid() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/relay.example.yaml").path
+        let configuration = try RelayConfiguration(file: example, environment: ["AMQP_PASSWORD": "guest"])
+        #expect(configuration.routes.count == 1)
+        #expect(configuration.routes[0].sinks.count == 2)
+        #expect(configuration.routes[0].sinks[0].password == "guest")
+    }
+
+    @Test(arguments: [
+        ("routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    colour: red\n", "routes[0].colour: unknown key 'colour'", ":4:"),
+        ("routes:\n  - source: nope\n    sinks: [redis://h/s]\n", "routes[0].source: endpoint 'nope'", ":2:"),
+        ("routes:\n  - source: kafka://h:9092/t\n    sinks: ['amqp://u:${NOPE}@h/%2F?queue=q']\n", "environment variable NOPE is not set", ":3:"),
+        ("routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    in-flight: lots\n", "routes[0].in-flight: expected a whole number", ":4:"),
+        ("routes:\n  - source: kafka://h:9092/t\n", "a route needs 'sinks'", ":2:"),
+        ("idempotency: memory://\n", "no 'routes'", ":1:"),
+    ])
+    func mistakesNameTheirKeyAndLine(_ yaml: String, _ message: String, _ line: String) throws {
+        let path = try write(yaml)
+        let error = #expect(throws: FerryError.self) { try RelayConfiguration(file: path, environment: [:]) }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains(path + line) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func secretsNeverAppearInErrors() throws {
+        let path = try write("routes:\n  - source: kafka://h:9092/t\n    sinks: ['amqp://u:${PASSWORD}@h:notaport/%2F?queue=q']\n")
+        let error = #expect(throws: FerryError.self) { try RelayConfiguration(file: path, environment: ["PASSWORD": "s3cret"]) }
+        #expect(error?.message.contains("s3cret") == false, "\(error?.message ?? "")")
+    }
+}
