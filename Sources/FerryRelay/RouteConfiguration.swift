@@ -16,7 +16,6 @@ public struct RouteConfiguration: Sendable {
     public var maxHops: Int
     /// Events being copied at once; the source is not read further until one completes.
     public var inFlight: Int
+    /// Failed events go to the source's dead-letter destination after this.
     public var retry: RetryPolicy
-    /// Where events that fail for good go; the source's own dead-letter destination when nil.
-    public var deadLetter: Endpoint?
 }

@@ -24,6 +24,14 @@ final class RunningFerry: Sendable {
         return true
     }
 
+    /// Sends `signal` and waits for the exit status.
+    func stop(_ signal: Int32 = SIGTERM) async -> Int32 {
+        child.kill(signal)
+        return await child.exit()
+    }
+
+    var stderr: String { child.stderr }
+
     /// SIGKILL: the process gets no chance to clean up, as in a crash.
     func kill() async {
         child.kill(SIGKILL)

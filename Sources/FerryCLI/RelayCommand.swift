@@ -1,0 +1,54 @@
+import ArgumentParser
+import Ferry
+import FerryRelay
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct RelayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relay",
+        abstract: "Copy events between brokers, as configured, without losing any.",
+        discussion: """
+            Each route reads its source as a member of a consumer group and copies every event
+            to all its sinks; the source event is acknowledged only after every sink confirmed.
+            Run several relays with the same configuration to share the work (use a redis://
+            idempotency store then). SIGTERM or SIGINT: stop reading, finish the copies in
+            flight, acknowledge them, exit 0. A bad configuration exits 2 before connecting.
+            See Config/relay.example.yaml for every key.
+            """
+    )
+
+    @Option(help: "The relay configuration file (YAML).")
+    var config: String
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let (transports, logger) = common.transports()
+        let configuration: RelayConfiguration
+        let store: any IdempotencyStore
+        let schemas: SchemaRegistry?
+        do {
+            configuration = try RelayConfiguration(file: config)
+            for route in configuration.routes {
+                for endpoint in [route.source] + route.sinks { _ = try transports.transport(for: endpoint) }
+            }
+            store = try IdempotencyStores.make(configuration.idempotency)
+            schemas = try configuration.schemas.map { SchemaRegistry(catalog: try SchemaCatalog(directory: $0)) }
+        } catch {
+            Output.error("relay: \(error)")
+            throw ExitCode(2)
+        }
+        let routes = configuration.routes.map {
+            RelayRoute(configuration: $0, transports: transports, store: store, schemas: schemas, logger: logger)
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: routes.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await transports.shutdown()
+        for route in routes { Output.line("route \(route.configuration.name): \(route.statistics.summary)") }
+    }
+}

@@ -1,0 +1,74 @@
+import Ferry
+import FerryConformance
+import FerryKafka
+import FerryRabbitMQ
+import FerryRedis
+import Foundation
+import Testing
+
+/// `ferry relay` as a separate process against the real local brokers.
+@Suite(.enabled(if: brokerURLs.count == 3, "needs the three local brokers (scripts/test starts them)"))
+struct RelayCLITests {
+    let env = ProcessInfo.processInfo.environment
+
+    func write(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("relay-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aBadConfigurationExits2NamingTheKey() async throws {
+        let path = try write("routes:\n  - source: \(env["FERRY_KAFKA_URL"]!)/t\n    sinks: [\(env["FERRY_REDIS_URL"]!)/s]\n    batch: 10\n")
+        let result = try await FerryProcess.run(["relay", "--config", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("routes[0].batch: unknown key 'batch'"), "\(result.stderr)")
+    }
+
+    @Test func copiesKafkaToRabbitMQAndRedisOnceEachThenDrainsOnSIGTERM() async throws {
+        let name = "ferry-relay-\(UUID().uuidString.prefix(8).lowercased())"
+        let source = try Endpoint("\(env["FERRY_KAFKA_URL"]!)/\(name)")
+        let amqpSink = try Endpoint("\(env["FERRY_AMQP_URL"]!)?exchange=\(name)&queue=\(name)")
+        let redisSink = try Endpoint("\(env["FERRY_REDIS_URL"]!)/\(name)")
+        let kafka = KafkaTransport()
+        try await kafka.provision(source, partitions: 3)
+        let events = (0..<300).map { Event(source: "/relay-test", type: "order.placed", partitionkey: "k\($0 % 7)", data: Data("\($0)".utf8)) }
+        let publisher = try await kafka.makePublisher(for: source)
+        _ = try await publisher.publish(events + events.prefix(20))  // 20 duplicates, as a retrying producer makes
+        let store = "sqlite://" + FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
+        let config = try write("""
+            idempotency: \(store)
+            routes:
+              - name: orders
+                source: '\(source.description)'
+                group: relay-test
+                sinks:
+                  - 'amqp://guest:${TEST_AMQP_PASSWORD}@\(amqpSink.hosts[0].name):\(amqpSink.hosts[0].port!)/%2F?exchange=\(name)&queue=\(name)'
+                  - '\(redisSink.description)'
+                in-flight: 64
+            """)
+        setenv("TEST_AMQP_PASSWORD", "guest", 1)
+        let relay = try RunningFerry(["relay", "--config", config])
+
+        for (transport, sink) in [(RabbitMQTransport() as any Transport, amqpSink), (RedisTransport(), redisSink)] {
+            let reader = try await transport.subscribe(to: sink, options: SubscribeOptions(group: "check"))
+            var seen: [String: Int] = [:]
+            while seen.count < events.count {
+                let delivery = try await reader.take(1, within: .seconds(60), "copies at \(sink) (\(seen.count) so far)")[0]
+                seen[delivery.event.id, default: 0] += 1
+                #expect(delivery.event.headers[ "ferry-hops"] == "1")
+                try await delivery.ack()
+            }
+            #expect(Set(seen.keys) == Set(events.map(\.id)), "every event reached \(sink)")
+            #expect(seen.values.allSatisfy { $0 == 1 }, "no duplicate at \(sink)")
+            await reader.close()
+        }
+        try await eventually(.seconds(30), "the relay's group has lag 0 on the source") {
+            try await kafka.lag(of: source, group: "relay-test").reduce(0) { $0 + $1.lag } == 0
+        }
+        let status = await relay.stop(SIGTERM)
+        #expect(status == 0, "\(relay.stderr)")
+        #expect(relay.output.contains { $0.contains("route orders: copied 300, duplicates skipped 20") }, "\(relay.output)")
+        await publisher.close()
+        await kafka.shutdown()
+    }
+}
