@@ -7,8 +7,17 @@ import Foundation
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
+        abstract: "Demos: an order pipeline in memory (default), and the seed for the relay demo (scripts/demo).",
+        subcommands: [DemoPipeline.self, DemoSeed.self],
+        defaultSubcommand: DemoPipeline.self
+    )
+}
+
+struct DemoPipeline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
         abstract: "Run a small order pipeline on the in-memory backend and show what happened to each event.",
-        discussion: "Needs no broker. The relay demo across real brokers comes with `ferry relay`."
+        discussion: "Needs no broker."
     )
 
     struct OrderPlaced: EventPayload {
