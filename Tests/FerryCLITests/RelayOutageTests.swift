@@ -66,4 +66,98 @@ struct RelayOutageTests {
         }
         await kafka.shutdown()
     }
+
+    @Test func twoRelaysShareTheWorkAndOneDyingLosesNothing() async throws {
+        let total = 20_000
+        let name = "ferry-pair-\(UUID().uuidString.prefix(8).lowercased())"
+        let source = try Endpoint("\(env["FERRY_KAFKA_URL"]!)/\(name)")
+        let redisSink = try Endpoint("\(env["FERRY_REDIS_URL"]!)/\(name)")
+        let kafka = KafkaTransport()
+        try await kafka.provision(source, partitions: 4)
+        let publisher = try await kafka.makePublisher(for: source)
+        let events = (0..<total).map { Event(source: "/pair-test", type: "t", partitionkey: "k\($0 % 40)", data: Data("\($0)".utf8)) }
+        for start in stride(from: 0, to: total, by: 2000) { _ = try await publisher.publish(Array(events[start..<start + 2000])) }
+        await publisher.close()
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
+        try """
+            idempotency: '\(env["FERRY_REDIS_URL"]!)/\(name)-dedup'
+            routes:
+              - name: pair
+                source: '\(source.description)'
+                group: pair
+                sinks: ['\(redisSink.description)']
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: "pair").reduce(0) { $0 + $1.lag } }
+
+        let first = try RunningFerry(["relay", "--config", config, "--log-level", "info"])
+        let second = try RunningFerry(["relay", "--config", config, "--log-level", "info"])
+        try await eventually(.seconds(60), "both relays hold partitions") {
+            first.stderr.contains("partitions assigned") && second.stderr.contains("partitions assigned")
+                && second.stderr.components(separatedBy: "partitions assigned").count >= 2
+        }
+        let before = try await lag()
+        try await eventually(.seconds(120), "the pair makes progress") { try await lag() <= before - 2000 }
+        _ = await first.stop(SIGKILL)
+        try await eventually(.seconds(300), "the survivor takes over the dead relay's share") { try await lag() == 0 }
+        #expect(await second.stop(SIGTERM) == 0, "\(second.stderr)")
+
+        let subscription = try await RedisTransport().subscribe(to: redisSink, options: SubscribeOptions(group: "audit", prefetch: 500))
+        let seen = Locked(Set<String>())
+        let handled = Locked(0)
+        let consumer = Consumer(subscription: subscription, logger: Logger(label: "audit")) { delivery in
+            handled.withLock { $0 += 1 }
+            seen.withLock { _ = $0.insert(delivery.event.id) }
+        }
+        let reading = Task { try await consumer.run() }
+        try await eventually(.seconds(120), "all \(total) events read back") { seen.withLock { $0.count } == total }
+        reading.cancel()
+        await subscription.close()
+        #expect(seen.withLock { $0 } == Set(events.map(\.id)))
+        #expect(handled.withLock { $0 } == total)
+        await kafka.shutdown()
+    }
+
+    @Test func aFrozenSinkSlowsTheSourceWithinBoundedMemory() async throws {
+        let total = 20_000
+        let name = "ferry-frozen-\(UUID().uuidString.prefix(8).lowercased())"
+        let source = try Endpoint("\(env["FERRY_KAFKA_URL"]!)/\(name)")
+        let redisSink = try Endpoint("\(env["FERRY_REDIS_URL"]!)/\(name)")
+        let kafka = KafkaTransport()
+        try await kafka.provision(source, partitions: 3)
+        let publisher = try await kafka.makePublisher(for: source)
+        let events = (0..<total).map { _ in Event(source: "/frozen-test", type: "t", data: Data(repeating: 65, count: 512)) }
+        for start in stride(from: 0, to: total, by: 2000) { _ = try await publisher.publish(Array(events[start..<start + 2000])) }
+        await publisher.close()
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
+        try """
+            idempotency: sqlite://\(store)
+            routes:
+              - name: frozen
+                source: '\(source.description)'
+                group: frozen
+                sinks: ['\(redisSink.description)']
+                in-flight: 64
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: "frozen").reduce(0) { $0 + $1.lag } }
+
+        let relay = try RunningFerry(["relay", "--config", config])
+        let before = try await lag()
+        try await eventually(.seconds(60), "the relay is copying") { try await lag() <= before - 1000 }
+        let redis = try LocalBrokers.pid(of: "redis")
+        kill(redis, SIGSTOP)
+        var samples: [Int] = []
+        for _ in 0..<20 {  // the 10 s outage itself, sampled every half second
+            try await Task.sleep(for: .milliseconds(500))
+            if let rss = relay.residentKiB { samples.append(rss) }
+        }
+        let lagWhileFrozen = try await lag()
+        kill(redis, SIGCONT)
+        #expect(lagWhileFrozen > 0, "the source waited for the frozen sink")
+        let growth = (samples.max() ?? 0) - (samples.first ?? 0)
+        #expect(growth < 50 * 1024, "memory grew \(growth) KiB during the freeze (samples \(samples))")
+        try await eventually(.seconds(300), "everything arrives after SIGCONT") { try await lag() == 0 }
+        #expect(await relay.stop(SIGTERM) == 0, "\(relay.stderr)")
+        await kafka.shutdown()
+    }
 }

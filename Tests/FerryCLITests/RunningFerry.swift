@@ -14,6 +14,16 @@ final class RunningFerry: Sendable {
 
     var output: [String] { lines.withLock { $0 } }
 
+    var pid: pid_t { child.pid }
+
+    /// The resident memory of the process, in KiB (from /proc).
+    var residentKiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    }
+
     /// Waits until `count` lines have been printed, polling; false after `timeout`.
     func waitForLines(_ count: Int, timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout

@@ -28,7 +28,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
             case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
                 rd_kafka_assign(client, list)
                 onAssign(partitions)
-                logger.debug("Kafka partitions assigned", metadata: ["partitions": "\(partitions)"])
+                logger.info("Kafka partitions assigned", metadata: ["partitions": "\(partitions)"])
             case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
                 RDKafkaConsumer.store(client, onRevoke(partitions))
                 let committed = rd_kafka_commit(client, nil, 0)
