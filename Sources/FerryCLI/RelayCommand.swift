@@ -3,6 +3,8 @@ import Ferry
 import FerryRelay
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 struct RelayCommand: AsyncParsableCommand {
@@ -22,6 +24,12 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "The relay configuration file (YAML).")
     var config: String
 
+    @Option(help: "Serve Prometheus metrics on /metrics and a health check on /health at this port.")
+    var metricsPort: Int?
+
+    @Option(help: "The address the metrics port listens on.")
+    var metricsAddress: String = "127.0.0.1"
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -40,6 +48,10 @@ struct RelayCommand: AsyncParsableCommand {
             Output.error("relay: \(error)")
             throw ExitCode(2)
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let server = try metricsPort.map { try MetricsServer(registry: registry, address: metricsAddress, port: $0) }
+        defer { server?.stop() }
         let routes = configuration.routes.map {
             RelayRoute(configuration: $0, transports: transports, store: store, schemas: schemas, logger: logger)
         }

@@ -17,6 +17,7 @@ public final class RelayRoute: Service {
     private let schemas: SchemaRegistry?
     private let logger: Logger
     private let counters = Locked(RelayStatistics())
+    private let metrics: RelayMetrics
     private let chains = Locked<[String: (id: Int, task: Task<Void, Never>)]>([:])
     private let drainDeadline: Duration
 
@@ -29,6 +30,7 @@ public final class RelayRoute: Service {
         self.store = store
         self.schemas = schemas
         self.drainDeadline = drainDeadline
+        metrics = RelayMetrics(route: configuration.name)
         var logger = logger
         logger[metadataKey: "route"] = "\(configuration.name)"
         self.logger = logger
@@ -63,6 +65,15 @@ public final class RelayRoute: Service {
                 try await copies.waitForAll()
             }
         }
+        let lagProbe = Task { [self] in
+            while !Task.isCancelled {
+                if let lag = try? await transports.transport(for: source).lag(of: source, group: configuration.group) {
+                    metrics.lag.record(lag.reduce(0) { $0 + $1.lag })
+                }
+                try? await Task.sleep(for: .seconds(10))
+            }
+        }
+        defer { lagProbe.cancel() }
         let stopping = Locked(false)
         do {
             try await withGracefulShutdownHandler {
@@ -104,6 +115,7 @@ public final class RelayRoute: Service {
     }
 
     private func copyOrSettle(_ delivery: Delivery, to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async throws {
+        metrics.eventsIn.increment()
         var event = delivery.event
         if !configuration.types.isEmpty && !configuration.types.contains(event.type)
             || configuration.subjectPrefix.map({ !(event.subject ?? "").hasPrefix($0) }) == true
@@ -131,6 +143,7 @@ public final class RelayRoute: Service {
         case .done:
             try await delivery.ack()
             counters.withLock { $0.duplicates += 1 }
+            metrics.duplicates.increment()
             return
         case .inProgress:
             try await delivery.retry(after: configuration.retry.maxDelay, reason: "another relay is copying this event")
@@ -138,8 +151,11 @@ public final class RelayRoute: Service {
         case .acquired:
             break
         }
+        let started = ContinuousClock.now
         let failures = await publish(event, raw: delivery.isWrapped, to: sinks)
+        metrics.confirmLatency.recordNanoseconds((ContinuousClock.now - started).microseconds * 1000)
         if failures.isEmpty {
+            metrics.eventsOut.increment(by: sinks.count)
             try await delivery.ack()
             try await store.complete(key, retention: .seconds(7 * 24 * 3600))
             counters.withLock { $0.copied += 1 }
@@ -155,6 +171,7 @@ public final class RelayRoute: Service {
             logger.warning("a sink failed; retrying", metadata: ["event": "\(event.id)", "error": "\(text)"])
             try await delivery.retry(after: configuration.retry.delay(after: delivery.attempt), reason: text)
             counters.withLock { $0.retried += 1 }
+            metrics.retries.increment()
         }
     }
 
@@ -185,6 +202,7 @@ public final class RelayRoute: Service {
     private func deadLetter(_ delivery: Delivery, _ reason: DeadLetterReason) async throws {
         try await delivery.deadLetter(reason)
         counters.withLock { $0.deadLettered += 1 }
+        metrics.deadLetters.increment()
         logger.warning("event dead-lettered", metadata: ["event": "\(delivery.event.id)", "reason": "\(reason)"])
     }
 }

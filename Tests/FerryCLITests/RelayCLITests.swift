@@ -47,7 +47,8 @@ struct RelayCLITests {
                 in-flight: 64
             """)
         setenv("TEST_AMQP_PASSWORD", "guest", 1)
-        let relay = try RunningFerry(["relay", "--config", config])
+        let metricsPort = Int.random(in: 20_000...29_999)
+        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", String(metricsPort)])
 
         for (transport, sink) in [(RabbitMQTransport() as any Transport, amqpSink), (RedisTransport(), redisSink)] {
             let reader = try await transport.subscribe(to: sink, options: SubscribeOptions(group: "check"))
@@ -65,6 +66,13 @@ struct RelayCLITests {
         try await eventually(.seconds(30), "the relay's group has lag 0 on the source") {
             try await kafka.lag(of: source, group: "relay-test").reduce(0) { $0 + $1.lag } == 0
         }
+        let health = try String(contentsOf: URL(string: "http://127.0.0.1:\(metricsPort)/health")!, encoding: .utf8)
+        #expect(health == "ok\n")
+        let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!, encoding: .utf8)
+        #expect(metrics.contains(#"ferry_relay_events_in{route="orders"} 320"#), "\(metrics.prefix(2000))")
+        #expect(metrics.contains(#"ferry_relay_events_out{route="orders"} 600"#), "two sinks x 300 copies")
+        #expect(metrics.contains(#"ferry_relay_dedup_hits{route="orders"} 20"#))
+        #expect(metrics.contains("ferry_relay_confirm_seconds"))
         let status = await relay.stop(SIGTERM)
         #expect(status == 0, "\(relay.stderr)")
         #expect(relay.output.contains { $0.contains("route orders: copied 300, duplicates skipped 20") }, "\(relay.output)")
