@@ -14,18 +14,44 @@ import Testing
 struct RelayOutageTests {
     let env = ProcessInfo.processInfo.environment
 
+    /// A fresh Kafka topic holding `events`.
+    func seed(_ name: String, partitions: Int, _ events: [Event], with kafka: KafkaTransport) async throws -> Endpoint {
+        let source = try Endpoint("\(env["FERRY_KAFKA_URL"]!)/\(name)")
+        try await kafka.provision(source, partitions: partitions)
+        let publisher = try await kafka.makePublisher(for: source)
+        for start in stride(from: 0, to: events.count, by: 2000) {
+            _ = try await publisher.publish(Array(events[start..<min(start + 2000, events.count)]))
+        }
+        await publisher.close()
+        return source
+    }
+
+    /// Reads `sink` with a deduplicating Consumer until every event arrived; each must be
+    /// handled exactly once.
+    func expectEachOnce(_ events: [Event], at sink: Endpoint, over transport: any Transport) async throws {
+        let subscription = try await transport.subscribe(to: sink, options: SubscribeOptions(group: "audit", prefetch: 500))
+        let seen = Locked(Set<String>())
+        let handled = Locked(0)
+        let consumer = Consumer(subscription: subscription, logger: Logger(label: "audit")) { delivery in
+            handled.withLock { $0 += 1 }
+            seen.withLock { _ = $0.insert(delivery.event.id) }
+        }
+        let reading = Task { try await consumer.run() }
+        try await eventually(.seconds(300), "all \(events.count) events read back from \(sink)") { seen.withLock { $0.count } == events.count }
+        reading.cancel()
+        await subscription.close()
+        #expect(seen.withLock { $0 } == Set(events.map(\.id)), "every event reached \(sink)")
+        #expect(handled.withLock { $0 } == events.count, "a deduplicating consumer handles each event once at \(sink)")
+    }
+
     @Test func fiftyThousandEventsSurviveThreeKills() async throws {
         let total = 50_000
         let name = "ferry-kill-\(UUID().uuidString.prefix(8).lowercased())"
-        let source = try Endpoint("\(env["FERRY_KAFKA_URL"]!)/\(name)")
         let amqpSink = try Endpoint("\(env["FERRY_AMQP_URL"]!)?exchange=\(name)&queue=\(name)")
         let redisSink = try Endpoint("\(env["FERRY_REDIS_URL"]!)/\(name)")
         let kafka = KafkaTransport()
-        try await kafka.provision(source, partitions: 3)
-        let publisher = try await kafka.makePublisher(for: source)
         let events = (0..<total).map { Event(source: "/kill-test", type: "t", partitionkey: "k\($0 % 50)", data: Data("\($0)".utf8)) }
-        for start in stride(from: 0, to: total, by: 2000) { _ = try await publisher.publish(Array(events[start..<start + 2000])) }
-        await publisher.close()
+        let source = try await seed(name, partitions: 3, events, with: kafka)
 
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
@@ -49,35 +75,18 @@ struct RelayOutageTests {
         try await eventually(.seconds(300), "the last relay copies everything") { try await lag() == 0 }
         #expect(await relay.stop(SIGTERM) == 0, "\(relay.stderr)")
 
-        for (transport, sink) in [(RabbitMQTransport() as any Transport, amqpSink), (RedisTransport(), redisSink)] {
-            let subscription = try await transport.subscribe(to: sink, options: SubscribeOptions(group: "audit", prefetch: 500))
-            let seen = Locked(Set<String>())
-            let handled = Locked(0)
-            let consumer = Consumer(subscription: subscription, logger: Logger(label: "audit")) { delivery in
-                handled.withLock { $0 += 1 }
-                seen.withLock { _ = $0.insert(delivery.event.id) }
-            }
-            let reading = Task { try await consumer.run() }
-            try await eventually(.seconds(300), "all \(total) events read back from \(sink)") { seen.withLock { $0.count } == total }
-            reading.cancel()
-            await subscription.close()
-            #expect(seen.withLock { $0 } == Set(events.map(\.id)), "every event reached \(sink)")
-            #expect(handled.withLock { $0 } == total, "a deduplicating consumer handles each event once at \(sink)")
-        }
+        try await expectEachOnce(events, at: amqpSink, over: RabbitMQTransport())
+        try await expectEachOnce(events, at: redisSink, over: RedisTransport())
         await kafka.shutdown()
     }
 
     @Test func twoRelaysShareTheWorkAndOneDyingLosesNothing() async throws {
         let total = 20_000
         let name = "ferry-pair-\(UUID().uuidString.prefix(8).lowercased())"
-        let source = try Endpoint("\(env["FERRY_KAFKA_URL"]!)/\(name)")
         let redisSink = try Endpoint("\(env["FERRY_REDIS_URL"]!)/\(name)")
         let kafka = KafkaTransport()
-        try await kafka.provision(source, partitions: 4)
-        let publisher = try await kafka.makePublisher(for: source)
         let events = (0..<total).map { Event(source: "/pair-test", type: "t", partitionkey: "k\($0 % 40)", data: Data("\($0)".utf8)) }
-        for start in stride(from: 0, to: total, by: 2000) { _ = try await publisher.publish(Array(events[start..<start + 2000])) }
-        await publisher.close()
+        let source = try await seed(name, partitions: 4, events, with: kafka)
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
         try """
             idempotency: '\(env["FERRY_REDIS_URL"]!)/\(name)-dedup'
@@ -101,33 +110,17 @@ struct RelayOutageTests {
         try await eventually(.seconds(300), "the survivor takes over the dead relay's share") { try await lag() == 0 }
         #expect(await second.stop(SIGTERM) == 0, "\(second.stderr)")
 
-        let subscription = try await RedisTransport().subscribe(to: redisSink, options: SubscribeOptions(group: "audit", prefetch: 500))
-        let seen = Locked(Set<String>())
-        let handled = Locked(0)
-        let consumer = Consumer(subscription: subscription, logger: Logger(label: "audit")) { delivery in
-            handled.withLock { $0 += 1 }
-            seen.withLock { _ = $0.insert(delivery.event.id) }
-        }
-        let reading = Task { try await consumer.run() }
-        try await eventually(.seconds(120), "all \(total) events read back") { seen.withLock { $0.count } == total }
-        reading.cancel()
-        await subscription.close()
-        #expect(seen.withLock { $0 } == Set(events.map(\.id)))
-        #expect(handled.withLock { $0 } == total)
+        try await expectEachOnce(events, at: redisSink, over: RedisTransport())
         await kafka.shutdown()
     }
 
     @Test func aFrozenSinkSlowsTheSourceWithinBoundedMemory() async throws {
         let total = 20_000
         let name = "ferry-frozen-\(UUID().uuidString.prefix(8).lowercased())"
-        let source = try Endpoint("\(env["FERRY_KAFKA_URL"]!)/\(name)")
         let redisSink = try Endpoint("\(env["FERRY_REDIS_URL"]!)/\(name)")
         let kafka = KafkaTransport()
-        try await kafka.provision(source, partitions: 3)
-        let publisher = try await kafka.makePublisher(for: source)
         let events = (0..<total).map { _ in Event(source: "/frozen-test", type: "t", data: Data(repeating: 65, count: 512)) }
-        for start in stride(from: 0, to: total, by: 2000) { _ = try await publisher.publish(Array(events[start..<start + 2000])) }
-        await publisher.close()
+        let source = try await seed(name, partitions: 3, events, with: kafka)
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
         try """
