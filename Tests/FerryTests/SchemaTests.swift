@@ -83,6 +83,7 @@ import Testing
         let v1 = Event(id: "e1", source: "/s", type: "order", datacontenttype: "application/json", dataversion: 1, data: Data(#"{"qty":3}"#.utf8))
         let v3 = try registry.prepare(v1, to: 3)
         #expect(v3.dataversion == 3)
+        #expect(v3.dataschema == "order/v3.json")
         #expect(String(decoding: v3.data, as: UTF8.self) == #"{"channel":"web","currency":"EUR","quantity":3}"#)
         #expect(v3.id == v1.id)
     }

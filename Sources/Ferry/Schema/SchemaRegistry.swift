@@ -58,6 +58,8 @@ public final class SchemaRegistry: Sendable {
         try validate(object, event, goal)
         var upcast = event
         upcast.dataversion = goal
+        // The catalog's file for the new version, relative to the catalog directory.
+        upcast.dataschema = "\(event.type)/v\(goal).json"
         upcast.data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])) ?? event.data
         return upcast
     }
