@@ -11,10 +11,19 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .warning
 
+    @Option(help: "Log lines as text, or as one JSON object per line (json).")
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument {
+        case text, json
+    }
+
     /// Bootstraps logging once and returns the transports of every linked backend.
     func transports() -> (Transports, Logger) {
         let level = logLevel
+        let format = logFormat
         LoggingSystem.bootstrap { label in
+            if format == .json { return JSONLogHandler(label: label, logLevel: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

@@ -1,3 +1,4 @@
+import FerryConformance
 import Foundation
 import Testing
 
@@ -76,5 +77,22 @@ import Testing
         #expect(result.stdout.contains("$.id: type string is written but only integer is read"))
         #expect(result.stdout.contains("$.id: required but optional"))
         #expect(result.stderr.contains("3 incompatible change(s)"))
+    }
+}
+
+@Suite struct LogFormatCLITests {
+    @Test func jsonLogsAreOneObjectPerLine() async throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("relay-\(UUID().uuidString).yaml").path
+        try "routes:\n  - source: memory://in\n    sinks: [memory://out]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let relay = try RunningFerry(["relay", "--config", config, "--log-level", "info", "--log-format", "json"])
+        try await eventually(.seconds(20), "the relay logs that it started") { relay.stderr.contains("relaying") }
+        #expect(await relay.stop(SIGTERM) == 0)
+        let lines = relay.stderr.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+            #expect(object?["level"] != nil && object?["label"] != nil && object?["message"] != nil, "\(line)")
+        }
+        #expect(lines.contains { $0.contains(#""message":"relaying""#) && $0.contains(#""route":"route-1""#) })
     }
 }
