@@ -55,6 +55,8 @@ struct RelayCommand: AsyncParsableCommand {
         let routes = configuration.routes.map {
             RelayRoute(configuration: $0, transports: transports, store: store, schemas: schemas, logger: logger)
         }
+        let display = isatty(STDERR_FILENO) == 1 ? Task { await Self.showProgress(routes) } : nil
+        defer { display?.cancel() }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: routes.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
@@ -62,5 +64,21 @@ struct RelayCommand: AsyncParsableCommand {
         try await group.run()
         await transports.shutdown()
         for route in routes { Output.line("route \(route.configuration.name): \(route.statistics.summary)") }
+    }
+
+    /// One line on an interactive terminal, rewritten every second: events/s, in flight, lag.
+    static func showProgress(_ routes: [RelayRoute]) async {
+        var previous = routes.map { $0.statistics.copied + $0.statistics.duplicates + $0.statistics.skipped }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            var parts: [String] = []
+            for (index, route) in routes.enumerated() {
+                let done = route.statistics.copied + route.statistics.duplicates + route.statistics.skipped
+                let (inFlight, lag) = route.progress
+                parts.append("\(route.configuration.name): \(done - previous[index]) ev/s, in flight \(inFlight), lag \(lag.map(String.init) ?? "?"), copied \(route.statistics.copied)")
+                previous[index] = done
+            }
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + parts.joined(separator: " | ")).utf8))
+        }
     }
 }

@@ -17,6 +17,8 @@ public final class RelayRoute: Service {
     private let schemas: SchemaRegistry?
     private let logger: Logger
     private let counters = Locked(RelayStatistics())
+    private let inFlightCount = Locked(0)
+    private let lastLag = Locked<Int?>(nil)
     private let metrics: RelayMetrics
     private let chains = Locked<[String: (id: Int, task: Task<Void, Never>)]>([:])
     private let drainDeadline: Duration
@@ -38,6 +40,9 @@ public final class RelayRoute: Service {
 
     public var statistics: RelayStatistics { counters.withLock { $0 } }
 
+    /// Copies running now, and the source's lag when last measured (every 10 s).
+    public var progress: (inFlight: Int, lag: Int?) { (inFlightCount.withLock { $0 }, lastLag.withLock { $0 }) }
+
     /// Copies until the source ends or a graceful shutdown: then it stops reading, lets the
     /// copies in flight finish (up to the drain deadline), and closes everything.
     public func run() async throws {
@@ -58,7 +63,11 @@ public final class RelayRoute: Service {
                         running -= 1
                     }
                     sequence += 1
-                    let task = chain(delivery, id: sequence) { [self] in await copy(delivery, to: sinks) }
+                    inFlightCount.withLock { $0 += 1 }
+                    let task = chain(delivery, id: sequence) { [self] in
+                        await copy(delivery, to: sinks)
+                        inFlightCount.withLock { $0 -= 1 }
+                    }
                     copies.addTask { await task.value }
                     running += 1
                 }
@@ -68,7 +77,9 @@ public final class RelayRoute: Service {
         let lagProbe = Task { [self] in
             while !Task.isCancelled {
                 if let lag = try? await transports.transport(for: source).lag(of: source, group: configuration.group) {
-                    metrics.lag.record(lag.reduce(0) { $0 + $1.lag })
+                    let total = lag.reduce(0) { $0 + $1.lag }
+                    metrics.lag.record(total)
+                    lastLag.withLock { $0 = total }
                 }
                 try? await Task.sleep(for: .seconds(10))
             }

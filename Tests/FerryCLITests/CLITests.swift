@@ -1,3 +1,4 @@
+import Ferry
 import FerryConformance
 import Foundation
 import Testing
@@ -94,5 +95,31 @@ import Testing
             #expect(object?["level"] != nil && object?["label"] != nil && object?["message"] != nil, "\(line)")
         }
         #expect(lines.contains { $0.contains(#""message":"relaying""#) && $0.contains(#""route":"route-1""#) })
+    }
+}
+
+/// The relay's live progress line, seen on a real terminal (tmux).
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "needs tmux (scripts/test installs it)"))
+struct RelayProgressCLITests {
+    func tmux(_ arguments: [String]) async throws -> String {
+        let child = try ChildProcess("/usr/bin/tmux", arguments)
+        _ = await child.exit()
+        return child.stdout
+    }
+
+    @Test func anInteractiveTerminalShowsOneProgressLine() async throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("relay-\(UUID().uuidString).yaml").path
+        try "routes:\n  - name: demo\n    source: memory://in\n    sinks: [memory://out]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let session = "ferry-\(UUID().uuidString.prefix(8))"
+        _ = try await tmux(["new-session", "-d", "-s", session, "-x", "160", "-y", "10", "\(FerryProcess.executable) relay --config \(config)"])
+        defer { Task { _ = try? await tmux(["kill-session", "-t", session]) } }
+        let screen = Locked("")
+        try await eventually(.seconds(20), "the progress line appears") {
+            let text = try await tmux(["capture-pane", "-p", "-t", session])
+            screen.withLock { $0 = text }
+            return text.contains("demo: 0 ev/s, in flight 0") && text.contains("copied 0")
+        }
+        #expect(screen.withLock { $0 }.split(separator: "\n").filter { $0.contains("ev/s") }.count == 1, "one line, rewritten in place")
+        _ = try await tmux(["send-keys", "-t", session, "C-c"])
     }
 }
