@@ -18,4 +18,20 @@ public struct RouteConfiguration: Sendable {
     public var inFlight: Int
     /// Failed events go to the source's dead-letter destination after this.
     public var retry: RetryPolicy
+
+    public init(
+        name: String, source: Endpoint, group: String, sinks: [Endpoint], types: Set<String> = [], subjectPrefix: String? = nil,
+        upcastTo: Int? = nil, maxHops: Int = 5, inFlight: Int = 256, retry: RetryPolicy = RetryPolicy()
+    ) {
+        self.name = name
+        self.source = source
+        self.group = group
+        self.sinks = sinks
+        self.types = types
+        self.subjectPrefix = subjectPrefix
+        self.upcastTo = upcastTo
+        self.maxHops = maxHops
+        self.inFlight = inFlight
+        self.retry = retry
+    }
 }

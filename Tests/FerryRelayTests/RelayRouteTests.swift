@@ -1,0 +1,75 @@
+import Ferry
+import FerryConformance
+import FerryRelay
+import Foundation
+import Logging
+import Testing
+
+/// The route's own rules, on the in-memory backend (the brokers are covered by the CLI tests).
+@Suite struct RelayRouteTests {
+    let transport = MemoryTransport()
+
+    func route(_ source: String, _ sink: String, maxHops: Int = 5) throws -> RelayRoute {
+        let configuration = RouteConfiguration(
+            name: "test", source: try Endpoint(source), group: "relay", sinks: [try Endpoint(sink)], types: [], subjectPrefix: nil,
+            upcastTo: nil, maxHops: maxHops, inFlight: 32, retry: RetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(50)))
+        return RelayRoute(
+            configuration: configuration, transports: Transports([transport]), store: MemoryIdempotencyStore(), schemas: nil,
+            logger: Logger(label: "test"))
+    }
+
+    @Test func keepsTheOrderOfEachPartitionKey() async throws {
+        let relay = try route("memory://order-in?partitions=3", "memory://order-out")
+        let running = Task { try await relay.run() }
+        defer { running.cancel() }
+        let keys = ["a", "b", "c", "d", "e"]
+        let events = (0..<300).map { Event(source: "/t", type: "t", partitionkey: keys[$0 % 5], extensions: ["seq": String($0)]) }
+        let publisher = try await transport.makePublisher(for: try Endpoint("memory://order-in?partitions=3"))
+        _ = try await publisher.publish(events)
+        let reader = try await transport.subscribe(to: try Endpoint("memory://order-out"), options: SubscribeOptions(group: "check", prefetch: 1000))
+        let copies = try await reader.take(events.count, within: .seconds(20), "every copy")
+        for key in keys {
+            let sequence = copies.filter { $0.event.partitionkey == key }.compactMap { Int($0.event.extensions["seq"] ?? "") }
+            #expect(sequence == sequence.sorted(), "order of key \(key)")
+            #expect(sequence.count == 60)
+        }
+        #expect(Set(copies.map(\.event.id)) == Set(events.map(\.id)), "ids unchanged across the hop")
+    }
+
+    @Test func anEventPastTheHopLimitIsDeadLetteredAsALoop() async throws {
+        let relay = try route("memory://loop-in", "memory://loop-out", maxHops: 2)
+        let running = Task { try await relay.run() }
+        defer { running.cancel() }
+        let publisher = try await transport.makePublisher(for: try Endpoint("memory://loop-in"))
+        let looping = Event(source: "/t", type: "t", headers: [RelayRoute.hopsHeader: "2"])
+        let fine = Event(source: "/t", type: "t", headers: [RelayRoute.hopsHeader: "1"])
+        _ = try await publisher.publish([looping, fine])
+        let copied = try await transport.subscribe(to: try Endpoint("memory://loop-out"), options: SubscribeOptions(group: "check"))
+        let copy = try await copied.take(1, within: .seconds(10), "the event under the limit")[0]
+        #expect(copy.event.id == fine.id)
+        #expect(copy.event.headers[RelayRoute.hopsHeader] == "2")
+        let dlq = try await transport.subscribe(to: try Endpoint("memory://loop-in.dlq"), options: SubscribeOptions(group: "check"))
+        let letter = try await dlq.take(1, within: .seconds(10), "the looping event")[0]
+        #expect(letter.event.id == looping.id)
+        #expect(DeadLetterRecord(headers: letter.event.headers)?.reason.code == .loop)
+    }
+
+    @Test func anEventASinkRefusesForGoodIsDeadLetteredAsRejected() async throws {
+        let relay = try route("memory://reject-in", "memory://reject-out")
+        let running = Task { try await relay.run() }
+        defer { running.cancel() }
+        // A plain producer's "Content-Type" header is a name the sink's wire mapping reserves:
+        // the sink refuses the event, and no retry can change that.
+        let publisher = try await transport.makePublisher(for: try Endpoint("memory://reject-in"))
+        _ = try await publisher.publish(raw: RawMessage(
+            body: Data("{}".utf8),
+            headers: ["ce_specversion": "1.0", "ce_id": "r1", "ce_source": "/t", "ce_type": "t", "Content-Type": "text/plain"]))
+        let dlq = try await transport.subscribe(to: try Endpoint("memory://reject-in.dlq"), options: SubscribeOptions(group: "check"))
+        let letter = try await dlq.take(1, within: .seconds(10), "the refused event")[0]
+        let record = DeadLetterRecord(headers: letter.event.headers)
+        #expect(letter.event.id == "r1")
+        #expect(record?.reason.code == .rejected)
+        #expect(record?.reason.message.contains("memory://reject-out") == true, "\(record?.reason.message ?? "")")
+        #expect(relay.statistics.copied == 0)
+    }
+}
