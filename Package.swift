@@ -90,7 +90,7 @@ let package = Package(
             name: "FerryTests",
             dependencies: ["Ferry", "FerryConformance", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")]
         ),
-        .testTarget(name: "FerrySQLiteTests", dependencies: ["FerrySQLite"]),
+        .testTarget(name: "FerrySQLiteTests", dependencies: ["FerrySQLite", "FerryConformance"]),
         .testTarget(name: "FerryRelayTests", dependencies: ["FerryRelay", "FerryConformance"]),
         .testTarget(name: "FerryKafkaTests", dependencies: ["FerryKafka", "FerryConformance"]),
         .testTarget(name: "FerryRabbitMQTests", dependencies: ["FerryRabbitMQ", "FerryConformance"]),

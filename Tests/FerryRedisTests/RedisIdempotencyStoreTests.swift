@@ -1,4 +1,5 @@
 import Ferry
+import FerryConformance
 import FerryRedis
 import Foundation
 import Testing
@@ -8,21 +9,11 @@ struct RedisIdempotencyStoreTests {
     let url = "\(redisURL!)/ferry-idempotency-\(UUID().uuidString.prefix(8).lowercased())"
 
     @Test func reserveCompleteRelease() async throws {
-        let store = try RedisIdempotencyStore(url)
-        #expect(try await store.reserve("a", for: .seconds(30)) == .acquired)
-        #expect(try await store.reserve("a", for: .seconds(30)) == .inProgress)
-        try await store.release("a")
-        #expect(try await store.reserve("a", for: .seconds(30)) == .acquired)
-        try await store.complete("a", retention: .seconds(60))
-        try await store.release("a")  // a done mark is never released
-        #expect(try await store.reserve("a", for: .seconds(30)) == .done)
+        try await IdempotencyStoreContract.reserveCompleteRelease(try RedisIdempotencyStore(url))
     }
 
     @Test func anExpiredReservationCanBeTakenAgain() async throws {
-        let store = try RedisIdempotencyStore(url)
-        #expect(try await store.reserve("crashed", for: .milliseconds(200)) == .acquired)
-        try await Task.sleep(for: .milliseconds(400))  // the reservation's own expiry is what is tested
-        #expect(try await store.reserve("crashed", for: .seconds(30)) == .acquired)
+        try await IdempotencyStoreContract.expiredReservationIsFree(try RedisIdempotencyStore(url))
     }
 
     @Test func keysOutliveTheProcessThatWroteThem() async throws {

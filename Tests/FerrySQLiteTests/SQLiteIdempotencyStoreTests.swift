@@ -1,4 +1,5 @@
 import Ferry
+import FerryConformance
 import FerrySQLite
 import Foundation
 import Testing
@@ -7,21 +8,11 @@ import Testing
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/idempotency.db").path
 
     @Test func reserveCompleteRelease() async throws {
-        let store = try SQLiteIdempotencyStore(path: path)
-        #expect(try await store.reserve("a", for: .seconds(30)) == .acquired)
-        #expect(try await store.reserve("a", for: .seconds(30)) == .inProgress)
-        try await store.release("a")
-        #expect(try await store.reserve("a", for: .seconds(30)) == .acquired)
-        try await store.complete("a", retention: .seconds(60))
-        try await store.release("a")
-        #expect(try await store.reserve("a", for: .seconds(30)) == .done)
+        try await IdempotencyStoreContract.reserveCompleteRelease(try SQLiteIdempotencyStore(path: path))
     }
 
     @Test func anExpiredReservationCanBeTakenAgain() async throws {
-        let store = try SQLiteIdempotencyStore(path: path)
-        #expect(try await store.reserve("crashed", for: .milliseconds(100)) == .acquired)
-        try await Task.sleep(for: .milliseconds(200))  // the reservation's own expiry is what is tested
-        #expect(try await store.reserve("crashed", for: .seconds(30)) == .acquired)
+        try await IdempotencyStoreContract.expiredReservationIsFree(try SQLiteIdempotencyStore(path: path))
     }
 
     @Test func keysSurviveARestart() async throws {

@@ -1,23 +1,14 @@
 import Ferry
+import FerryConformance
 import Testing
 
 @Suite struct MemoryIdempotencyStoreTests {
     @Test func reserveCompleteRelease() async throws {
-        let store = MemoryIdempotencyStore()
-        #expect(try await store.reserve("a", for: .seconds(30)) == .acquired)
-        #expect(try await store.reserve("a", for: .seconds(30)) == .inProgress)
-        try await store.release("a")
-        #expect(try await store.reserve("a", for: .seconds(30)) == .acquired)
-        try await store.complete("a", retention: .seconds(60))
-        try await store.release("a")
-        #expect(try await store.reserve("a", for: .seconds(30)) == .done)
+        try await IdempotencyStoreContract.reserveCompleteRelease(MemoryIdempotencyStore())
     }
 
     @Test func anExpiredReservationCanBeTakenAgain() async throws {
-        let store = MemoryIdempotencyStore()
-        #expect(try await store.reserve("crashed", for: .milliseconds(100)) == .acquired)
-        try await Task.sleep(for: .milliseconds(200))  // the reservation's own expiry is what is tested
-        #expect(try await store.reserve("crashed", for: .seconds(30)) == .acquired)
+        try await IdempotencyStoreContract.expiredReservationIsFree(MemoryIdempotencyStore())
     }
 
     @Test func staysWithinItsCapacityDroppingTheLeastRecentlyUsed() async throws {

@@ -1,0 +1,22 @@
+import Ferry
+
+/// What every idempotency store must do, checked the same way for memory, SQLite and Redis.
+public enum IdempotencyStoreContract {
+    /// Reserve, release, reserve again, complete, and a done mark that outlives a release.
+    public static func reserveCompleteRelease(_ store: any IdempotencyStore) async throws {
+        try expectEqual(try await store.reserve("a", for: .seconds(30)), .acquired, "first reserve")
+        try expectEqual(try await store.reserve("a", for: .seconds(30)), .inProgress, "reserve while held")
+        try await store.release("a")
+        try expectEqual(try await store.reserve("a", for: .seconds(30)), .acquired, "reserve after release")
+        try await store.complete("a", retention: .seconds(60))
+        try await store.release("a")  // a done mark is never released
+        try expectEqual(try await store.reserve("a", for: .seconds(30)), .done, "reserve after complete")
+    }
+
+    /// A reservation whose holder crashed expires and can be taken again.
+    public static func expiredReservationIsFree(_ store: any IdempotencyStore) async throws {
+        try expectEqual(try await store.reserve("crashed", for: .milliseconds(100)), .acquired, "first reserve")
+        try await Task.sleep(for: .milliseconds(250))  // the reservation's own expiry is what is checked
+        try expectEqual(try await store.reserve("crashed", for: .seconds(30)), .acquired, "reserve after expiry")
+    }
+}
