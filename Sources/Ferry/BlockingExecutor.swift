@@ -21,9 +21,4 @@ public final class BlockingExecutor: Sendable {
             queue.async { continuation.resume(with: Result { try body() }) }
         }
     }
-
-    /// Runs `body` and waits for it on the calling thread (for deinit and shutdown paths).
-    public func runAndWait<T>(_ body: () -> T) -> T {
-        queue.sync(execute: body)
-    }
 }

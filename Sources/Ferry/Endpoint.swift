@@ -24,7 +24,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public init(_ text: String) throws(FerryError) {
         func fail(_ why: String) -> FerryError {
             FerryError(
-                .invalidEndpoint, "endpoint '\(Endpoint.redact(text))': \(why)",
+                .invalidEndpoint, "endpoint '\(Endpoint.redacted(text))': \(why)",
                 remedy: "write it as scheme://[user:password@]host[:port]/name[?key=value]")
         }
         guard let schemeEnd = text.range(of: "://") else { throw fail("no scheme (expected e.g. kafka://, amqp://, redis://, memory://)") }
@@ -144,11 +144,8 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return value * scale
     }
 
-    /// `text` with its password masked, for messages about URLs that may not parse.
-    public static func redacted(_ text: String) -> String { redact(text) }
-
-    /// Masks the password of a URL that may not even parse.
-    static func redact(_ text: String) -> String {
+    /// `text` with its password masked, for messages about URLs that may not even parse.
+    public static func redacted(_ text: String) -> String {
         guard let schemeEnd = text.range(of: "://") else { return text }
         let rest = text[schemeEnd.upperBound...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex

@@ -21,17 +21,15 @@ public final class RelayRoute: Service {
     private let lastLag = Locked<Int?>(nil)
     private let metrics: RelayMetrics
     private let chains = Locked<[String: (id: Int, task: Task<Void, Never>)]>([:])
-    private let drainDeadline: Duration
 
     public init(
         configuration: RouteConfiguration, transports: Transports, store: any IdempotencyStore, schemas: SchemaRegistry?,
-        logger: Logger, drainDeadline: Duration = .seconds(30)
+        logger: Logger
     ) {
         self.configuration = configuration
         self.transports = transports
         self.store = store
         self.schemas = schemas
-        self.drainDeadline = drainDeadline
         metrics = RelayMetrics(route: configuration.name)
         var logger = logger
         logger[metadataKey: "route"] = "\(configuration.name)"
