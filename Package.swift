@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "FerryRelay", targets: ["FerryRelay"]),
         .library(name: "FerryConformance", targets: ["FerryConformance"]),
         .executable(name: "ferry", targets: ["FerryCLI"]),
+        .executable(name: "ferry-bench", targets: ["FerryBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -84,6 +85,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
+        ),
+
+        // Ferry against the raw C clients and Python peers: scripts/bench (release build).
+        .executableTarget(
+            name: "FerryBenchmarks",
+            dependencies: [
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerryConformance", "CRDKafka", "CRabbitMQ", "CHiredis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/FerryBenchmarks"
         ),
 
         .testTarget(

@@ -10,6 +10,11 @@ public final class BlockingExecutor: Sendable {
         queue = DispatchQueue(label: label)
     }
 
+    /// Runs `body` on the thread without waiting for it.
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        queue.async(execute: body)
+    }
+
     public func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: body()) }

@@ -4,10 +4,12 @@ import Logging
 
 /// Publishes to one exchange and routing key with publisher confirms: a batch is written in a
 /// pipelined window of unconfirmed messages, then completed from basic.ack / basic.nack /
-/// basic.return. A lost connection is re-opened (with backoff, topology re-declared) and the
-/// unconfirmed messages are sent again, until `timeout`.
+/// basic.return. Concurrent sends are coalesced into one window. A lost connection is
+/// re-opened (with backoff, topology re-declared) and the unconfirmed messages are sent again,
+/// until `timeout`.
 final class RabbitMQPublisher: Publisher, @unchecked Sendable {
-    // @unchecked: `connection` and `nextTag` are only touched on `executor`.
+    // @unchecked: `connection` and `nextTag` are only touched on `executor`; `batches` is set
+    // once, in init.
     private let endpoint: AMQPEndpoint
     private let exchange: String
     private let routingKey: String
@@ -18,6 +20,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     private let timeout: Duration
     private var connection: AMQPConnection?
     private var nextTag: UInt64 = 1
+    private var batches: Coalescer<(eventID: String, message: AMQPMessage), Result<Receipt, FerryError>>!
 
     init(endpoint: AMQPEndpoint, exchange: String, routingKey: String, topology: AMQPTopology, logger: Logger, timeout: Duration = .seconds(30)) {
         self.endpoint = endpoint
@@ -26,6 +29,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         self.topology = topology
         self.logger = logger
         self.timeout = timeout
+        batches = Coalescer(executor: executor, limit: window) { [unowned self] items in publishBlocking(items) }
     }
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
@@ -48,8 +52,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     }
 
     func publish(_ items: [(eventID: String, message: AMQPMessage)]) async -> [Result<Receipt, FerryError>] {
-        guard !items.isEmpty else { return [] }
-        return await executor.run { [self] in publishBlocking(items) }
+        await batches.submit(items)
     }
 
     func close() async {

@@ -7,7 +7,8 @@ import Logging
 /// and consumes again. Deliveries of a lost connection cannot be acked any more: the broker
 /// hands them out again, so their settlement is dropped (at-least-once).
 final class RabbitMQSource: MessageSource, @unchecked Sendable {
-    // @unchecked: `connection`, `generation` and `backoff` are only touched on `executor`.
+    // @unchecked: `connection`, `generation` and `backoff` are only touched on `executor`;
+    // `acks` is set once, in init.
     private let endpoint: AMQPEndpoint
     private let queue: String
     private let topology: AMQPTopology
@@ -20,6 +21,11 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     private var connection: AMQPConnection?
     private var generation = 0
     private var backoff = Backoff()
+    /// Deliveries handed out and not settled yet: while there are some, a fetch waits only
+    /// briefly, so that their acks (queued on the same thread) go out without delay.
+    private let unsettled = Locked(0)
+    /// Acks are written between fetches, all that came in meanwhile at once.
+    private var acks: Coalescer<(tag: UInt64, generation: Int), Void>!
 
     /// Headers RabbitMQ adds when it dead-letters or redelivers; not part of the event.
     private static let brokerHeaders = ["x-death", "x-first-death-", "x-last-death-", "x-delivery-count"]
@@ -30,6 +36,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         self.topology = topology
         self.options = options
         self.logger = logger
+        acks = Coalescer(executor: executor, limit: 65_536) { [unowned self] tags in acknowledgeBlocking(tags) }
     }
 
     /// Connects once now, so a wrong URL or refused login fails the subscribe call itself.
@@ -42,6 +49,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
             try Task.checkCancellation()
             if closed.withLock({ $0 }) { return nil }
             if let (delivered, generation) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                unsettled.withLock { $0 += 1 }
                 return inbound(delivered, generation)
             }
             let batch = await executor.run { [self] in fetch() }
@@ -68,14 +76,15 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         return fresh
     }
 
-    /// Up to `prefetch` deliveries: waits up to 100 ms for the first, takes the rest only if
-    /// already read. Runs on `executor`.
+    /// Up to `prefetch` deliveries: waits up to 100 ms for the first (2 ms while acks may come),
+    /// takes the rest only if already read. Runs on `executor`.
     private func fetch() -> [(delivered: AMQPDelivered, generation: Int)] {
         guard !closed.withLock({ $0 }) else { return [] }
         do throws(FerryError) {
             let connection = try connected()
             backoff.reset()
-            guard let first = try connection.receive(timeout: .milliseconds(100)) else { return [] }
+            let wait: Duration = unsettled.withLock { $0 } > 0 ? .milliseconds(2) : .milliseconds(100)
+            guard let first = try connection.receive(timeout: wait) else { return [] }
             var batch = [(first, generation)]
             while batch.count < options.prefetch, connection.hasBuffered, let next = try connection.receive(timeout: .zero) {
                 batch.append((next, generation))
@@ -131,17 +140,24 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
                 copy.headers.merge(letter.headers) { $1 }
                 _ = try await publisher(to: AMQPTopology.Queue(name: endpoint.deadLetterQueue)).publish([(eventID, copy)])[0].get()
             }
-            await executor.run { [self] in
-                guard deliveryGeneration == generation, let connection, connection.isOpen else { return }
-                do {
-                    try connection.ack(delivered.deliveryTag)
-                } catch {
-                    // Unacked on a lost connection: RabbitMQ hands the message out again.
-                    self.connection = nil
-                    logger.warning("ack lost with the connection; the message will be redelivered", metadata: ["queue": "\(queue)", "error": "\(error)"])
-                }
+            unsettled.withLock { $0 -= 1 }
+            acks.enqueue([(delivered.deliveryTag, deliveryGeneration)])
+        }
+    }
+
+    /// Writes the acks of the current connection; those of a lost one are dropped, since
+    /// RabbitMQ hands their messages out again. Runs on `executor`.
+    private func acknowledgeBlocking(_ tags: [(tag: UInt64, generation: Int)]) -> [Void] {
+        for (tag, deliveryGeneration) in tags {
+            guard deliveryGeneration == generation, let connection, connection.isOpen else { continue }
+            do {
+                try connection.ack(tag)
+            } catch {
+                self.connection = nil
+                logger.warning("ack lost with the connection; the message will be redelivered", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }
         }
+        return tags.map { _ in () }
     }
 
     /// A confirming publisher to a queue through the default exchange, declaring the queue.

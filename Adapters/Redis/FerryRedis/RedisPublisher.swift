@@ -2,23 +2,25 @@ import Ferry
 import Foundation
 import Logging
 
-/// XADDs to one stream, a batch pipelined in one round trip; each receipt carries the entry id
-/// Redis assigned. A lost connection is re-opened with backoff and the entries without a reply
+/// XADDs to one stream, a batch (and whatever concurrent sends coalesced with it) pipelined in
+/// one round trip; each receipt carries the entry id Redis assigned. A lost connection is re-opened with backoff and the entries without a reply
 /// are sent again (at-least-once), until `timeout`.
 final class RedisPublisher: Publisher, @unchecked Sendable {
-    // @unchecked: `connection` is only touched on `executor`.
+    // @unchecked: `connection` is only touched on `executor`; `batches` is set once, in init.
     private let endpoint: RedisEndpoint
     private let stream: String
     private let logger: Logger
     private let executor = BlockingExecutor(label: "ferry.redis.publisher")
     private let timeout: Duration
     private var connection: RedisConnection?
+    private var batches: Coalescer<(eventID: String, entry: RedisEntry), Result<Receipt, FerryError>>!
 
     init(endpoint: RedisEndpoint, stream: String, logger: Logger, timeout: Duration = .seconds(30)) {
         self.endpoint = endpoint
         self.stream = stream
         self.logger = logger
         self.timeout = timeout
+        batches = Coalescer(executor: executor, limit: 1000) { [unowned self] entries in addBlocking(entries) }
     }
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
@@ -40,8 +42,7 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
     }
 
     func add(_ entries: [(eventID: String, entry: RedisEntry)]) async -> [Result<Receipt, FerryError>] {
-        guard !entries.isEmpty else { return [] }
-        return await executor.run { [self] in addBlocking(entries) }
+        await batches.submit(entries)
     }
 
     func close() async {

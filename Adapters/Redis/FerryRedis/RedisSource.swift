@@ -11,7 +11,7 @@ import Logging
 /// original is XACKed: a crash in between duplicates, never loses.
 final class RedisSource: MessageSource, @unchecked Sendable {
     // @unchecked: `reader`, `backoff`, `ownPendingCursor` and `lastClaim` are only touched on
-    // `readExecutor`, `writer` on `writeExecutor`.
+    // `readExecutor`, `writer` on `writeExecutor`; `acks` is set once, in init.
     private let endpoint: RedisEndpoint
     private let options: SubscribeOptions
     private let logger: Logger
@@ -33,12 +33,15 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     /// Where re-reading this consumer's own pending entries has got to; nil once done.
     private var ownPendingCursor: String? = "0"
     private var lastClaim = ContinuousClock.now - .seconds(3600)
+    /// Acks queued while an XACK is on its way go together in the next one.
+    private var acks: Coalescer<String, Void>!
 
     init(endpoint: RedisEndpoint, options: SubscribeOptions, logger: Logger) {
         self.endpoint = endpoint
         self.options = options
         self.logger = logger
         deadLetters = RedisPublisher(endpoint: endpoint, stream: endpoint.deadLetterStream, logger: logger)
+        acks = Coalescer(executor: writeExecutor, limit: 1000) { [unowned self] ids in acknowledgeBlocking(ids) }
     }
 
     /// Creates the group (and the stream) when missing, so a bad URL fails the subscribe call.
@@ -69,6 +72,10 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     /// them; the consumer is removed from the group only when it owns none.
     func close() async {
         closed.withLock { $0 = true }
+        await writeExecutor.run { [self] in  // after the acks queued before it
+            writer?.close()
+            writer = nil
+        }
         await readExecutor.run { [self] in
             if let reader, reader.isOpen,
                 let pending = try? reader.command(["XPENDING", endpoint.stream, options.group, "-", "+", "1", options.consumer]),
@@ -78,10 +85,6 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             }
             reader?.close()
             reader = nil
-        }
-        await writeExecutor.run { [self] in
-            writer?.close()
-            writer = nil
         }
         await deadLetters.close()
     }
@@ -180,7 +183,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
         return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
             switch settlement {
             case .ack:
-                try await acknowledge(id)
+                acknowledge(id)
             case .retry(let delay, _):
                 let now = Event.micros(of: Date())
                 firstFailures.withLock { if $0[id] == nil { $0[id] = now } }
@@ -192,32 +195,40 @@ final class RedisSource: MessageSource, @unchecked Sendable {
                 var copy = entry
                 copy.fields += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
                 _ = try await deadLetters.add([(eventID, copy)])[0].get()
-                try await acknowledge(id)
+                acknowledge(id)
             }
         }
     }
 
-    /// XACK, once more on a fresh connection if the first one was lost. If that fails too the
-    /// entry stays pending and is handed out again (own pending on restart, or XAUTOCLAIM).
-    private func acknowledge(_ id: String) async throws {
+    /// Queues the XACK: acks made meanwhile go out together. One lost before it reached Redis
+    /// leaves the entry pending, to be delivered again.
+    private func acknowledge(_ id: String) {
         firstFailures.withLock { _ = $0.removeValue(forKey: id) }
         held.withLock { _ = $0.remove(id) }
-        try await writeExecutor.run { [self] () throws in
-            var lastError: FerryError?
-            for _ in 0..<2 {
-                do throws(FerryError) {
-                    if writer?.isOpen != true { writer = try RedisConnection(endpoint) }
-                    if case .error(let message) = try writer!.command(["XACK", endpoint.stream, options.group, id]) {
-                        throw FerryError(.connectionFailed, "Redis at \(endpoint.location) refused XACK of \(id) on '\(endpoint.stream)': \(message)")
-                    }
-                    return
-                } catch {
-                    writer = nil
-                    lastError = error
-                    guard error.isRetriable else { break }
+        acks.enqueue([id])
+    }
+
+    /// One XACK for `ids`, once more on a fresh connection if the first one was lost. If that
+    /// fails too the entries stay pending and are handed out again (own pending on restart, or
+    /// XAUTOCLAIM). Runs on `writeExecutor`.
+    private func acknowledgeBlocking(_ ids: [String]) -> [Void] {
+        var lastError: FerryError?
+        for _ in 0..<2 {
+            do throws(FerryError) {
+                if writer?.isOpen != true { writer = try RedisConnection(endpoint) }
+                if case .error(let message) = try writer!.command(["XACK", endpoint.stream, options.group] + ids) {
+                    throw FerryError(.connectionFailed, "Redis at \(endpoint.location) refused XACK of \(ids.count) entries on '\(endpoint.stream)': \(message)")
                 }
+                return ids.map { _ in () }
+            } catch {
+                writer = nil
+                lastError = error
+                guard error.isRetriable else { break }
             }
-            logger.warning("XACK failed; the entry stays pending and will be delivered again", metadata: ["id": "\(id)", "error": "\(lastError.map { "\($0)" } ?? "")"])
         }
+        logger.warning(
+            "XACK failed; the entries stay pending and will be delivered again",
+            metadata: ["ids": "\(ids.count)", "first": "\(ids[0])", "error": "\(lastError.map { "\($0)" } ?? "")"])
+        return ids.map { _ in () }
     }
 }

@@ -1,0 +1,113 @@
+import ArgumentParser
+import CHiredis
+import CRDKafka
+import CRabbitMQ
+import Ferry
+import FerryKafka
+import FerryRabbitMQ
+import FerryRedis
+import Foundation
+import Logging
+
+/// `ferry-bench`: Ferry against the raw C clients and the Python peers, on the local brokers
+/// that scripts/brokers starts. Run it through scripts/bench, which builds in release mode.
+@main
+struct FerryBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry-bench", abstract: "Measure Ferry against the raw C clients and Python peers on the local brokers.")
+
+    @Option(help: "Events per throughput run.") var events = 50_000
+    @Option(help: "Bytes of JSON data per event.") var payload = 256
+    @Option(help: "Events per publish batch.") var batch = 1000
+    @Option(help: "Messages a consumer holds unsettled; also the relay's in-flight window.") var prefetch = 256
+    @Option(help: "Sequential publishes timed for latency.") var latencySamples = 500
+    @Option(help: "Events per relay throughput run.") var relayEvents = 100_000
+    @Option(help: "Events for the relay memory run.") var memoryEvents = 1_000_000
+    @Option(help: "Seconds the sink stays frozen in the memory run.") var freezeSeconds = 10
+    @Option(help: "Iterations of the core overhead loops.") var coreIterations = 100_000
+    @Option(help: "Sections to run: core, kafka, rabbitmq, redis, relay, memory (comma-separated).") var only = "core,kafka,rabbitmq,redis,relay,memory"
+    @Option(help: "The ferry binary the relay rows run.") var ferry = ".build/release/ferry"
+    @Option(help: "Python with confluent-kafka, pika and redis installed.") var python = ".tools/venv/bin/python"
+    @Option(help: "The peer script.") var peerScript = "Benchmarks/peers/peer.py"
+    @Option(help: "Where the Markdown report goes.") var markdown = "BENCHMARKS.md"
+    @Option(help: "Where the JSON report goes.") var json = "Benchmarks/results.json"
+    @Option(help: "The command line recorded in the report.") var command = "scripts/bench"
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        let workload = Workload(events: events, payloadBytes: payload, batch: batch, prefetch: prefetch, latencySamples: latencySamples)
+        let sections = Set(only.split(separator: ",").map(String.init))
+        let urls = BrokerURLs()
+        let transports = Transports([KafkaTransport(), RabbitMQTransport(), RedisTransport()])
+        let client = FerryClient(transports: transports)
+        let peers = PeerClient(python: python, script: peerScript)
+        var rows: [BenchmarkRow] = []
+
+        if sections.contains("core") {
+            print("core overhead")
+            let schemas = SchemaRegistry(catalog: try SchemaCatalog(directory: "Config/schemas"))
+            rows += try await CoreBenchmark(workload: workload, schemas: schemas, iterations: coreIterations).run()
+        }
+        for broker in brokers(urls) where sections.contains(broker.broker.lowercased()) {
+            rows += try await broker.run(workload, ferry: client, peers: peers)
+        }
+        let relay = RelayBenchmark(ferryBinary: ferry, urls: urls, ferry: client, workload: workload)
+        if sections.contains("relay") { rows += try await relay.throughput(events: relayEvents) }
+        if sections.contains("memory") { rows += try await relay.memory(events: memoryEvents, frozen: .seconds(freezeSeconds)) }
+        await transports.shutdown()
+
+        let report = Report(command: command, date: ISO8601DateFormatter().string(from: Date()), machine: machine(), workload: workload, rows: rows)
+        try report.markdown().write(toFile: markdown, atomically: true, encoding: .utf8)
+        try report.json().write(to: URL(fileURLWithPath: json))
+        print(report.markdown())
+    }
+
+    private func brokers(_ urls: BrokerURLs) -> [BrokerBenchmark] {
+        let kafka = RawKafka(brokers: urls.kafkaBrokers)
+        return [
+            BrokerBenchmark(
+                broker: "Kafka", peer: ("kafka", "kafka://\(urls.kafkaBrokers)"), ferryURL: urls.kafka,
+                rawPublish: { try kafka.publish(topic: $0, $1) }, rawLatency: { try kafka.latency(topic: $0, $1) },
+                rawConsume: { try kafka.consume(topic: $0, group: $1, count: $2.events, prefetch: $2.prefetch) }),
+            BrokerBenchmark(
+                broker: "RabbitMQ", peer: ("rabbitmq", urls.peerAMQP), ferryURL: { urls.amqp(queue: $0) },
+                rawPublish: { target, workload in
+                    let connection = try urls.rabbitMQ(confirms: true)
+                    try connection.declare(queue: target)
+                    return try connection.publish(queue: target, workload)
+                },
+                rawLatency: { target, workload in
+                    let connection = try urls.rabbitMQ(confirms: true)
+                    try connection.declare(queue: target)
+                    return try connection.latency(queue: target, workload)
+                },
+                rawConsume: { target, _, workload in try urls.rabbitMQ(confirms: false).consume(queue: target, count: workload.events, prefetch: workload.prefetch) }),
+            BrokerBenchmark(
+                broker: "Redis", peer: ("redis", urls.peerRedis), ferryURL: urls.redis,
+                rawPublish: { try RawRedis(host: urls.host, port: urls.redisPort).publish(stream: $0, $1) },
+                rawLatency: { try RawRedis(host: urls.host, port: urls.redisPort).latency(stream: $0, $1) },
+                rawConsume: { try RawRedis(host: urls.host, port: urls.redisPort).consume(stream: $0, group: $1, count: $2.events, prefetch: $2.prefetch) }),
+        ]
+    }
+
+    /// The machine and client libraries the numbers come from.
+    private func machine() -> [String: String] {
+        func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        let cpu = read("/proc/cpuinfo").split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last
+        let memory = read("/proc/meminfo").split(separator: "\n").first?.split(separator: " ").dropFirst().first.flatMap { Double($0) }
+        let os = read("/etc/os-release").split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }?.dropFirst(12)
+        let version = amqp_version().map { String(cString: $0) } ?? "?"
+        return [
+            "cpu": "\(cpu.map { $0.trimmingCharacters(in: .whitespaces) } ?? "?") × \(ProcessInfo.processInfo.activeProcessorCount) cores",
+            "memory": memory.map { String(format: "%.0f GiB", $0 / 1024 / 1024) } ?? "?",
+            "os": os.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } ?? "?",
+            "brokers": "Tansu (Kafka protocol), RabbitMQ 3.10, Redis 7.0, on loopback, started by scripts/brokers",
+            "clients": "librdkafka \(String(cString: rd_kafka_version_str())), rabbitmq-c \(version), hiredis \(HIREDIS_MAJOR).\(HIREDIS_MINOR).\(HIREDIS_PATCH)",
+            "build": "swift build -c release",
+        ]
+    }
+}

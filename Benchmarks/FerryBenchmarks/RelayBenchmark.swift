@@ -1,0 +1,151 @@
+import Ferry
+import FerryConformance
+import Foundation
+
+/// `ferry relay` (a separate process, dedup on) against a raw C loop doing the same copy:
+/// librdkafka consumer → hiredis XADD pipeline or rabbitmq-c publish with confirms, offsets
+/// stored only after the sink confirmed. Both read the same seeded topic with their own group
+/// and are timed the same way, by watching their sink fill.
+struct RelayBenchmark {
+    let ferryBinary: String
+    let urls: BrokerURLs
+    let ferry: FerryClient
+    let workload: Workload
+
+    /// Kafka → Redis and Kafka → RabbitMQ, `events` each.
+    func throughput(events: Int) async throws -> [BenchmarkRow] {
+        let run = "bench-\(UUID().uuidString.prefix(8).lowercased())-relay"
+        print("relay: seeding \(events) events")
+        try await ferry.fill(urls.kafka(run), count: events, workload)
+        let kafka = RawKafka(brokers: urls.kafkaBrokers)
+        let blocking = BlockingExecutor(label: "bench.copy")
+
+        print("relay: Kafka → Redis")
+        let redisAdmin = try RawRedis(host: urls.host, port: urls.redisPort)
+        let redisWatch = SinkWatch { try redisAdmin.length(of: "\(run)-ferry") }
+        let relayToRedis = try await relay(source: run, group: "\(run)-ferry-redis", sink: urls.redis("\(run)-ferry")) {
+            try await redisWatch.wait(for: events, timeout: .seconds(600))
+        }
+        let rawWatch = SinkWatch { try redisAdmin.length(of: "\(run)-raw") }
+        async let rawCopy: Void = blocking.run { [urls, workload] () throws in
+            let redis = try RawRedis(host: urls.host, port: urls.redisPort)
+            try kafka.read(topic: run, group: "\(run)-raw-redis", count: events, prefetch: workload.prefetch) { records in
+                try redis.add(stream: "\(run)-raw", records.map { record in
+                    record.headers.map { (Data($0.0.utf8), $0.1) } + [(Data("key".utf8), record.key ?? Data()), (Data("data".utf8), record.value)]
+                })
+            }
+        }
+        let rawToRedis = try await rawWatch.wait(for: events, timeout: .seconds(600))
+        try await rawCopy
+
+        print("relay: Kafka → RabbitMQ")
+        let admin = try urls.rabbitMQ(confirms: false)
+        for queue in ["\(run)-ferry", "\(run)-raw"] { try admin.declare(queue: queue) }
+        let relayToRabbit = try await relay(source: run, group: "\(run)-ferry-amqp", sink: urls.amqp(queue: "\(run)-ferry")) {
+            try await SinkWatch { try admin.depth(of: "\(run)-ferry") }.wait(for: events, timeout: .seconds(600))
+        }
+        async let rawRabbitCopy: Void = blocking.run { [urls, workload] () throws in
+            let rabbit = try urls.rabbitMQ(confirms: true)
+            try kafka.read(topic: run, group: "\(run)-raw-amqp", count: events, prefetch: workload.prefetch) { records in
+                try rabbit.publishConfirmed(queue: "\(run)-raw", records.map { ($0.value, $0.headers) })
+            }
+        }
+        let rawToRabbit = try await SinkWatch { try admin.depth(of: "\(run)-raw") }
+            .wait(for: events, timeout: .seconds(600))
+        try await rawRabbitCopy
+
+        func row(_ name: String, _ relay: SinkWatch.Result, _ raw: SinkWatch.Result) -> BenchmarkRow {
+            BenchmarkRow(
+                section: "Relay", name: name, unit: .eventsPerSecond, raw: raw.rate, ferry: relay.rate, target: "ferry/raw ≥ 0.7",
+                met: relay.rate / raw.rate >= 0.7, note: "\(events) events; in-flight window and raw batch \(workload.prefetch); dedup on (memory store)")
+        }
+        return [row("Kafka → Redis", relayToRedis, rawToRedis), row("Kafka → RabbitMQ", relayToRabbit, rawToRabbit)]
+    }
+
+    /// Peak resident memory of the relay copying `events` to Redis, then with Redis frozen.
+    func memory(events: Int, frozen: Duration) async throws -> [BenchmarkRow] {
+        let run = "bench-\(UUID().uuidString.prefix(8).lowercased())-memory"
+        print("memory: seeding \(events) events")
+        try await ferry.fill(urls.kafka(run), count: events, workload)
+        print("memory: relaying \(events) events Kafka → Redis")
+        let redisAdmin = try RawRedis(host: urls.host, port: urls.redisPort)
+        let watch = SinkWatch { try redisAdmin.length(of: run) }
+        var copied = SinkWatch.Result(rate: 0)
+        _ = try await relay(source: run, group: "\(run)-relay", sink: urls.redis(run)) { pid in
+            copied = try await watch.wait(for: events, pid: pid, timeout: .seconds(3600))
+            return copied
+        }
+
+        let frozenRun = "\(run)-frozen"
+        let frozenEvents = max(events / 5, 20_000)
+        print("memory: relaying \(frozenEvents) events with Redis frozen for \(frozen)")
+        try await ferry.fill(urls.kafka(frozenRun), count: frozenEvents, workload)
+        let redisPID = try LocalBrokers.pid(of: "redis")
+        var before = 0.0
+        var whileFrozen = 0.0
+        _ = try await relay(source: frozenRun, group: "\(frozenRun)-relay", sink: urls.redis(frozenRun)) { pid in
+            let frozenWatch = SinkWatch { try redisAdmin.length(of: frozenRun) }
+            _ = try await frozenWatch.wait(for: frozenEvents / 10, timeout: .seconds(600))
+            before = ProcessMemory.resident(pid) ?? 0
+            kill(redisPID, SIGSTOP)
+            defer { kill(redisPID, SIGCONT) }
+            let until = ContinuousClock.now + frozen
+            while ContinuousClock.now < until {
+                whileFrozen = max(whileFrozen, ProcessMemory.resident(pid) ?? 0)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            kill(redisPID, SIGCONT)
+            return try await frozenWatch.wait(for: frozenEvents, timeout: .seconds(600))
+        }
+        let tenth = copied.residentAtTenth ?? 0
+        let peak = copied.peakResident ?? 0
+        return [
+            BenchmarkRow(section: "Relay memory", name: "resident after the first 10% of \(events) events", unit: .mebibytes, ferry: tenth),
+            BenchmarkRow(
+                section: "Relay memory", name: "peak resident copying \(events) events Kafka → Redis", unit: .mebibytes, ferry: peak,
+                target: "≤ 10% mark + 32 MiB", met: peak <= tenth + 32, note: "VmHWM of the relay process, dedup on (memory store)"),
+            BenchmarkRow(section: "Relay memory", name: "resident before freezing the sink", unit: .mebibytes, ferry: before),
+            BenchmarkRow(
+                section: "Relay memory", name: "peak resident with Redis frozen (SIGSTOP) for \(frozen)", unit: .mebibytes, ferry: whileFrozen,
+                target: "≤ before + 32 MiB", met: whileFrozen <= before + 32, note: "all \(frozenEvents) events arrived after SIGCONT"),
+        ]
+    }
+
+    /// Runs `ferry relay` on one route while `body` watches it, then stops it with SIGTERM.
+    private func relay<T>(source: String, group: String, sink: String, _ body: (Int32) async throws -> T) async throws -> T {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-bench-\(group)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = directory.appendingPathComponent("relay.yaml")
+        try """
+            idempotency: memory://
+            routes:
+              - name: bench
+                source: \(urls.kafka(source))
+                group: \(group)
+                sinks: [\(sink)]
+                in-flight: \(workload.prefetch)
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let log = directory.appendingPathComponent("relay.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ferryBinary)
+        process.arguments = ["relay", "--config", config.path, "--log-level", "warning"]
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = process.standardError
+        try process.run()
+        do {
+            let result = try await body(process.processIdentifier)
+            process.terminate()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw BenchmarkFailure("ferry relay exited with \(process.terminationStatus); see \(log.path)") }
+            return result
+        } catch {
+            process.terminate()
+            throw BenchmarkFailure("relay run failed: \(error); its log: \(log.path)")
+        }
+    }
+
+    private func relay(source: String, group: String, sink: String, _ body: () async throws -> SinkWatch.Result) async throws -> SinkWatch.Result {
+        try await relay(source: source, group: group, sink: sink) { (_: Int32) in try await body() }
+    }
+}

@@ -1,0 +1,48 @@
+/// Group commit for a blocking C client: requests made while a batch is being carried out wait
+/// and go together in the next one, so that concurrent single-event sends (the relay's, a
+/// service's) share one round trip and one confirm window instead of queueing one by one.
+/// Batches run on `executor`, one at a time.
+public final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
+    private let executor: BlockingExecutor
+    private let limit: Int
+    private let state = Locked(CoalescerState<Item, Output>())
+    /// Carries out one batch: one output per item, in order.
+    private let body: @Sendable ([Item]) -> [Output]
+
+    public init(executor: BlockingExecutor, limit: Int, _ body: @escaping @Sendable ([Item]) -> [Output]) {
+        self.executor = executor
+        self.limit = limit
+        self.body = body
+    }
+
+    /// Carries out `items` with whatever else is waiting; returns their outputs, in order.
+    @discardableResult
+    public func submit(_ items: [Item]) async -> [Output] {
+        guard !items.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            if state.withLock({ $0.enqueue(items, continuation) }) {
+                executor.execute { [self] in drain() }
+            }
+        }
+    }
+
+    /// Queues `items` for the next batch without waiting for them (acks, whose loss only
+    /// means a redelivery).
+    public func enqueue(_ items: [Item]) {
+        guard !items.isEmpty else { return }
+        if state.withLock({ $0.enqueue(items, nil) }) {
+            executor.execute { [self] in drain() }
+        }
+    }
+
+    private func drain() {
+        while let waiters = state.withLock({ $0.nextBatch(limit: limit) }) {
+            let outputs = body(waiters.flatMap(\.items))
+            var start = 0
+            for waiter in waiters {
+                waiter.continuation?.resume(returning: Array(outputs[start..<(start + waiter.items.count)]))
+                start += waiter.items.count
+            }
+        }
+    }
+}
