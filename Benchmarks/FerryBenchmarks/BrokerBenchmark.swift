@@ -9,6 +9,9 @@ struct BrokerBenchmark {
     var peer: (name: String, url: String)
     /// The Ferry endpoint URL of a topic, queue or stream.
     var ferryURL: (String) -> String
+    /// The headers (Kafka, AMQP) or fields (Redis) Ferry writes with each event, which the peer
+    /// sends too; for AMQP, `content-type` is the property.
+    var peerHeaders: [(String, String)]
     var rawPublish: @Sendable (_ target: String, Workload) throws -> Double
     var rawLatency: @Sendable (_ target: String, Workload) throws -> [Double]
     var rawConsume: @Sendable (_ target: String, _ group: String, Workload) throws -> Double
@@ -21,7 +24,7 @@ struct BrokerBenchmark {
         let (publishRaw, consumeRaw, latencyRaw) = (self.rawPublish, self.rawConsume, self.rawLatency)
         let rawPublish = try await blocking.run { [target = target("raw", "pub")] () throws in try publishRaw(target, workload) }
         let ferryPublish = try await ferry.publish(ferryURL(target("ferry", "pub")), workload)
-        let peerPublish = try peers.rate(peer.name, "publish", target: target("peer", "pub"), url: peer.url, workload)
+        let peerPublish = try peers.rate(peer.name, "publish", target: target("peer", "pub"), url: peer.url, headers: peerHeaders, workload)
 
         print("\(broker): consume+ack")
         for who in ["raw", "ferry", "peer"] { try await ferry.fill(ferryURL(target(who, "sub")), count: workload.events, workload) }
@@ -33,7 +36,7 @@ struct BrokerBenchmark {
         print("\(broker): confirm latency")
         let rawLatency = try await blocking.run { [target = target("raw", "lat")] () throws in try latencyRaw(target, workload) }
         let ferryLatency = try await ferry.latency(ferryURL(target("ferry", "lat")), workload)
-        let peerLatency = try peers.samples(peer.name, target: target("peer", "lat"), url: peer.url, workload)
+        let peerLatency = try peers.samples(peer.name, target: target("peer", "lat"), url: peer.url, headers: peerHeaders, workload)
 
         func throughput(_ name: String, _ raw: Double, _ ferry: Double, _ peer: Double) -> BenchmarkRow {
             BenchmarkRow(

@@ -52,7 +52,7 @@ struct FerryBench: AsyncParsableCommand {
             let schemas = SchemaRegistry(catalog: try SchemaCatalog(directory: "Config/schemas"))
             rows += try await CoreBenchmark(workload: workload, schemas: schemas, iterations: coreIterations).run()
         }
-        for broker in brokers(urls) where sections.contains(broker.broker.lowercased()) {
+        for broker in try brokers(urls, workload) where sections.contains(broker.broker.lowercased()) {
             rows += try await broker.run(workload, ferry: client, peers: peers)
         }
         let relay = RelayBenchmark(ferryBinary: ferry, urls: urls, ferry: client, workload: workload)
@@ -66,30 +66,37 @@ struct FerryBench: AsyncParsableCommand {
         print(report.markdown())
     }
 
-    private func brokers(_ urls: BrokerURLs) -> [BrokerBenchmark] {
+    /// Each raw loop sends `workload.sample` as Ferry's adapter encodes it for that broker.
+    private func brokers(_ urls: BrokerURLs, _ workload: Workload) throws -> [BrokerBenchmark] {
         let kafka = RawKafka(brokers: urls.kafkaBrokers)
+        let record = try KafkaWireFormat.encode(workload.sample)
+        let message = try AMQPWireFormat.encode(workload.sample)
+        let fields = try RedisWireFormat.encode(workload.sample).fields.map { (Data($0.name.utf8), $0.value) }
         return [
             BrokerBenchmark(
                 broker: "Kafka", peer: ("kafka", "kafka://\(urls.kafkaBrokers)"), ferryURL: urls.kafka,
-                rawPublish: { try kafka.publish(topic: $0, $1) }, rawLatency: { try kafka.latency(topic: $0, $1) },
+                peerHeaders: record.headers.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) },
+                rawPublish: { try kafka.publish(topic: $0, record, $1) }, rawLatency: { try kafka.latency(topic: $0, record, $1) },
                 rawConsume: { try kafka.consume(topic: $0, group: $1, count: $2.events, prefetch: $2.prefetch) }),
             BrokerBenchmark(
                 broker: "RabbitMQ", peer: ("rabbitmq", urls.peerAMQP), ferryURL: { urls.amqp(queue: $0) },
+                peerHeaders: message.headers.sorted { $0.key < $1.key } + [("content-type", message.contentType ?? "")],
                 rawPublish: { target, workload in
                     let connection = try urls.rabbitMQ(confirms: true)
                     try connection.declare(queue: target)
-                    return try connection.publish(queue: target, workload)
+                    return try connection.publish(queue: target, message, workload)
                 },
                 rawLatency: { target, workload in
                     let connection = try urls.rabbitMQ(confirms: true)
                     try connection.declare(queue: target)
-                    return try connection.latency(queue: target, workload)
+                    return try connection.latency(queue: target, message, workload)
                 },
                 rawConsume: { target, _, workload in try urls.rabbitMQ(confirms: false).consume(queue: target, count: workload.events, prefetch: workload.prefetch) }),
             BrokerBenchmark(
                 broker: "Redis", peer: ("redis", urls.peerRedis), ferryURL: urls.redis,
-                rawPublish: { try RawRedis(host: urls.host, port: urls.redisPort).publish(stream: $0, $1) },
-                rawLatency: { try RawRedis(host: urls.host, port: urls.redisPort).latency(stream: $0, $1) },
+                peerHeaders: fields.dropLast().map { (String(decoding: $0.0, as: UTF8.self), String(decoding: $0.1, as: UTF8.self)) },
+                rawPublish: { try RawRedis(host: urls.host, port: urls.redisPort).publish(stream: $0, fields, $1) },
+                rawLatency: { try RawRedis(host: urls.host, port: urls.redisPort).latency(stream: $0, fields, $1) },
                 rawConsume: { try RawRedis(host: urls.host, port: urls.redisPort).consume(stream: $0, group: $1, count: $2.events, prefetch: $2.prefetch) }),
         ]
     }

@@ -1,4 +1,5 @@
 import CRDKafka
+import FerryKafka
 import Foundation
 import Synchronization
 
@@ -23,23 +24,16 @@ struct RawKafka {
         let failed = Atomic<Int>(0)
     }
 
-    /// One record as read: what a copy loop forwards.
-    struct Record {
-        var key: Data?
-        var value: Data
-        var headers: [(String, Data)]
-    }
-
-    func publish(topic: String, _ workload: Workload) throws -> Double {
+    /// Publishes `workload.events` copies of `record` (headers, key and value as Ferry writes them).
+    func publish(topic: String, _ record: KafkaRecord, _ workload: Workload) throws -> Double {
         let (producer, reports) = try makeProducer()
         defer { destroy(producer, reports) }
-        let payload = workload.payload
-        try warmUp(producer, reports, topic: topic, value: payload)
+        try warmUp(producer, reports, topic: topic, record)
         let started = ContinuousClock.now
         var sent = 1
         while sent <= workload.events {
             let count = min(workload.batch, workload.events + 1 - sent)
-            for index in sent..<(sent + count) { try produce(producer, topic: topic, key: Data("order-\(index % 100)".utf8), value: payload) }
+            for _ in 0..<count { try produce(producer, topic: topic, record) }
             sent += count
             while reports.done.load(ordering: .acquiring) < sent { rd_kafka_poll(producer, 1) }
         }
@@ -48,14 +42,13 @@ struct RawKafka {
     }
 
     /// Microseconds from produce to delivery report, one record at a time.
-    func latency(topic: String, _ workload: Workload) throws -> [Double] {
+    func latency(topic: String, _ record: KafkaRecord, _ workload: Workload) throws -> [Double] {
         let (producer, reports) = try makeProducer()
         defer { destroy(producer, reports) }
-        let payload = workload.payload
-        try warmUp(producer, reports, topic: topic, value: payload)
+        try warmUp(producer, reports, topic: topic, record)
         return try (1...workload.latencySamples).map { index in
             let started = ContinuousClock.now
-            try produce(producer, topic: topic, key: Data("order-\(index % 100)".utf8), value: payload)
+            try produce(producer, topic: topic, record)
             while reports.done.load(ordering: .acquiring) <= index { rd_kafka_poll(producer, 1) }
             return (ContinuousClock.now - started).microsecondsValue
         }
@@ -74,7 +67,7 @@ struct RawKafka {
 
     /// Reads `count` records in batches of up to `prefetch`, hands each batch to `body`, then
     /// stores the batch's offsets: a record counts as done only after `body` returned.
-    func read(topic: String, group: String, count: Int, prefetch: Int, _ body: ([Record]) throws -> Void) throws {
+    func read(topic: String, group: String, count: Int, prefetch: Int, _ body: ([KafkaRecord]) throws -> Void) throws {
         var settings = Self.consumerSettings
         settings["group.id"] = group
         let consumer = try makeClient(RD_KAFKA_CONSUMER, settings)
@@ -94,7 +87,7 @@ struct RawKafka {
         while seen < count {
             let got = rd_kafka_consume_batch_queue(queue, 100, &buffer, prefetch)
             guard got > 0 else { continue }
-            var records: [Record] = []
+            var records: [KafkaRecord] = []
             var done: [UnsafeMutablePointer<rd_kafka_message_t>] = []
             for message in buffer.prefix(got).compactMap({ $0 }) {
                 guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -113,10 +106,9 @@ struct RawKafka {
         }
     }
 
-    private static func record(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> Record {
+    private static func record(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
         let m = message.pointee
-        var record = Record(
-            key: m.key.map { Data(bytes: $0, count: m.key_len) }, value: m.payload.map { Data(bytes: $0, count: m.len) } ?? Data(), headers: [])
+        var record = KafkaRecord(key: m.key.map { Data(bytes: $0, count: m.key_len) }, value: m.payload.map { Data(bytes: $0, count: m.len) } ?? Data())
         var headers: OpaquePointer?
         if rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
             var index = 0
@@ -124,7 +116,7 @@ struct RawKafka {
             var value: UnsafeRawPointer?
             var size = 0
             while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                record.headers.append((String(cString: name!), value.map { Data(bytes: $0, count: size) } ?? Data()))
+                record.headers.append(.init(name: String(cString: name!), value: value.map { Data(bytes: $0, count: size) } ?? Data()))
                 index += 1
             }
         }
@@ -139,19 +131,26 @@ struct RawKafka {
 
     /// One record, delivered before any timing starts: connecting, metadata and the idempotent
     /// producer's id are not part of the measurement (every contender warms up the same way).
-    private func warmUp(_ producer: OpaquePointer, _ reports: Reports, topic: String, value: Data) throws {
-        try produce(producer, topic: topic, key: Data("warm-up".utf8), value: value)
+    private func warmUp(_ producer: OpaquePointer, _ reports: Reports, topic: String, _ record: KafkaRecord) throws {
+        try produce(producer, topic: topic, record)
         while reports.done.load(ordering: .acquiring) < 1 { rd_kafka_poll(producer, 1) }
     }
 
-    private func produce(_ producer: OpaquePointer, topic: String, key: Data, value: Data) throws {
+    /// One record, copied by librdkafka; its headers pass to librdkafka on success.
+    func produce(_ producer: OpaquePointer, topic: String, _ record: KafkaRecord) throws {
         while true {
+            let headers = rd_kafka_headers_new(record.headers.count)!
+            for header in record.headers {
+                _ = header.value.withUnsafeBytes { rd_kafka_header_add(headers, header.name, -1, $0.baseAddress, $0.count) }
+            }
+            let key = record.key ?? Data()
             let code = key.withUnsafeBytes { key in
-                value.withUnsafeBytes { value in
-                    ferry_rd_kafka_produce(producer, topic, key.baseAddress, key.count, value.baseAddress, value.count, nil, nil)
+                record.value.withUnsafeBytes { value in
+                    ferry_rd_kafka_produce(producer, topic, key.baseAddress, key.count, value.baseAddress, value.count, headers, nil)
                 }
             }
             if code == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            rd_kafka_headers_destroy(headers)
             guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else { throw BenchmarkFailure("raw Kafka produce: \(String(cString: rd_kafka_err2str(code)))") }
             rd_kafka_poll(producer, 1)
         }

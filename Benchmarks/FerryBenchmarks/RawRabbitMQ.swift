@@ -1,4 +1,5 @@
 import CRabbitMQ
+import FerryRabbitMQ
 import Foundation
 
 /// rabbitmq-c used directly, in the smallest loops that do the benchmark's work, with the
@@ -50,42 +51,50 @@ final class RawRabbitMQ: @unchecked Sendable {
         return Int(ok?.pointee.message_count ?? 0)
     }
 
-    func publish(queue: String, _ workload: Workload) throws -> Double {
-        let payload = workload.payload
+    /// Publishes `workload.events` copies of `message` (properties and headers as Ferry writes them).
+    func publish(queue: String, _ message: AMQPMessage, _ workload: Workload) throws -> Double {
         let started = ContinuousClock.now
         var sent = 0
         while sent < workload.events {
             let count = min(workload.batch, workload.events - sent)
-            try publishConfirmed(queue: queue, (0..<count).map { _ in (payload, []) })
+            try publishConfirmed(queue: queue, Array(repeating: message, count: count))
             sent += count
         }
         return Rate.perSecond(workload.events, ContinuousClock.now - started)
     }
 
-    func latency(queue: String, _ workload: Workload) throws -> [Double] {
-        let payload = workload.payload
+    func latency(queue: String, _ message: AMQPMessage, _ workload: Workload) throws -> [Double] {
         return try (0..<workload.latencySamples).map { _ in
             let started = ContinuousClock.now
-            try publishConfirmed(queue: queue, [(payload, [])])
+            try publishConfirmed(queue: queue, [message])
             return (ContinuousClock.now - started).microsecondsValue
         }
     }
 
     /// Publishes every message to `queue` through the default exchange, then waits until the
     /// broker confirmed the last one.
-    func publishConfirmed(queue: String, _ messages: [(body: Data, headers: [(String, Data)])]) throws {
+    func publishConfirmed(queue: String, _ messages: [AMQPMessage]) throws {
         for message in messages {
             let status = withBytes("") { exchange in
                 withBytes(queue) { key in
-                    withTable(message.headers) { headers in
-                        var properties = amqp_basic_properties_t()
-                        properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG)
-                        properties.delivery_mode = 2
-                        properties.headers = headers
-                        return message.body.withUnsafeBytes { body in
-                            amqp_basic_publish(
-                                state, Self.channel, exchange, key, 1, 0, &properties,
-                                amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+                    withBytes(message.contentType ?? "") { contentType in
+                        withBytes(message.messageID ?? "") { messageID in
+                            withTable(message.headers.map { ($0.key, Data($0.value.utf8)) }) { headers in
+                                var properties = amqp_basic_properties_t()
+                                properties._flags = amqp_flags_t(
+                                    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG
+                                        | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG)
+                                properties.delivery_mode = 2
+                                properties.headers = headers
+                                properties.content_type = contentType
+                                properties.message_id = messageID
+                                properties.timestamp = message.timestamp ?? 0
+                                return message.body.withUnsafeBytes { body in
+                                    amqp_basic_publish(
+                                        state, Self.channel, exchange, key, 1, 0, &properties,
+                                        amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+                                }
+                            }
                         }
                     }
                 }
@@ -108,7 +117,8 @@ final class RawRabbitMQ: @unchecked Sendable {
         }
     }
 
-    /// Consumes `count` messages with basic.qos = `prefetch`, acking each; timed from the first.
+    /// Consumes `count` messages with basic.qos = `prefetch`, copying each body and header out
+    /// (what any application needs), acking each; timed from the first.
     func consume(queue: String, count: Int, prefetch: Int) throws -> Double {
         amqp_basic_qos(state, Self.channel, 0, UInt16(prefetch), 0)
         try Self.check(amqp_get_rpc_reply(state), "basic.qos")
@@ -120,10 +130,21 @@ final class RawRabbitMQ: @unchecked Sendable {
             var envelope = amqp_envelope_t()
             try Self.check(amqp_consume_message(state, &envelope, nil, 0), "consume")
             if started == nil { started = .now }
+            withExtendedLifetime(Self.copy(envelope.message)) {}
             amqp_basic_ack(state, Self.channel, envelope.delivery_tag, 0)
             amqp_destroy_envelope(&envelope)
         }
         return Rate.perSecond(count, ContinuousClock.now - started!)
+    }
+
+    private static func copy(_ message: amqp_message_t) -> (body: Data, headers: [(String, Data)]) {
+        func data(_ bytes: amqp_bytes_t) -> Data { bytes.bytes.map { Data(bytes: $0, count: bytes.len) } ?? Data() }
+        let table = message.properties.headers
+        let headers = (0..<Int(table.num_entries)).map { index in
+            let entry = table.entries[index]
+            return (String(decoding: data(entry.key), as: UTF8.self), data(entry.value.value.bytes))
+        }
+        return (data(message.body), headers)
     }
 
     private func withBytes<T>(_ text: String, _ body: (amqp_bytes_t) throws -> T) rethrows -> T {

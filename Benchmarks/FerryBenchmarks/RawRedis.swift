@@ -53,23 +53,22 @@ final class RawRedis: @unchecked Sendable {
 
     func length(of stream: String) throws -> Int { try command(["XLEN", stream]) }
 
-    func publish(stream: String, _ workload: Workload) throws -> Double {
-        let payload = workload.payload
+    /// XADDs `workload.events` copies of `fields` (as Ferry writes an event).
+    func publish(stream: String, _ fields: [(Data, Data)], _ workload: Workload) throws -> Double {
         let started = ContinuousClock.now
         var sent = 0
         while sent < workload.events {
             let count = min(workload.batch, workload.events - sent)
-            try add(stream: stream, (0..<count).map { _ in [(Data("data".utf8), payload)] })
+            try add(stream: stream, Array(repeating: fields, count: count))
             sent += count
         }
         return Rate.perSecond(workload.events, ContinuousClock.now - started)
     }
 
-    func latency(stream: String, _ workload: Workload) throws -> [Double] {
-        let payload = workload.payload
+    func latency(stream: String, _ fields: [(Data, Data)], _ workload: Workload) throws -> [Double] {
         return try (0..<workload.latencySamples).map { _ in
             let started = ContinuousClock.now
-            try add(stream: stream, [[(Data("data".utf8), payload)]])
+            try add(stream: stream, [fields])
             return (ContinuousClock.now - started).microsecondsValue
         }
     }
@@ -80,14 +79,15 @@ final class RawRedis: @unchecked Sendable {
         for reply in try pipeline(entries.map { fields in head + fields.flatMap { [$0.0, $0.1] } }) { freeReplyObject(reply) }
     }
 
-    /// Reads `count` entries as a group member, COUNT = prefetch, acking each batch with one
-    /// XACK; timed from the first entry.
+    /// Reads `count` entries as a group member, COUNT = prefetch, copying each entry's fields
+    /// out of the reply (what any application needs), acking each batch with one XACK; timed
+    /// from the first entry.
     func consume(stream: String, group: String, count: Int, prefetch: Int) throws -> Double {
         _ = try? command(["XGROUP", "CREATE", stream, group, "0", "MKSTREAM"])  // BUSYGROUP: it exists
         var started: ContinuousClock.Instant?
         var seen = 0
         while seen < count {
-            let ids = try readIDs(stream: stream, group: group, count: prefetch)
+            let ids = try read(stream: stream, group: group, count: prefetch).map(\.id)
             guard !ids.isEmpty else { continue }
             if started == nil { started = .now }
             _ = try command(["XACK", stream, group] + ids)
@@ -96,13 +96,19 @@ final class RawRedis: @unchecked Sendable {
         return Rate.perSecond(count, ContinuousClock.now - started!)
     }
 
-    private func readIDs(stream: String, group: String, count: Int) throws -> [String] {
+    private func read(stream: String, group: String, count: Int) throws -> [(id: String, fields: [(Data, Data)])] {
         let reply = try pipeline([
             ["XREADGROUP", "GROUP", group, "raw", "COUNT", String(count), "BLOCK", "100", "STREAMS", stream, ">"].map { Data($0.utf8) },
         ])[0]
         defer { freeReplyObject(reply) }
         guard reply.pointee.type == REDIS_REPLY_ARRAY, reply.pointee.elements > 0 else { return [] }
         let entries = reply.pointee.element[0]!.pointee.element[1]!.pointee
-        return (0..<entries.elements).map { String(cString: entries.element[$0]!.pointee.element[0]!.pointee.str) }
+        func data(_ item: UnsafeMutablePointer<redisReply>) -> Data { Data(bytes: item.pointee.str, count: item.pointee.len) }
+        return (0..<entries.elements).map { index in
+            let entry = entries.element[index]!.pointee
+            let values = entry.element[1]!.pointee
+            let fields = stride(from: 0, to: values.elements - 1, by: 2).map { (data(values.element[$0]!), data(values.element[$0 + 1]!)) }
+            return (String(cString: entry.element[0]!.pointee.str), fields)
+        }
     }
 }

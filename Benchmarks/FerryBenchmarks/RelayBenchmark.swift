@@ -1,5 +1,6 @@
 import Ferry
 import FerryConformance
+import FerryRabbitMQ
 import Foundation
 
 /// `ferry relay` (a separate process, dedup on) against a raw C loop doing the same copy:
@@ -31,7 +32,7 @@ struct RelayBenchmark {
             let redis = try RawRedis(host: urls.host, port: urls.redisPort)
             try kafka.read(topic: run, group: "\(run)-raw-redis", count: events, prefetch: workload.prefetch) { records in
                 try redis.add(stream: "\(run)-raw", records.map { record in
-                    record.headers.map { (Data($0.0.utf8), $0.1) } + [(Data("key".utf8), record.key ?? Data()), (Data("data".utf8), record.value)]
+                    record.headers.map { (Data($0.name.utf8), $0.value) } + [(Data("key".utf8), record.key ?? Data()), (Data("data".utf8), record.value)]
                 })
             }
         }
@@ -47,7 +48,9 @@ struct RelayBenchmark {
         async let rawRabbitCopy: Void = blocking.run { [urls, workload] () throws in
             let rabbit = try urls.rabbitMQ(confirms: true)
             try kafka.read(topic: run, group: "\(run)-raw-amqp", count: events, prefetch: workload.prefetch) { records in
-                try rabbit.publishConfirmed(queue: "\(run)-raw", records.map { ($0.value, $0.headers) })
+                try rabbit.publishConfirmed(queue: "\(run)-raw", records.map { record in
+                    AMQPMessage(headers: Dictionary(record.headers.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) }, uniquingKeysWith: { $1 }), body: record.value)
+                })
             }
         }
         let rawToRabbit = try await SinkWatch { try admin.depth(of: "\(run)-raw") }

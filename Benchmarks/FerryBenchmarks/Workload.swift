@@ -23,6 +23,10 @@ struct Workload: Sendable, Codable {
         return Data((head + String(repeating: "x", count: max(0, payloadBytes - head.count - 2)) + #""}"#).utf8)
     }
 
+    /// An event as Ferry puts it on the wire: the raw loops and the peers send the same headers,
+    /// key and data, so that every contender moves the same bytes.
+    var sample: Event { events(1)[0] }
+
     /// `count` events as a service would publish them: type, source, partition key, JSON data.
     func events(_ count: Int, keys: Int = 100) -> [Event] { events(0..<count, keys: keys) }
 

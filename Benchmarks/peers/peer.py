@@ -2,7 +2,12 @@
 confluent-kafka, pika and redis-py. Same settings as the raw and Ferry runs; prints one JSON
 object: {"rate": events/s} or {"samples": [microseconds...]}.
 
-    python peer.py BROKER WORKLOAD TARGET --events N --payload BYTES --batch B --prefetch K [--group G] [--samples M]
+    python peer.py BROKER WORKLOAD TARGET --url URL --headers JSON [--events N --payload BYTES --batch B
+                   --prefetch K --group G --samples M]
+
+--headers are the headers (Kafka, AMQP) or fields (Redis) Ferry writes with each event, so that
+the peer moves the same bytes. Kafka delivery is awaited by polling, as the raw loop does, so
+linger.ms applies to everyone alike.
 """
 import argparse
 import json
@@ -22,29 +27,38 @@ def kafka(args):
     producer_conf = {"bootstrap.servers": servers, "enable.idempotence": True, "acks": "all", "linger.ms": 5,
                      "message.timeout.ms": 60000, "queue.buffering.max.messages": 100000}
     body = payload(args.payload)
+    headers = [(name, value.encode()) for name, value in args.headers.items()]
+    done, failed = [0], []
+
+    def report(err, _msg):
+        done[0] += 1
+        if err:
+            failed.append(err)
+
+    def send(count):
+        target = done[0] + count
+        for _ in range(count):
+            producer.produce(args.target, body, key="order-0", headers=headers, on_delivery=report)
+        while done[0] < target:
+            producer.poll(0.001)
+
     if args.workload in ("publish", "latency"):
         producer = Producer(producer_conf)
-        producer.produce(args.target, body, key="warm-up")  # as every contender: not timed
-        producer.flush()
+        send(1)  # warm-up, as every contender: not timed
     if args.workload == "publish":
-        failed = []
-        report = lambda err, msg: failed.append(err) if err else None
         start = time.perf_counter()
         sent = 0
         while sent < args.events:
             count = min(args.batch, args.events - sent)
-            for index in range(sent, sent + count):
-                producer.produce(args.target, body, key=f"order-{index % 100}", on_delivery=report)
-            producer.flush()
+            send(count)
             sent += count
         assert not failed, failed[:3]
         return {"rate": args.events / (time.perf_counter() - start)}
     if args.workload == "latency":
         samples = []
-        for index in range(args.samples):
+        for _ in range(args.samples):
             start = time.perf_counter()
-            producer.produce(args.target, body, key=f"order-{index % 100}")
-            producer.flush()
+            send(1)
             samples.append((time.perf_counter() - start) * 1e6)
         return {"samples": samples}
     consumer = Consumer({"bootstrap.servers": servers, "group.id": args.group, "auto.offset.reset": "earliest",
@@ -70,7 +84,10 @@ def rabbitmq(args):
     connection = pika.BlockingConnection(pika.URLParameters(args.url))
     channel = connection.channel()
     body = payload(args.payload)
-    properties = pika.BasicProperties(delivery_mode=2)
+    headers = dict(args.headers)
+    properties = pika.BasicProperties(
+        delivery_mode=2, content_type=headers.pop("content-type", None), message_id=headers.get("cloudEvents:id"),
+        timestamp=int(time.time()), headers=headers)
     if args.workload in ("publish", "latency"):
         channel.queue_declare(args.target, durable=True, arguments={"x-queue-type": "classic"})
         channel.confirm_delivery()  # pika's blocking channel waits for each confirm: no batching
@@ -106,7 +123,8 @@ def redis(args):
     import redis as redislib
 
     client = redislib.Redis.from_url(args.url)
-    body = payload(args.payload)
+    fields = dict(args.headers)
+    fields["data"] = payload(args.payload)
     if args.workload == "publish":
         start = time.perf_counter()
         sent = 0
@@ -114,7 +132,7 @@ def redis(args):
             count = min(args.batch, args.events - sent)
             pipe = client.pipeline(transaction=False)
             for _ in range(count):
-                pipe.xadd(args.target, {"data": body})
+                pipe.xadd(args.target, fields)
             pipe.execute()
             sent += count
         return {"rate": args.events / (time.perf_counter() - start)}
@@ -122,7 +140,7 @@ def redis(args):
         samples = []
         for _ in range(args.samples):
             start = time.perf_counter()
-            client.xadd(args.target, {"data": body})
+            client.xadd(args.target, fields)
             samples.append((time.perf_counter() - start) * 1e6)
         return {"samples": samples}
     try:
@@ -153,6 +171,7 @@ def main():
     parser.add_argument("--prefetch", type=int, default=256)
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--group", default="peer")
+    parser.add_argument("--headers", type=json.loads, default={}, help="JSON object of header names and values")
     args = parser.parse_args()
     result = {"kafka": kafka, "rabbitmq": rabbitmq, "redis": redis}[args.broker](args)
     json.dump(result, sys.stdout)

@@ -44,29 +44,29 @@ enum EventAttributes {
 
     /// Builds an event from attributes read off the wire; `where` names the message for errors.
     static func build(
-        _ attributes: [String: String], data: Data, headers: [String: String], where origin: String
+        _ attributes: [String: String], data: Data, headers: [String: String], where origin: @autoclosure () -> String
     ) throws(FerryError) -> Event {
         func required(_ name: String) throws(FerryError) -> String {
             guard let value = attributes[name], !value.isEmpty else {
-                throw FerryError(.malformedEnvelope, "\(origin): required CloudEvents attribute '\(name)' is missing or empty")
+                throw FerryError(.malformedEnvelope, "\(origin()): required CloudEvents attribute '\(name)' is missing or empty")
             }
             return value
         }
         let specversion = try required("specversion")
         guard specversion == Event.specVersion else {
-            throw FerryError(.malformedEnvelope, "\(origin): CloudEvents specversion '\(specversion)' is not supported; only 1.0 is")
+            throw FerryError(.malformedEnvelope, "\(origin()): CloudEvents specversion '\(specversion)' is not supported; only 1.0 is")
         }
         var event = Event(
             id: try required("id"), source: try required("source"), type: try required("type"), time: nil, data: data)
         if let time = attributes["time"] {
             guard let micros = RFC3339.parse(time) else {
-                throw FerryError(.malformedEnvelope, "\(origin): attribute 'time' is not an RFC 3339 timestamp: '\(time)'")
+                throw FerryError(.malformedEnvelope, "\(origin()): attribute 'time' is not an RFC 3339 timestamp: '\(time)'")
             }
             event.timeMicros = micros
         }
         if let version = attributes["dataversion"] {
             guard let number = Int(version) else {
-                throw FerryError(.malformedEnvelope, "\(origin): attribute 'dataversion' is not an integer: '\(version)'")
+                throw FerryError(.malformedEnvelope, "\(origin()): attribute 'dataversion' is not an integer: '\(version)'")
             }
             event.dataversion = number
         }

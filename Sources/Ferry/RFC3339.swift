@@ -6,12 +6,26 @@ enum RFC3339 {
         let (seconds, micro) = floorDivision(micros, 1_000_000)
         let (days, sod) = floorDivision(seconds, 86_400)
         let (y, m, d) = civil(fromDays: days)
-        var out = ""
-        out.reserveCapacity(27)
-        out += pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T"
-        out += pad(sod / 3600, 2) + ":" + pad(sod % 3600 / 60, 2) + ":" + pad(sod % 60, 2)
-        out += "." + pad(micro, 6) + "Z"
-        return out
+        // Written digit by digit into 27 bytes: this runs for every event sent.
+        return String(unsafeUninitializedCapacity: 27) { out in
+            var i = 0
+            func put(_ value: Int64, _ width: Int) {
+                var v = value
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    out[i + k] = UInt8(48 + v % 10)
+                    v /= 10
+                }
+                i += width
+            }
+            func put(_ byte: UInt8) {
+                out[i] = byte
+                i += 1
+            }
+            put(y, 4); put(45); put(m, 2); put(45); put(d, 2); put(84)
+            put(sod / 3600, 2); put(58); put(sod % 3600 / 60, 2); put(58); put(sod % 60, 2)
+            put(46); put(micro, 6); put(90)
+            return i
+        }
     }
 
     /// Parses an RFC 3339 date-time (any fraction length, `Z` or `±hh:mm`) to microseconds.
@@ -72,11 +86,6 @@ enum RFC3339 {
     private static func floorDivision(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
         let (q, r) = a.quotientAndRemainder(dividingBy: b)
         return r < 0 ? (q - 1, r + b) : (q, r)
-    }
-
-    private static func pad(_ v: Int64, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
     // Howard Hinnant's days_from_civil / civil_from_days.

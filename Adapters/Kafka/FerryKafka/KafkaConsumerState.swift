@@ -16,6 +16,8 @@ struct KafkaConsumerState: Sendable {
     private var fetchedIndex = 0
     private var held: [(message: KafkaMessage, retryHeaders: [String: String], due: Int64)] = []
     private(set) var closed = false
+    /// Offsets that moved forward since librdkafka was last given them.
+    private var toStore: [TopicPartition: Int64] = [:]
 
     mutating func assign(_ partitions: [TopicPartition]) {
         for partition in partitions where assigned[partition] == nil { assigned[partition] = PartitionOffsets() }
@@ -25,7 +27,8 @@ struct KafkaConsumerState: Sendable {
     /// the offsets safe to commit for them.
     mutating func revoke(_ partitions: [TopicPartition]) -> [(TopicPartition, Int64)] {
         let gone = Set(partitions)
-        let safe = partitions.compactMap { partition in assigned[partition]?.safe.map { (partition, $0) } }
+        let safe = partitions.compactMap { partition in assigned[partition]?.safe().map { (partition, $0) } }
+        for partition in partitions { toStore.removeValue(forKey: partition) }
         for partition in partitions { assigned.removeValue(forKey: partition) }
         held.removeAll { gone.contains(TopicPartition(topic: $0.message.topic, partition: $0.message.partition)) }
         return safe
@@ -67,8 +70,18 @@ struct KafkaConsumerState: Sendable {
         return .poll(dueInMicros: held.map(\.due).min().map { $0 - now })
     }
 
-    /// Settles one offset; returns the offset to commit when it moved forward.
-    mutating func settle(_ partition: TopicPartition, _ offset: Int64) -> Int64? {
-        assigned[partition]?.settle(offset)
+    /// Settles one offset; the partition's commit offset moves forward when it can. True when
+    /// offsets now wait to be stored and none did before: the caller schedules `takeStores`.
+    mutating func settle(_ partition: TopicPartition, _ offset: Int64) -> Bool {
+        guard let safe = assigned[partition]?.settle(offset) else { return false }
+        let first = toStore.isEmpty
+        toStore[partition] = safe
+        return first
+    }
+
+    /// The offsets to hand librdkafka: one call per batch of acks instead of one per ack.
+    mutating func takeStores() -> [(TopicPartition, Int64)] {
+        defer { toStore.removeAll(keepingCapacity: true) }
+        return toStore.map { ($0.key, $0.value) }
     }
 }

@@ -5,7 +5,8 @@ import Synchronization
 
 /// A member of a Kafka consumer group, as the core's `MessageSource`.
 ///
-/// Offsets are stored for commit only up to the first unsettled record of each partition.
+/// Offsets are stored for commit only up to the first unsettled record of each partition,
+/// handed to librdkafka in batches on the consumer's thread (it commits them every second).
 /// A retry is republished to the group's retry topic with its due time and attempt count, and
 /// the original is settled once the broker has the copy; the retry topic's records are held
 /// back until due, so a retry never stalls the partition it came from.
@@ -45,14 +46,22 @@ final class KafkaSource: MessageSource {
                 return inbound(message, retryHeaders)
             case .poll(let dueIn):
                 let timeout = Int32(min(100, max(0, (dueIn ?? 100_000) / 1000)))
-                let messages = await consumer.blocking.run { [consumer, batchSize] in consumer.poll(max: batchSize, timeout: timeout) }
+                let stores = state.withLock { $0.takeStores() }
+                let messages = await consumer.blocking.run { [consumer, batchSize] in
+                    consumer.store(stores)
+                    return consumer.poll(max: batchSize, timeout: timeout)
+                }
                 state.withLock { $0.accept(messages) }
             }
         }
     }
 
     func close() async {
-        state.withLock { $0.close() }
+        let stores = state.withLock { state in
+            state.close()
+            return state.takeStores()
+        }
+        consumer.store(stores)
         await consumer.close()
     }
 
@@ -85,9 +94,8 @@ final class KafkaSource: MessageSource {
                 copy.headers += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
                 _ = try await producer.produce([(eventID, copy)], topic: endpoint.deadLetterTopic)[0].get()
             }
-            let partition = TopicPartition(topic: message.topic, partition: message.partition)
-            if let offset = state.withLock({ $0.settle(partition, message.offset) }) {
-                consumer.store([(partition, offset)])
+            if state.withLock({ $0.settle(TopicPartition(topic: message.topic, partition: message.partition), message.offset) }) {
+                consumer.blocking.execute { [state, consumer] in consumer.store(state.withLock { $0.takeStores() }) }
             }
         }
     }

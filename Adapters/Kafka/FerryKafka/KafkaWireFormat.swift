@@ -28,10 +28,12 @@ public enum KafkaWireFormat {
         let contentType = headers.removeValue(forKey: "content-type")
         let key = record.key.map { String(decoding: $0, as: UTF8.self) }
         if headers["ce_specversion"] != nil, let key { headers["ce_partitionkey"] = key }
-        let origin = PlainOrigin(
-            id: "kafka:\(position)", source: source, timeMicros: record.timestampMillis.map { $0 * 1000 }, partitionkey: key)
+        func origin() -> PlainOrigin {
+            PlainOrigin(
+                id: "kafka:\(position)", source: source, timeMicros: record.timestampMillis.map { $0 * 1000 }, partitionkey: key)
+        }
         return Result { () throws(FerryError) in
-            try binding.decode(headers: headers, data: record.value, contentType: contentType, origin: origin)
+            try binding.decode(headers: headers, data: record.value, contentType: contentType, origin: origin())
         }
     }
 }

@@ -8,24 +8,29 @@ struct PartitionOffsets: Sendable {
     private(set) var next: Int64?
     /// The last offset given to librdkafka to commit.
     private(set) var stored: Int64?
+    /// No outstanding offset lies below it: offsets are handed out in order, so the lowest
+    /// unsettled one is found by walking up from here, not by scanning the set on every ack.
+    private var floor: Int64?
 
     mutating func handOut(_ offset: Int64) {
         outstanding.insert(offset)
         next = max(next ?? 0, offset + 1)
+        floor = min(floor ?? offset, offset)
     }
 
     /// Settles `offset`; returns the new offset to commit when it moved forward.
     mutating func settle(_ offset: Int64) -> Int64? {
         guard outstanding.remove(offset) != nil else { return nil }
-        return advance()
+        guard let safe = safe(), safe > (stored ?? -1) else { return nil }
+        stored = safe
+        return safe
     }
 
     /// The offset it is safe to commit: the lowest unsettled one, else one past the highest seen.
-    var safe: Int64? { outstanding.min() ?? next }
-
-    private mutating func advance() -> Int64? {
-        guard let safe, safe > (stored ?? -1) else { return nil }
-        stored = safe
-        return safe
+    mutating func safe() -> Int64? {
+        guard !outstanding.isEmpty, var lowest = floor else { return next }
+        while !outstanding.contains(lowest) { lowest += 1 }
+        floor = lowest
+        return lowest
     }
 }

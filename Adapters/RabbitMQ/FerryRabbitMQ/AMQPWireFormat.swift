@@ -24,12 +24,14 @@ public enum AMQPWireFormat {
     }
 
     public static func decode(_ message: AMQPMessage, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
-        let origin = PlainOrigin(
-            id: message.messageID ?? "amqp:\(position)", source: source,
-            timeMicros: message.timestamp.map { Int64($0) * 1_000_000 })
+        func origin() -> PlainOrigin {
+            PlainOrigin(
+                id: message.messageID ?? "amqp:\(position)", source: source,
+                timeMicros: message.timestamp.map { Int64($0) * 1_000_000 })
+        }
         return Result { () throws(FerryError) in
             var decoded = try binding.decode(
-                headers: message.headers, data: message.body, contentType: message.contentType, origin: origin)
+                headers: message.headers, data: message.body, contentType: message.contentType, origin: origin())
             if decoded.mode == .plain { decoded.event.correlationid = message.correlationID }
             return decoded
         }

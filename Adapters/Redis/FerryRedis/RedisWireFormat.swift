@@ -45,9 +45,11 @@ public enum RedisWireFormat {
             headers = [:]
             contentType = "application/json"
         }
-        let origin = PlainOrigin(id: "redis:\(position)", source: source, timeMicros: entryTimeMicros(position.offset))
+        func origin() -> PlainOrigin {
+            PlainOrigin(id: "redis:\(position)", source: source, timeMicros: entryTimeMicros(position.offset))
+        }
         return Result { () throws(FerryError) in
-            try binding.decode(headers: headers, data: body, contentType: contentType, origin: origin)
+            try binding.decode(headers: headers, data: body, contentType: contentType, origin: origin())
         }
     }
 

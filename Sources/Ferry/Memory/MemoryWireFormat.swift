@@ -19,9 +19,11 @@ enum MemoryWireFormat {
     static func decode(_ record: MemoryRecord, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
         var headers = record.headers
         if headers["ce_specversion"] != nil, let key = record.key { headers["ce_partitionkey"] = key }
-        let origin = PlainOrigin(id: "memory:\(position)", source: source, timeMicros: record.timeMicros, partitionkey: record.key)
+        func origin() -> PlainOrigin {
+            PlainOrigin(id: "memory:\(position)", source: source, timeMicros: record.timeMicros, partitionkey: record.key)
+        }
         return Result { () throws(FerryError) in
-            try binding.decode(headers: headers, data: record.body, contentType: record.contentType, origin: origin)
+            try binding.decode(headers: headers, data: record.body, contentType: record.contentType, origin: origin())
         }
     }
 }

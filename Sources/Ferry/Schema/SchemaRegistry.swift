@@ -60,7 +60,7 @@ public final class SchemaRegistry: Sendable {
         upcast.dataversion = goal
         // The catalog's file for the new version, relative to the catalog directory.
         upcast.dataschema = "\(event.type)/v\(goal).json"
-        upcast.data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])) ?? event.data
+        upcast.data = (try? JSONSerialization.data(withJSONObject: object, options: .fragmentsAllowed)) ?? event.data
         return upcast
     }
 
