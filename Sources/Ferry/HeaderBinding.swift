@@ -11,28 +11,34 @@ public struct HeaderBinding: Sendable {
     /// Header names (lower-case) a free-form header may not use on this transport.
     public let reservedHeaders: Set<String>
     private let lowercasedPrefix: String
+    /// Header name → attribute, and back: one lookup per header instead of building names.
+    private let attributes: [String: EventAttribute]
+    private let names: [EventAttribute: String]
 
     public init(prefix: String, reservedHeaders: Set<String> = []) {
         self.prefix = prefix
         self.reservedHeaders = reservedHeaders
         lowercasedPrefix = prefix.lowercased()
+        names = Dictionary(uniqueKeysWithValues: EventAttribute.allCases.map { ($0, prefix + $0.rawValue) })
+        attributes = Dictionary(uniqueKeysWithValues: names.map { ($0.value, $0.key) })
     }
 
-    /// The attribute headers and free-form headers of `event`.
-    public func encode(_ event: Event) throws(FerryError) -> [String: String] {
-        var headers: [String: String] = [:]
-        headers.reserveCapacity(event.headers.count + 8)
-        for (name, value) in event.headers {
+    /// The attribute headers of `event` (in a fixed order), then its free-form headers (sorted).
+    public func encode(_ event: Event) throws(FerryError) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(event.headers.count + 12)
+        try EventAttributes.forEach(event) { attribute, name, value in
+            headers.append((attribute.flatMap { names[$0] } ?? prefix + name, value))
+        }
+        guard !event.headers.isEmpty else { return headers }
+        for (name, value) in event.headers.sorted(by: { $0.key < $1.key }) {
             let lower = name.lowercased()
             guard !name.isEmpty, !lower.hasPrefix(lowercasedPrefix), !reservedHeaders.contains(lower) else {
                 throw FerryError(
                     .invalidEvent, "header '\(name)' of event \(event.id) uses a name reserved by the wire mapping",
                     remedy: "rename the header; names starting with '\(prefix)' and \(reservedHeaders.sorted()) are reserved")
             }
-            headers[name] = value
-        }
-        for (name, value) in try EventAttributes.flatten(event) {
-            headers[prefix + name] = value
+            headers.append((name, value))
         }
         return headers
     }
@@ -64,18 +70,21 @@ public struct HeaderBinding: Sendable {
             let origin = origin()
             return "message \(origin.id) from \(origin.source)"
         }
-        if headers[prefix + "specversion"] != nil {
-            var attributes: [String: String] = [:]
+        if headers[names[.specversion]!] != nil {
+            var builder = EventBuilder(data: data, headers: [:])
             var plain: [String: String] = [:]
             for (name, value) in headers {
-                if name.hasPrefix(prefix) {
-                    attributes[String(name.dropFirst(prefix.count))] = value
+                if let attribute = attributes[name] {
+                    builder.set(attribute, value)
+                } else if name.hasPrefix(prefix) {
+                    builder.set(String(name.dropFirst(prefix.count)), value)
                 } else {
                     plain[name] = value
                 }
             }
-            if let contentType, attributes["datacontenttype"] == nil { attributes["datacontenttype"] = contentType }
-            let event = try EventAttributes.build(attributes, data: data, headers: plain, where: place())
+            if let contentType, !builder.hasContentType { builder.set(.datacontenttype, contentType) }
+            var event = try builder.build(where: place)
+            event.headers = plain
             return DecodedEnvelope(event: event, mode: .binary)
         }
         if let contentType, StructuredFormat.isStructured(contentType: contentType) {

@@ -477,7 +477,7 @@ public enum ConformanceSuite {
         try catalog.register(
             type: OrderV2.eventType, version: 2,
             schema: try schema(#"{"type":"object","required":["orderID","quantity"],"properties":{"orderID":{"type":"string"},"quantity":{"type":"integer"},"currency":{"type":"string"}}}"#),
-            upcast: [.rename(from: ["qty"], to: ["quantity"]), .add(path: ["currency"], value: "\"EUR\"")], mode: .disabled)
+            upcast: [.rename(from: ["qty"], to: ["quantity"]), .add(path: ["currency"], value: .string("EUR"))], mode: .disabled)
         return SchemaRegistry(catalog: catalog)
     }
 

@@ -26,7 +26,7 @@ struct BrokerCLITests {
         }
         #expect(receipts.count == 3)
 
-        let tailed = try await FerryProcess.run(["tail", endpoint, "--group", "cli", "--count", "3", "--timeout", "60", "--json"], timeout: 90)
+        let tailed = try await FerryProcess.run(["tail", endpoint, "--group", "cli-\(UUID().uuidString.prefix(8).lowercased())", "--count", "3", "--timeout", "60", "--json"], timeout: 90)
         #expect(tailed.status == 0, "\(tailed.stderr)")
         let deliveries = try tailed.stdout.split(separator: "\n").map {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
@@ -46,12 +46,13 @@ struct BrokerCLITests {
         let endpoint = uniqueEndpoint(broker, "killed")
         let published = try await FerryProcess.run(["publish", endpoint, "--type", "t", "--data", "1", "--count", "5", "--json"])
         #expect(published.status == 0, "\(published.stderr)")
-        let doomed = try RunningFerry(["tail", endpoint, "--group", "workers", "--no-ack", "--json"])
+        let group = "workers-\(UUID().uuidString.prefix(8).lowercased())"  // Kafka groups are broker-wide
+        let doomed = try RunningFerry(["tail", endpoint, "--group", group, "--no-ack", "--json"])
         let gotAll = try await doomed.waitForLines(5, timeout: .seconds(60))
         await doomed.kill()
         #expect(gotAll, "the first member received \(doomed.output.count) of 5 events")
 
-        let heir = try await FerryProcess.run(["tail", endpoint, "--group", "workers", "--count", "5", "--timeout", "60", "--json"], timeout: 90)
+        let heir = try await FerryProcess.run(["tail", endpoint, "--group", group, "--count", "5", "--timeout", "60", "--json"], timeout: 90)
         #expect(heir.status == 0, "\(heir.stderr)")
         func ids(_ lines: [String]) throws -> Set<String> {
             Set(try lines.map { ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["event"] as! [String: Any])["id"] as! String })

@@ -27,7 +27,8 @@ struct OperatorCLITests {
         let transport = transport(for: broker)
         let origin = try endpoint(broker)
         try await transport.provision(origin, partitions: 1)
-        let workers = try await transport.subscribe(to: origin, options: SubscribeOptions(group: "workers"))
+        let group = "workers-\(UUID().uuidString.prefix(8).lowercased())"  // Kafka groups are broker-wide
+        let workers = try await transport.subscribe(to: origin, options: SubscribeOptions(group: group))
         let publisher = try await transport.makePublisher(for: origin)
         let event = Event(source: "/ops-test", type: "order.placed", datacontenttype: "application/json", data: Data(#"{"n":1}"#.utf8))
         _ = try await publisher.publish(event)
@@ -70,7 +71,7 @@ struct OperatorCLITests {
         let lastLag = Locked("")
         do {
             try await eventually(.seconds(30), "ferry lag reports 0 for the group") {
-                let lag = try await FerryProcess.run(["lag", originURL, "--group", "workers"])
+                let lag = try await FerryProcess.run(["lag", originURL, "--group", group])
                 lastLag.withLock { $0 = lag.stdout + lag.stderr }
                 return lag.status == 0 && lag.stdout.contains("total\tlag=0")
             }

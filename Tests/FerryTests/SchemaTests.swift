@@ -76,7 +76,7 @@ import Testing
         try catalog.register(
             type: "order", version: 2,
             schema: try schema(#"{"type":"object","properties":{"quantity":{"type":"integer"},"currency":{"type":"string"}}}"#),
-            upcast: [.rename(from: ["qty"], to: ["quantity"]), .add(path: ["currency"], value: "\"EUR\"")], mode: .disabled)
+            upcast: [.rename(from: ["qty"], to: ["quantity"]), .add(path: ["currency"], value: .string("EUR"))], mode: .disabled)
         try catalog.register(type: "order", version: 3, schema: try schema(#"{"type":"object","required":["quantity","channel"]}"#), mode: .disabled)
         let registry = SchemaRegistry(catalog: catalog)
         registry.register(type: "order", from: 2) { fields in fields.merging(["channel": "web"]) { $1 } }

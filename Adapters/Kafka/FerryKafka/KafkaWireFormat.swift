@@ -8,12 +8,18 @@ public enum KafkaWireFormat {
     static let binding = HeaderBinding(prefix: "ce_", reservedHeaders: ["content-type"])
 
     public static func encode(_ event: Event) throws(FerryError) -> KafkaRecord {
-        var headers = try binding.encode(event)
-        let contentType = headers.removeValue(forKey: "ce_datacontenttype")
-        let key = headers.removeValue(forKey: "ce_partitionkey")
-        var out = headers.sorted { $0.key < $1.key }.map { KafkaRecord.Header(name: $0.key, value: Data($0.value.utf8)) }
-        if let contentType { out.append(.init(name: "content-type", value: Data(contentType.utf8))) }
-        return KafkaRecord(key: key.map { Data($0.utf8) }, value: event.data, headers: out)
+        var record = KafkaRecord(value: event.data)
+        record.headers.reserveCapacity(12)
+        var contentType: String?
+        for (name, value) in try binding.encode(event) {
+            switch name {
+            case "ce_datacontenttype": contentType = value
+            case "ce_partitionkey": record.key = Data(value.utf8)
+            default: record.headers.append(.init(name: name, value: Data(value.utf8)))
+            }
+        }
+        if let contentType { record.headers.append(.init(name: "content-type", value: Data(contentType.utf8))) }
+        return record
     }
 
     public static func record(_ message: RawMessage) -> KafkaRecord {

@@ -11,7 +11,7 @@ public enum AMQPWireFormat {
     static let binding = HeaderBinding(prefix: prefix)
 
     public static func encode(_ event: Event) throws(FerryError) -> AMQPMessage {
-        var headers = try binding.encode(event)
+        var headers = Dictionary(try binding.encode(event), uniquingKeysWith: { $1 })
         let contentType = headers.removeValue(forKey: prefix + "datacontenttype")
         return AMQPMessage(
             contentType: contentType, messageID: event.id,

@@ -13,8 +13,7 @@ public enum RedisWireFormat {
     static let binding = HeaderBinding(prefix: "ce_", reservedHeaders: ["data"])
 
     public static func encode(_ event: Event) throws(FerryError) -> RedisEntry {
-        let headers = try binding.encode(event)
-        var fields = headers.sorted { $0.key < $1.key }.map { RedisEntry.Field(name: $0.key, value: Data($0.value.utf8)) }
+        var fields = try binding.encode(event).map { RedisEntry.Field(name: $0.name, value: Data($0.value.utf8)) }
         fields.append(.init(name: "data", value: event.data))
         return RedisEntry(fields: fields)
     }

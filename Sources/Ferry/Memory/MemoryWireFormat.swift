@@ -6,7 +6,7 @@ enum MemoryWireFormat {
     static let binding = HeaderBinding(prefix: "ce_", reservedHeaders: ["content-type"])
 
     static func encode(_ event: Event, now: Int64) throws(FerryError) -> MemoryRecord {
-        var headers = try binding.encode(event)
+        var headers = Dictionary(try binding.encode(event), uniquingKeysWith: { $1 })
         let contentType = headers.removeValue(forKey: "ce_datacontenttype")
         let key = headers.removeValue(forKey: "ce_partitionkey")
         return MemoryRecord(key: key, headers: headers, contentType: contentType, body: event.data, timeMicros: now)

@@ -70,68 +70,44 @@ public struct JSONSchema: Sendable, Hashable {
         if let itemSchema = object["items"] { items = try JSONSchema(json: itemSchema, place: "\(place).items") }
     }
 
-    /// Every way `value` breaks the schema, each with its JSON path; empty when it is valid.
+    /// Every way `value` (as JSONSerialization gives it) breaks the schema; empty when valid.
     public func violations(of value: Any, at path: String = "$") -> [String] {
-        if !types.isEmpty, !types.contains(where: { JSONSchema.matches(value, $0) }) {
-            return ["\(path): expected \(types.sorted().joined(separator: " or ")), found \(JSONSchema.typeName(value))"]
+        violations(of: JSONValue(any: value), at: path)
+    }
+
+    /// Every way `value` breaks the schema, each with its JSON path; empty when it is valid.
+    public func violations(of value: JSONValue, at path: String = "$") -> [String] {
+        if !types.isEmpty, !types.contains(where: value.matches) {
+            return ["\(path): expected \(types.sorted().joined(separator: " or ")), found \(value.typeName)"]
         }
-        if let enumeration, !enumeration.contains(JSONSchema.canonical(value)) {
-            return ["\(path): \(JSONSchema.canonical(value)) is not one of \(enumeration.sorted().joined(separator: ", "))"]
+        if let enumeration, !enumeration.contains(value.canonical) {
+            return ["\(path): \(value.canonical) is not one of \(enumeration.sorted().joined(separator: ", "))"]
         }
         var out: [String] = []
-        if let object = value as? [String: Any] {
+        switch value {
+        case .object(let object):
             for name in required.sorted() where object[name] == nil { out.append("\(path): required property '\(name)' is missing") }
-            for (name, member) in object.sorted(by: { $0.key < $1.key }) {
-                if let schema = properties[name] {
-                    out += schema.violations(of: member, at: "\(path).\(name)")
+            for member in object.members.sorted(by: { $0.name < $1.name }) {
+                if let schema = properties[member.name] {
+                    out += schema.violations(of: member.value, at: "\(path).\(member.name)")
                 } else {
                     switch additionalProperties {
                     case .allowed: break
-                    case .forbidden: out.append("\(path): property '\(name)' is not allowed")
-                    case .schema(let schema): out += schema.violations(of: member, at: "\(path).\(name)")
+                    case .forbidden: out.append("\(path): property '\(member.name)' is not allowed")
+                    case .schema(let schema): out += schema.violations(of: member.value, at: "\(path).\(member.name)")
                     }
                 }
             }
-        }
-        if let array = value as? [Any], let items {
-            for (index, element) in array.enumerated() { out += items.violations(of: element, at: "\(path)[\(index)]") }
+        case .array(let elements):
+            if let items {
+                for (index, element) in elements.enumerated() { out += items.violations(of: element, at: "\(path)[\(index)]") }
+            }
+        default:
+            break
         }
         return out
     }
 
-    static func matches(_ value: Any, _ type: String) -> Bool {
-        switch type {
-        case "null": return value is NSNull
-        case "object": return value is [String: Any]
-        case "array": return value is [Any]
-        case "string": return value is String
-        case "boolean": return isBoolean(value)
-        case "integer":
-            guard let number = value as? NSNumber, !isBoolean(value) else { return false }
-            return number.doubleValue.rounded() == number.doubleValue
-        case "number": return value is NSNumber && !isBoolean(value)
-        default: return false
-        }
-    }
-
-    /// JSONSerialization gives booleans as NSNumbers of C type `char`.
-    static func isBoolean(_ value: Any) -> Bool {
-        guard let number = value as? NSNumber else { return false }
-        return String(cString: number.objCType) == "c"
-    }
-
-    static func typeName(_ value: Any) -> String {
-        for type in ["null", "boolean", "integer", "number", "string", "array", "object"] where matches(value, type) { return type }
-        return "unknown"
-    }
-
-    static func canonical(_ value: Any) -> String {
-        if let text = value as? String { return JSONText.quote(text) }
-        if value is NSNull { return "null" }
-        if isBoolean(value), let flag = value as? Bool { return flag ? "true" : "false" }
-        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
-            return String(decoding: data, as: UTF8.self)
-        }
-        return "\(value)"
-    }
+    /// The text `enum` values are compared by.
+    static func canonical(_ value: Any) -> String { JSONValue(any: value).canonical }
 }

@@ -31,20 +31,20 @@ public final class SchemaRegistry: Sendable {
         guard version <= goal else {
             throw FerryError(.schemaViolation, "event \(event.id): \(event.type) v\(version) is newer than v\(goal), which this consumer reads")
         }
-        var object: Any
+        var value: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: event.data, options: .fragmentsAllowed)
+            value = try JSONValue(parsing: event.data)
         } catch {
-            throw FerryError(.payloadDecoding, "event \(event.id) of type \(event.type): data is not JSON (\(error.localizedDescription))")
+            throw FerryError(.payloadDecoding, "event \(event.id) of type \(event.type): data is \(error.message)")
         }
-        try validate(object, event, version)
+        try validate(value, event, version)
         guard version < goal else { return event }
         for step in version..<goal {
-            guard var fields = object as? [String: Any] else {
+            guard case .object(var fields) = value else {
                 throw FerryError(.schemaViolation, "event \(event.id): only JSON objects can be upcast")
             }
             if let upcaster = upcasters.withLock({ $0["\(event.type)#\(step)"] }) {
-                do { fields = try upcaster(fields) } catch {
+                do { fields = try Self.object(upcaster(fields.anyMembers)) } catch {
                     throw FerryError(.schemaViolation, "event \(event.id): upcasting \(event.type) v\(step) to v\(step + 1) failed: \(error)")
                 }
             } else if let declared = catalog.versions[event.type]?[step + 1], !declared.upcast.isEmpty {
@@ -53,20 +53,25 @@ public final class SchemaRegistry: Sendable {
                 throw FerryError(.schemaViolation, "event \(event.id): no upcaster from \(event.type) v\(step) to v\(step + 1)",
                     remedy: "register one in code, or add v\(step + 1).upcast.json beside the schema")
             }
-            object = fields
+            value = .object(fields)
         }
-        try validate(object, event, goal)
+        try validate(value, event, goal)
         var upcast = event
         upcast.dataversion = goal
         // The catalog's file for the new version, relative to the catalog directory.
         upcast.dataschema = "\(event.type)/v\(goal).json"
-        upcast.data = (try? JSONSerialization.data(withJSONObject: object, options: .fragmentsAllowed)) ?? event.data
+        upcast.data = value.data
         return upcast
     }
 
-    private func validate(_ object: Any, _ event: Event, _ version: Int) throws(FerryError) {
+    private static func object(_ fields: [String: Any]) -> JSONObject {
+        guard case .object(let object) = JSONValue(any: fields) else { return JSONObject() }
+        return object
+    }
+
+    private func validate(_ value: JSONValue, _ event: Event, _ version: Int) throws(FerryError) {
         guard let schema = catalog.schema(of: event.type, version: version) else { return }
-        let found = schema.violations(of: object)
+        let found = schema.violations(of: value)
         guard found.isEmpty else {
             throw FerryError(.schemaViolation, "event \(event.id) does not match \(event.type) v\(version): " + found.prefix(5).joined(separator: "; "))
         }

@@ -5,11 +5,11 @@ import Foundation
 /// relay included, can upcast without code.
 public enum UpcastStep: Sendable, Hashable {
     /// Adds a field with a default when it is absent.
-    case add(path: [String], value: String)
+    case add(path: [String], value: JSONValue)
     case rename(from: [String], to: [String])
     case remove(path: [String])
     /// Sets a field to a constant, present or not.
-    case set(path: [String], value: String)
+    case set(path: [String], value: JSONValue)
 
     /// Reads `{"op":"add"|"rename"|"remove"|"set", "path":"a.b", "from":..., "to":..., "value":...}`.
     public init(json: Any, place: String) throws(FerryError) {
@@ -22,9 +22,9 @@ public enum UpcastStep: Sendable, Hashable {
             }
             return text.split(separator: ".").map(String.init)
         }
-        func value() throws(FerryError) -> String {
+        func value() throws(FerryError) -> JSONValue {
             guard let value = object["value"] else { throw FerryError(.invalidEvent, "\(place): '\(op)' needs a 'value'") }
-            return JSONSchema.canonical(value)
+            return JSONValue(any: value)
         }
         switch op {
         case "add": self = .add(path: try path("path"), value: try value())
@@ -35,13 +35,13 @@ public enum UpcastStep: Sendable, Hashable {
         }
     }
 
-    /// Applies the step to a decoded JSON object.
-    func apply(to object: inout [String: Any]) throws(FerryError) {
+    /// Applies the step to a JSON object.
+    func apply(to object: inout JSONObject) throws(FerryError) {
         switch self {
         case .add(let path, let value):
-            if Self.get(object, path) == nil { try Self.put(&object, path, Self.parse(value)) }
+            if Self.get(object, path) == nil { try Self.put(&object, path, value) }
         case .set(let path, let value):
-            try Self.put(&object, path, Self.parse(value))
+            try Self.put(&object, path, value)
         case .remove(let path):
             try Self.put(&object, path, nil)
         case .rename(let from, let to):
@@ -52,27 +52,26 @@ public enum UpcastStep: Sendable, Hashable {
         }
     }
 
-    private static func parse(_ canonical: String) -> Any {
-        (try? JSONSerialization.jsonObject(with: Data(canonical.utf8), options: .fragmentsAllowed)) ?? canonical
+    private static func get(_ object: JSONObject, _ path: [String]) -> JSONValue? {
+        guard let head = path.first, let value = object[head] else { return nil }
+        if path.count == 1 { return value }
+        guard case .object(let child) = value else { return nil }
+        return get(child, Array(path.dropFirst()))
     }
 
-    private static func get(_ object: [String: Any], _ path: [String]) -> Any? {
-        guard let head = path.first else { return nil }
-        if path.count == 1 { return object[head] }
-        return (object[head] as? [String: Any]).flatMap { get($0, Array(path.dropFirst())) }
-    }
-
-    private static func put(_ object: inout [String: Any], _ path: [String], _ value: Any?) throws(FerryError) {
+    private static func put(_ object: inout JSONObject, _ path: [String], _ value: JSONValue?) throws(FerryError) {
         guard let head = path.first else { return }
         if path.count == 1 {
             object[head] = value
             return
         }
-        var child = object[head] as? [String: Any] ?? [:]
-        if object[head] != nil, !(object[head] is [String: Any]) {
-            throw FerryError(.invalidEvent, "upcast: '\(head)' is not an object, cannot reach \(path.joined(separator: "."))")
+        var child = JSONObject()
+        switch object[head] {
+        case nil: break
+        case .object(let existing)?: child = existing
+        case _?: throw FerryError(.invalidEvent, "upcast: '\(head)' is not an object, cannot reach \(path.joined(separator: "."))")
         }
         try put(&child, Array(path.dropFirst()), value)
-        object[head] = child
+        object[head] = .object(child)
     }
 }
