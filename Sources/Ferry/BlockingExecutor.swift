@@ -10,9 +10,14 @@ public final class BlockingExecutor: Sendable {
         queue = DispatchQueue(label: label)
     }
 
-    /// Runs `body` on the thread without waiting for it.
-    public func execute(_ body: @escaping @Sendable () -> Void) {
-        queue.async(execute: body)
+    /// Runs `body` on the thread (after `delay`) without waiting for it.
+    public func execute(after delay: Duration = .zero, _ body: @escaping @Sendable () -> Void) {
+        if delay <= .zero {
+            queue.async(execute: body)
+        } else {
+            let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+            queue.asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds)), execute: body)
+        }
     }
 
     public func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {

@@ -5,13 +5,16 @@
 public final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
     private let executor: BlockingExecutor
     private let limit: Int
+    /// How long queued work waits for company before a batch starts (none for sends).
+    private let delay: Duration
     private let state = Locked(CoalescerState<Item, Output>())
     /// Carries out one batch: one output per item, in order.
     private let body: @Sendable ([Item]) -> [Output]
 
-    public init(executor: BlockingExecutor, limit: Int, _ body: @escaping @Sendable ([Item]) -> [Output]) {
+    public init(executor: BlockingExecutor, limit: Int, delay: Duration = .zero, _ body: @escaping @Sendable ([Item]) -> [Output]) {
         self.executor = executor
         self.limit = limit
+        self.delay = delay
         self.body = body
     }
 
@@ -27,15 +30,16 @@ public final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
     }
 
     /// Queues `items` for the next batch without waiting for them (acks, whose loss only
-    /// means a redelivery).
+    /// means a redelivery); the batch starts after `delay`, or sooner through `drain()`.
     public func enqueue(_ items: [Item]) {
         guard !items.isEmpty else { return }
         if state.withLock({ $0.enqueue(items, nil) }) {
-            executor.execute { [self] in drain() }
+            executor.execute(after: delay) { [self] in drain() }
         }
     }
 
-    private func drain() {
+    /// Carries out everything waiting, now. Call it only on the executor's thread.
+    public func drain() {
         while let waiters = state.withLock({ $0.nextBatch(limit: limit) }) {
             let outputs = body(waiters.flatMap(\.items))
             var start = 0

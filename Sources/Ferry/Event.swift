@@ -32,7 +32,7 @@ public struct Event: Sendable, Hashable {
     public var data: Data
 
     public init(
-        id: String = UUID().uuidString.lowercased(),
+        id: String = EventID.make(),
         source: String,
         type: String,
         time: Date? = Date(),

@@ -17,11 +17,15 @@ final class KafkaSource: MessageSource {
     private let endpoint: KafkaEndpoint
     private let retryTopic: String
     private let batchSize: Int
+    /// The endpoint as plain messages' source and dead-letter records name it (made once: it is
+    /// needed for every message).
+    private let sourceName: String
 
     init(endpoint: KafkaEndpoint, options: SubscribeOptions, producer: RDKafkaProducer, logger: Logger) throws(FerryError) {
         let state = Locked(KafkaConsumerState())
         self.state = state
         self.endpoint = endpoint
+        sourceName = endpoint.endpoint.description
         self.producer = producer
         retryTopic = endpoint.retryTopic(group: options.group)
         batchSize = options.prefetch
@@ -73,7 +77,7 @@ final class KafkaSource: MessageSource {
         let retry = RetryHeaders.read(retryHeaders)
         let origin = retry.origin ?? position
         let attempt = retry.attempt ?? 1
-        let envelope = KafkaWireFormat.decode(record, position: origin, source: endpoint.endpoint.description)
+        let envelope = KafkaWireFormat.decode(record, position: origin, source: sourceName)
         let eventID = (try? envelope.get().event.id) ?? origin.description
         return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
             switch settlement {
@@ -89,13 +93,14 @@ final class KafkaSource: MessageSource {
             case .deadLetter(let reason):
                 let letter = DeadLetterRecord(
                     reason: reason, attempts: attempt, firstFailureMicros: retry.firstFailureMicros,
-                    endpoint: endpoint.endpoint.description, position: origin)
+                    endpoint: sourceName, position: origin)
                 var copy = record
                 copy.headers += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
                 _ = try await producer.produce([(eventID, copy)], topic: endpoint.deadLetterTopic)[0].get()
             }
             if state.withLock({ $0.settle(TopicPartition(topic: message.topic, partition: message.partition), message.offset) }) {
-                consumer.blocking.execute { [state, consumer] in consumer.store(state.withLock { $0.takeStores() }) }
+                // Offsets are committed every second: storing them a little later, together, is free.
+                consumer.blocking.execute(after: .milliseconds(50)) { [state, consumer] in consumer.store(state.withLock { $0.takeStores() }) }
             }
         }
     }

@@ -29,7 +29,9 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         self.topology = topology
         self.logger = logger
         self.timeout = timeout
-        batches = Coalescer(executor: executor, limit: window) { [unowned self] items in publishBlocking(items) }
+        batches = Coalescer(executor: executor, limit: window) { [weak self] items in
+            self?.publishBlocking(items) ?? items.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
+        }
     }
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {

@@ -14,6 +14,9 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     private let topology: AMQPTopology
     private let options: SubscribeOptions
     private let logger: Logger
+    /// The endpoint as plain messages' source and dead-letter records name it (made once: it is
+    /// needed for every message).
+    private let sourceName: String
     private let executor = BlockingExecutor(label: "ferry.amqp.consumer")
     private let fetched = Locked<[(delivered: AMQPDelivered, generation: Int)]>([])
     private let closed = Locked(false)
@@ -24,7 +27,8 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     /// Deliveries handed out and not settled yet: while there are some, a fetch waits only
     /// briefly, so that their acks (queued on the same thread) go out without delay.
     private let unsettled = Locked(0)
-    /// Acks are written between fetches, all that came in meanwhile at once.
+    /// Acks are written at the start of each fetch, all that came in meanwhile at once (or
+    /// after 5 ms when no fetch comes).
     private var acks: Coalescer<(tag: UInt64, generation: Int), Void>!
 
     /// Headers RabbitMQ adds when it dead-letters or redelivers; not part of the event.
@@ -32,11 +36,14 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
 
     init(endpoint: AMQPEndpoint, queue: String, topology: AMQPTopology, options: SubscribeOptions, logger: Logger) {
         self.endpoint = endpoint
+        sourceName = endpoint.endpoint.description
         self.queue = queue
         self.topology = topology
         self.options = options
         self.logger = logger
-        acks = Coalescer(executor: executor, limit: 65_536) { [unowned self] tags in acknowledgeBlocking(tags) }
+        acks = Coalescer(executor: executor, limit: 65_536, delay: .milliseconds(5)) { [weak self] tags in
+            self?.acknowledgeBlocking(tags) ?? tags.map { _ in () }  // gone: so is its connection
+        }
     }
 
     /// Connects once now, so a wrong URL or refused login fails the subscribe call itself.
@@ -60,6 +67,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     func close() async {
         closed.withLock { $0 = true }
         await executor.run { [self] in
+            acks.drain()
             connection?.close()  // unacked deliveries go back to the queue
             connection = nil
         }
@@ -80,6 +88,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     /// takes the rest only if already read. Runs on `executor`.
     private func fetch() -> [(delivered: AMQPDelivered, generation: Int)] {
         guard !closed.withLock({ $0 }) else { return [] }
+        acks.drain()
         do throws(FerryError) {
             let connection = try connected()
             backoff.reset()
@@ -113,7 +122,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         let carried = RetryHeaders.read(retry)
         let origin = carried.origin ?? position
         let attempt = (carried.attempt ?? 1) + (delivered.redelivered ? 1 : 0)
-        let envelope = AMQPWireFormat.decode(message, position: origin, source: endpoint.endpoint.description)
+        let envelope = AMQPWireFormat.decode(message, position: origin, source: sourceName)
         let eventID = (try? envelope.get().event.id) ?? origin.description
         return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
             switch settlement {
@@ -135,7 +144,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
             case .deadLetter(let reason):
                 let letter = DeadLetterRecord(
                     reason: reason, attempts: attempt, firstFailureMicros: carried.firstFailureMicros,
-                    endpoint: endpoint.endpoint.description, position: origin)
+                    endpoint: sourceName, position: origin)
                 var copy = original
                 copy.headers.merge(letter.headers) { $1 }
                 _ = try await publisher(to: AMQPTopology.Queue(name: endpoint.deadLetterQueue)).publish([(eventID, copy)])[0].get()

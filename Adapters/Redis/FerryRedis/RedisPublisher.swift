@@ -20,7 +20,9 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
         self.stream = stream
         self.logger = logger
         self.timeout = timeout
-        batches = Coalescer(executor: executor, limit: 1000) { [unowned self] entries in addBlocking(entries) }
+        batches = Coalescer(executor: executor, limit: 1000) { [weak self] entries in
+            self?.addBlocking(entries) ?? entries.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
+        }
     }
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {

@@ -15,6 +15,9 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     private let endpoint: RedisEndpoint
     private let options: SubscribeOptions
     private let logger: Logger
+    /// The endpoint as plain messages' source and dead-letter records name it (made once: it is
+    /// needed for every message).
+    private let sourceName: String
     private let deadLetters: RedisPublisher
     private let readExecutor = BlockingExecutor(label: "ferry.redis.reader")
     private let writeExecutor = BlockingExecutor(label: "ferry.redis.writer")
@@ -38,10 +41,13 @@ final class RedisSource: MessageSource, @unchecked Sendable {
 
     init(endpoint: RedisEndpoint, options: SubscribeOptions, logger: Logger) {
         self.endpoint = endpoint
+        sourceName = endpoint.endpoint.description
         self.options = options
         self.logger = logger
         deadLetters = RedisPublisher(endpoint: endpoint, stream: endpoint.deadLetterStream, logger: logger)
-        acks = Coalescer(executor: writeExecutor, limit: 1000) { [unowned self] ids in acknowledgeBlocking(ids) }
+        acks = Coalescer(executor: writeExecutor, limit: 1000, delay: .milliseconds(1)) { [weak self] ids in
+            self?.acknowledgeBlocking(ids) ?? ids.map { _ in () }  // gone: the entries stay pending
+        }
     }
 
     /// Creates the group (and the stream) when missing, so a bad URL fails the subscribe call.
@@ -72,7 +78,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     /// them; the consumer is removed from the group only when it owns none.
     func close() async {
         closed.withLock { $0 = true }
-        await writeExecutor.run { [self] in  // after the acks queued before it
+        await writeExecutor.run { [self] in
+            acks.drain()
             writer?.close()
             writer = nil
         }
@@ -178,7 +185,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     private func inbound(_ entry: RedisEntry, _ attempt: Int) -> Inbound {
         let id = entry.id ?? ""
         let position = Position(destination: endpoint.stream, offset: id)
-        let envelope = RedisWireFormat.decode(entry, position: position, source: endpoint.endpoint.description)
+        let envelope = RedisWireFormat.decode(entry, position: position, source: sourceName)
         let eventID = (try? envelope.get().event.id) ?? position.description
         return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
             switch settlement {
@@ -191,7 +198,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             case .deadLetter(let reason):
                 let letter = DeadLetterRecord(
                     reason: reason, attempts: attempt, firstFailureMicros: firstFailures.withLock { $0[id] },
-                    endpoint: endpoint.endpoint.description, position: position)
+                    endpoint: sourceName, position: position)
                 var copy = entry
                 copy.fields += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
                 _ = try await deadLetters.add([(eventID, copy)])[0].get()

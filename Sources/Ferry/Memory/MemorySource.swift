@@ -9,6 +9,9 @@ struct MemorySource: MessageSource {
     let endpoint: Endpoint
     let deadLetter: (name: String, partitions: Int)
 
+    /// The endpoint as plain messages' source and dead-letter records name it.
+    var sourceName: String { endpoint.description }
+
     func next() async throws -> Inbound? {
         while true {
             try Task.checkCancellation()
@@ -18,7 +21,7 @@ struct MemorySource: MessageSource {
             case .record(let record, let partition, let offset, let attempt):
                 let position = Position(destination: topic, partition: partition, offset: String(offset))
                 return Inbound(
-                    envelope: MemoryWireFormat.decode(record, position: position, source: endpoint.description),
+                    envelope: MemoryWireFormat.decode(record, position: position, source: sourceName),
                     attempt: attempt, position: position,
                     settle: { settlement in settle(settlement, partition: partition, offset: offset, position: position) })
             case .wait(let generation, let until):
@@ -69,7 +72,7 @@ struct MemorySource: MessageSource {
                     var letter = original
                     let record = DeadLetterRecord(
                         reason: reason, attempts: attempts, firstFailureMicros: firstFailure,
-                        endpoint: endpoint.description, position: position)
+                        endpoint: sourceName, position: position)
                     letter.headers.merge(record.headers) { $1 }
                     letter.timeMicros = Event.micros(of: Date())
                     return letter
