@@ -20,20 +20,20 @@ struct BrokerBenchmark {
         let run = "bench-\(UUID().uuidString.prefix(8).lowercased())"
         let blocking = BlockingExecutor(label: "bench.raw")
         func target(_ who: String, _ what: String) -> String { "\(run)-\(what)-\(who)" }
-        print("\(broker): publish")
+        Progress.say("\(broker): publish")
         let (publishRaw, consumeRaw, latencyRaw) = (self.rawPublish, self.rawConsume, self.rawLatency)
         let rawPublish = try await blocking.run { [target = target("raw", "pub")] () throws in try publishRaw(target, workload) }
         let ferryPublish = try await ferry.publish(ferryURL(target("ferry", "pub")), workload)
         let peerPublish = try peers.rate(peer.name, "publish", target: target("peer", "pub"), url: peer.url, headers: peerHeaders, workload)
 
-        print("\(broker): consume+ack")
+        Progress.say("\(broker): consume+ack")
         for who in ["raw", "ferry", "peer"] { try await ferry.fill(ferryURL(target(who, "sub")), count: workload.events, workload) }
         let rawConsume = try await blocking.run { [target = target("raw", "sub")] () throws in try consumeRaw(target, "\(run)-raw", workload) }
         let ferryConsume = try await ferry.consume(
             ferryURL(target("ferry", "sub")), group: "\(run)-ferry", count: workload.events, prefetch: workload.prefetch)
         let peerConsume = try peers.rate(peer.name, "consume", target: target("peer", "sub"), url: peer.url, group: "\(run)-peer", workload)
 
-        print("\(broker): confirm latency")
+        Progress.say("\(broker): confirm latency")
         let rawLatency = try await blocking.run { [target = target("raw", "lat")] () throws in try latencyRaw(target, workload) }
         let ferryLatency = try await ferry.latency(ferryURL(target("ferry", "lat")), workload)
         let peerLatency = try peers.samples(peer.name, target: target("peer", "lat"), url: peer.url, headers: peerHeaders, workload)

@@ -48,7 +48,7 @@ struct FerryBench: AsyncParsableCommand {
         var rows: [BenchmarkRow] = []
 
         if sections.contains("core") {
-            print("core overhead")
+            Progress.say("core overhead")
             let schemas = SchemaRegistry(catalog: try SchemaCatalog(directory: "Config/schemas"))
             rows += try await CoreBenchmark(workload: workload, schemas: schemas, iterations: coreIterations).run()
         }

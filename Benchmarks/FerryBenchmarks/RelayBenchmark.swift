@@ -16,12 +16,12 @@ struct RelayBenchmark {
     /// Kafka → Redis and Kafka → RabbitMQ, `events` each.
     func throughput(events: Int) async throws -> [BenchmarkRow] {
         let run = "bench-\(UUID().uuidString.prefix(8).lowercased())-relay"
-        print("relay: seeding \(events) events")
+        Progress.say("relay: seeding \(events) events")
         try await ferry.fill(urls.kafka(run), count: events, workload)
         let kafka = RawKafka(brokers: urls.kafkaBrokers)
         let blocking = BlockingExecutor(label: "bench.copy")
 
-        print("relay: Kafka → Redis")
+        Progress.say("relay: Kafka → Redis")
         let redisAdmin = try RawRedis(host: urls.host, port: urls.redisPort)
         let redisWatch = SinkWatch { try redisAdmin.length(of: "\(run)-ferry") }
         let relayToRedis = try await relay(source: run, group: "\(run)-ferry-redis", sink: urls.redis("\(run)-ferry")) {
@@ -39,7 +39,7 @@ struct RelayBenchmark {
         let rawToRedis = try await rawWatch.wait(for: events, timeout: .seconds(600))
         try await rawCopy
 
-        print("relay: Kafka → RabbitMQ")
+        Progress.say("relay: Kafka → RabbitMQ")
         let admin = try urls.rabbitMQ(confirms: false)
         for queue in ["\(run)-ferry", "\(run)-raw"] { try admin.declare(queue: queue) }
         let relayToRabbit = try await relay(source: run, group: "\(run)-ferry-amqp", sink: urls.amqp(queue: "\(run)-ferry")) {
@@ -68,9 +68,9 @@ struct RelayBenchmark {
     /// Peak resident memory of the relay copying `events` to Redis, then with Redis frozen.
     func memory(events: Int, frozen: Duration) async throws -> [BenchmarkRow] {
         let run = "bench-\(UUID().uuidString.prefix(8).lowercased())-memory"
-        print("memory: seeding \(events) events")
+        Progress.say("memory: seeding \(events) events")
         try await ferry.fill(urls.kafka(run), count: events, workload)
-        print("memory: relaying \(events) events Kafka → Redis")
+        Progress.say("memory: relaying \(events) events Kafka → Redis")
         let redisAdmin = try RawRedis(host: urls.host, port: urls.redisPort)
         let watch = SinkWatch { try redisAdmin.length(of: run) }
         var copied = SinkWatch.Result(rate: 0)
@@ -81,7 +81,7 @@ struct RelayBenchmark {
 
         let frozenRun = "\(run)-frozen"
         let frozenEvents = max(events / 5, 20_000)
-        print("memory: relaying \(frozenEvents) events with Redis frozen for \(frozen)")
+        Progress.say("memory: relaying \(frozenEvents) events with Redis frozen for \(frozen)")
         try await ferry.fill(urls.kafka(frozenRun), count: frozenEvents, workload)
         let redisPID = try LocalBrokers.pid(of: "redis")
         var before = 0.0

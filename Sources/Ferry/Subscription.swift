@@ -22,14 +22,31 @@ public final class Subscription: AsyncSequence, Sendable {
     /// The next delivery, or nil once closed.
     public func next() async throws -> Delivery? {
         while let inbound = try await source.next() {
-            switch inbound.envelope {
-            case .success(let envelope):
-                return Delivery(envelope: envelope, inbound: inbound, endpoint: endpoint)
-            case .failure(let error):
-                await deadLetterUndecodable(inbound, error)
-            }
+            if let delivery = await delivery(inbound) { return delivery }
         }
         return nil
+    }
+
+    /// The delivery of a decoded message; an undecodable one is dead-lettered instead.
+    private func delivery(_ inbound: Inbound) async -> Delivery? {
+        switch inbound.envelope {
+        case .success(let envelope):
+            return Delivery(envelope: envelope, inbound: inbound, endpoint: endpoint)
+        case .failure(let error):
+            await deadLetterUndecodable(inbound, error)
+            return nil
+        }
+    }
+
+    /// The next delivery, then up to `max - 1` more that are already fetched: a batch that
+    /// costs one wait. Empty once closed.
+    public func nextBatch(max: Int) async throws -> [Delivery] {
+        guard let first = try await next() else { return [] }
+        var batch = [first]
+        while batch.count < max, let inbound = source.nextIfReady() {
+            if let delivery = await delivery(inbound) { batch.append(delivery) }
+        }
+        return batch
     }
 
     /// Leaves the group. Deliveries not settled yet go back to it.

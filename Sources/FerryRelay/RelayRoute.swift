@@ -5,8 +5,9 @@ import ServiceLifecycle
 
 /// One route of the relay as a long-running service: reads its source as a group member and
 /// copies each event to every sink. The source event is acked only after every sink confirmed;
-/// event ids and attributes are unchanged; events with one partition key are copied in order;
-/// at most `inFlight` events are copied at once, so a slow sink slows the source.
+/// event ids and attributes are unchanged. Events are copied in batches of what the source
+/// has already fetched (at most `inFlight`), one batch after the other and in order within
+/// each, so events with one partition key keep their order and a slow sink slows the source.
 public final class RelayRoute: Service {
     /// Counts the relays an event has crossed, to stop loops.
     public static let hopsHeader = "ferry-hops"
@@ -20,7 +21,6 @@ public final class RelayRoute: Service {
     private let inFlightCount = Locked(0)
     private let lastLag = Locked<Int?>(nil)
     private let metrics: RelayMetrics
-    private let chains = Locked<[String: (id: Int, task: Task<Void, Never>)]>([:])
 
     public init(
         configuration: RouteConfiguration, transports: Transports, store: any IdempotencyStore, schemas: SchemaRegistry?,
@@ -38,11 +38,11 @@ public final class RelayRoute: Service {
 
     public var statistics: RelayStatistics { counters.withLock { $0 } }
 
-    /// Copies running now, and the source's lag when last measured (every 10 s).
+    /// Events in the batch being copied now, and the source's lag when last measured (every 10 s).
     public var progress: (inFlight: Int, lag: Int?) { (inFlightCount.withLock { $0 }, lastLag.withLock { $0 }) }
 
     /// Copies until the source ends or a graceful shutdown: then it stops reading, lets the
-    /// copies in flight finish (up to the drain deadline), and closes everything.
+    /// batch in flight finish, and closes everything.
     public func run() async throws {
         let source = configuration.source
         let subscription = try await transports.transport(for: source).subscribe(
@@ -52,24 +52,12 @@ public final class RelayRoute: Service {
         let sinks = opened
         logger.info("relaying", metadata: ["source": "\(source)", "sinks": "\(configuration.sinks.map(\.description))"])
         let reader = Task { [self] in
-            try await withThrowingTaskGroup(of: Void.self) { copies in
-                var running = 0
-                var sequence = 0
-                for try await delivery in subscription {
-                    if running >= configuration.inFlight {
-                        try await copies.next()
-                        running -= 1
-                    }
-                    sequence += 1
-                    inFlightCount.withLock { $0 += 1 }
-                    let task = chain(delivery, id: sequence) { [self] in
-                        await copy(delivery, to: sinks)
-                        inFlightCount.withLock { $0 -= 1 }
-                    }
-                    copies.addTask { await task.value }
-                    running += 1
-                }
-                try await copies.waitForAll()
+            while true {
+                let batch = try await subscription.nextBatch(max: configuration.inFlight)
+                guard !batch.isEmpty else { return }
+                inFlightCount.withLock { $0 = batch.count }
+                await copy(batch, to: sinks)
+                inFlightCount.withLock { $0 = 0 }
             }
         }
         let lagProbe = Task { [self] in
@@ -92,38 +80,47 @@ public final class RelayRoute: Service {
                 reader.cancel()
             }
         } catch is CancellationError where stopping.withLock({ $0 }) {
-            // Asked to stop: the copies in flight have finished (the group waited for them).
+            // Asked to stop: the batch in flight has finished (a copy is not cancelled midway).
         }
         await subscription.close()
         for sink in sinks { await sink.publisher.close() }
         logger.info("route stopped", metadata: ["statistics": "\(statistics.summary)"])
     }
 
-    /// Runs `work` after the previous copy of the same partition key, keeping per-key order.
-    private func chain(_ delivery: Delivery, id: Int, _ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
-        guard let key = delivery.event.partitionkey else { return Task { await work() } }
-        return chains.withLock { chains in
-            let previous = chains[key]?.task
-            let task = Task { [chains = self.chains] in
-                await previous?.value
-                await work()
-                chains.withLock { if $0[key]?.id == id { $0[key] = nil } }
+    /// One event on its way to the sinks.
+    private struct Outgoing {
+        var delivery: Delivery
+        var event: Event
+        var key: String
+    }
+
+    /// Copies a batch and settles each delivery; never throws (a failure settles it as retry
+    /// or dead letter, and one that cannot be settled is delivered again).
+    private func copy(_ batch: [Delivery], to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async {
+        var outgoing: [Outgoing] = []
+        for delivery in batch {
+            do {
+                if let ready = try await prepare(delivery) { outgoing.append(ready) }
+            } catch {
+                logger.warning("could not settle a delivery; it will be delivered again", metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
             }
-            chains[key] = (id, task)
-            return task
+        }
+        guard !outgoing.isEmpty else { return }
+        let started = ContinuousClock.now
+        let failures = await publish(outgoing, to: sinks)
+        metrics.confirmLatency.recordNanoseconds((ContinuousClock.now - started).microseconds * 1000)
+        for (item, failed) in zip(outgoing, failures) {
+            do {
+                try await settle(item, failed, sinks: sinks.count)
+            } catch {
+                logger.warning("could not settle a delivery; it will be delivered again", metadata: ["event": "\(item.event.id)", "error": "\(error)"])
+            }
         }
     }
 
-    /// Copies one delivery and settles it; never throws (a failure settles it as retry or DLQ).
-    func copy(_ delivery: Delivery, to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async {
-        do {
-            try await copyOrSettle(delivery, to: sinks)
-        } catch {
-            logger.warning("could not settle a delivery; it will be delivered again", metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
-        }
-    }
-
-    private func copyOrSettle(_ delivery: Delivery, to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async throws {
+    /// Filters, counts the hop, upcasts and reserves the idempotency key; nil when the
+    /// delivery was settled here (skipped, duplicate, dead-lettered, busy elsewhere).
+    private func prepare(_ delivery: Delivery) async throws -> Outgoing? {
         metrics.eventsIn.increment()
         var event = delivery.event
         if !configuration.types.isEmpty && !configuration.types.contains(event.type)
@@ -131,11 +128,12 @@ public final class RelayRoute: Service {
         {
             try await delivery.ack()
             counters.withLock { $0.skipped += 1 }
-            return
+            return nil
         }
         let hops = Int(event.headers[Self.hopsHeader] ?? "0") ?? 0
         guard hops < configuration.maxHops else {
-            return try await deadLetter(delivery, DeadLetterReason(.loop, "crossed \(hops) relays; the limit of route '\(configuration.name)' is \(configuration.maxHops)"))
+            try await deadLetter(delivery, DeadLetterReason(.loop, "crossed \(hops) relays; the limit of route '\(configuration.name)' is \(configuration.maxHops)"))
+            return nil
         }
         event.headers[Self.hopsHeader] = String(hops + 1)
         if let target = configuration.upcastTo, let schemas, !delivery.isWrapped {
@@ -144,7 +142,8 @@ public final class RelayRoute: Service {
                 event = try schemas.prepare(event, to: target)
                 if before != target { counters.withLock { $0.upcast += 1 } }
             } catch {
-                return try await deadLetter(delivery, DeadLetterReason(error.code == .payloadDecoding ? .decode : .schema, error.message))
+                try await deadLetter(delivery, DeadLetterReason(error.code == .payloadDecoding ? .decode : .schema, error.message))
+                return nil
             }
         }
         let key = "\(configuration.name)|\(delivery.event.idempotencyKey)"
@@ -153,57 +152,67 @@ public final class RelayRoute: Service {
             try await delivery.ack()
             counters.withLock { $0.duplicates += 1 }
             metrics.duplicates.increment()
-            return
+            return nil
         case .inProgress:
             try await delivery.retry(after: configuration.retry.maxDelay, reason: "another relay is copying this event")
-            return
+            return nil
         case .acquired:
-            break
+            return Outgoing(delivery: delivery, event: event, key: key)
         }
-        let started = ContinuousClock.now
-        let failures = await publish(event, raw: delivery.isWrapped, to: sinks)
-        metrics.confirmLatency.recordNanoseconds((ContinuousClock.now - started).microseconds * 1000)
+    }
+
+    /// Acks a copy every sink confirmed; otherwise retries it or dead-letters it.
+    private func settle(_ item: Outgoing, _ failures: [(sink: Endpoint, error: FerryError)], sinks: Int) async throws {
+        let delivery = item.delivery
         if failures.isEmpty {
-            metrics.eventsOut.increment(by: sinks.count)
+            metrics.eventsOut.increment(by: sinks)
             try await delivery.ack()
-            try await store.complete(key, retention: .seconds(7 * 24 * 3600))
+            try await store.complete(item.key, retention: .seconds(7 * 24 * 3600))
             counters.withLock { $0.copied += 1 }
             return
         }
-        try? await store.release(key)
+        try? await store.release(item.key)
         let text = failures.map { "\($0.sink): \($0.error.message)" }.joined(separator: "; ")
         if failures.contains(where: { !$0.error.isRetriable }) {
             try await deadLetter(delivery, DeadLetterReason(.rejected, text))
         } else if delivery.attempt >= configuration.retry.maxAttempts {
             try await deadLetter(delivery, DeadLetterReason(.retriesExhausted, "failed \(delivery.attempt) times; last: \(text)"))
         } else {
-            logger.warning("a sink failed; retrying", metadata: ["event": "\(event.id)", "error": "\(text)"])
+            logger.warning("a sink failed; retrying", metadata: ["event": "\(item.event.id)", "error": "\(text)"])
             try await delivery.retry(after: configuration.retry.delay(after: delivery.attempt), reason: text)
             counters.withLock { $0.retried += 1 }
             metrics.retries.increment()
         }
     }
 
-    /// Publishes to every sink at once; returns the sinks that did not confirm.
+    /// Sends the batch to every sink at once, in order; for each event, the sinks that did not
+    /// confirm it.
     private func publish(
-        _ event: Event, raw: Bool, to sinks: [(endpoint: Endpoint, publisher: any Publisher)]
-    ) async -> [(sink: Endpoint, error: FerryError)] {
-        await withTaskGroup(of: (Endpoint, FerryError?).self) { group in
+        _ items: [Outgoing], to sinks: [(endpoint: Endpoint, publisher: any Publisher)]
+    ) async -> [[(sink: Endpoint, error: FerryError)]] {
+        let wrapped = items.indices.filter { items[$0].delivery.isWrapped }
+        let enveloped = items.indices.filter { !items[$0].delivery.isWrapped }
+        return await withTaskGroup(of: [(Int, Endpoint, FerryError)].self) { group in
             for sink in sinks {
                 group.addTask {
-                    let result: Result<Receipt, FerryError>
-                    if raw {
-                        result = await sink.publisher.send(raw: [RawMessage(
-                            body: event.data, headers: event.headers, contentType: event.datacontenttype, key: event.partitionkey)])[0]
-                    } else {
-                        result = await sink.publisher.send([event])[0]
+                    var results = zip(enveloped, await sink.publisher.send(enveloped.map { items[$0].event })).map { ($0, $1) }
+                    if !wrapped.isEmpty {
+                        let raw = wrapped.map { index in
+                            let event = items[index].event
+                            return RawMessage(body: event.data, headers: event.headers, contentType: event.datacontenttype, key: event.partitionkey)
+                        }
+                        results += zip(wrapped, await sink.publisher.send(raw: raw)).map { ($0, $1) }
                     }
-                    if case .failure(let error) = result { return (sink.endpoint, error) }
-                    return (sink.endpoint, nil)
+                    return results.compactMap { index, result in
+                        if case .failure(let error) = result { return (index, sink.endpoint, error) }
+                        return nil
+                    }
                 }
             }
-            var failures: [(sink: Endpoint, error: FerryError)] = []
-            for await (sink, error) in group { if let error { failures.append((sink, error)) } }
+            var failures = [[(sink: Endpoint, error: FerryError)]](repeating: [], count: items.count)
+            for await sinkFailures in group {
+                for (index, sink, error) in sinkFailures { failures[index].append((sink, error)) }
+            }
             return failures
         }
     }

@@ -60,6 +60,11 @@ final class KafkaSource: MessageSource {
         }
     }
 
+    func nextIfReady() -> Inbound? {
+        guard case .message(let message, let retryHeaders) = state.withLock({ $0.next(now: Event.micros(of: Date())) }) else { return nil }
+        return inbound(message, retryHeaders)
+    }
+
     func close() async {
         let stores = state.withLock { state in
             state.close()

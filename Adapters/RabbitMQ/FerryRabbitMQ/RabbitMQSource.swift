@@ -55,13 +55,16 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         while true {
             try Task.checkCancellation()
             if closed.withLock({ $0 }) { return nil }
-            if let (delivered, generation) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
-                unsettled.withLock { $0 += 1 }
-                return inbound(delivered, generation)
-            }
+            if let ready = nextIfReady() { return ready }
             let batch = await executor.run { [self] in fetch() }
             fetched.withLock { $0 += batch }
         }
+    }
+
+    func nextIfReady() -> Inbound? {
+        guard let (delivered, generation) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
+        unsettled.withLock { $0 += 1 }
+        return inbound(delivered, generation)
     }
 
     func close() async {

@@ -65,13 +65,16 @@ final class RedisSource: MessageSource, @unchecked Sendable {
         while true {
             try Task.checkCancellation()
             if closed.withLock({ $0 }) { return nil }
-            if let (entry, attempt) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
-                held.withLock { _ = $0.insert(entry.id ?? "") }
-                return inbound(entry, attempt)
-            }
+            if let ready = nextIfReady() { return ready }
             let batch = await readExecutor.run { [self] in fetch() }
             fetched.withLock { $0 += batch }
         }
+    }
+
+    func nextIfReady() -> Inbound? {
+        guard let (entry, attempt) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
+        held.withLock { _ = $0.insert(entry.id ?? "") }
+        return inbound(entry, attempt)
     }
 
     /// Stops reading. Pending entries stay with this consumer until another member reclaims

@@ -19,15 +19,26 @@ struct MemorySource: MessageSource {
             case .closed:
                 return nil
             case .record(let record, let partition, let offset, let attempt):
-                let position = Position(destination: topic, partition: partition, offset: String(offset))
-                return Inbound(
-                    envelope: MemoryWireFormat.decode(record, position: position, source: sourceName),
-                    attempt: attempt, position: position,
-                    settle: { settlement in settle(settlement, partition: partition, offset: offset, position: position) })
+                return inbound(record, partition: partition, offset: offset, attempt: attempt)
             case .wait(let generation, let until):
                 await wait(generation: generation, until: until)
             }
         }
+    }
+
+    func nextIfReady() -> Inbound? {
+        guard case .record(let record, let partition, let offset, let attempt) = transport.state.withLock({ $0.take(member, now: .now) }) else {
+            return nil
+        }
+        return inbound(record, partition: partition, offset: offset, attempt: attempt)
+    }
+
+    private func inbound(_ record: MemoryRecord, partition: Int, offset: Int, attempt: Int) -> Inbound {
+        let position = Position(destination: topic, partition: partition, offset: String(offset))
+        return Inbound(
+            envelope: MemoryWireFormat.decode(record, position: position, source: sourceName),
+            attempt: attempt, position: position,
+            settle: { settlement in settle(settlement, partition: partition, offset: offset, position: position) })
     }
 
     func close() async {
