@@ -71,21 +71,7 @@ public struct HeaderBinding: Sendable {
             return "message \(origin.id) from \(origin.source)"
         }
         if headers[names[.specversion]!] != nil {
-            var builder = EventBuilder(data: data, headers: [:])
-            var plain: [String: String] = [:]
-            for (name, value) in headers {
-                if let attribute = attributes[name] {
-                    builder.set(attribute, value)
-                } else if name.hasPrefix(prefix) {
-                    builder.set(String(name.dropFirst(prefix.count)), value)
-                } else {
-                    plain[name] = value
-                }
-            }
-            if let contentType, !builder.hasContentType { builder.set(.datacontenttype, contentType) }
-            var event = try builder.build(where: place)
-            event.headers = plain
-            return DecodedEnvelope(event: event, mode: .binary)
+            return try decodeBinary(headers.map { ($0.key, $0.value) }, data: data, contentType: contentType, where: place)
         }
         if let contentType, StructuredFormat.isStructured(contentType: contentType) {
             var event = try StructuredFormat.decode(data, where: place())
@@ -93,6 +79,29 @@ public struct HeaderBinding: Sendable {
             return DecodedEnvelope(event: event, mode: .structured)
         }
         return nil
+    }
+
+    /// Binary mode, straight from a transport's header list (one pass, no dictionary first).
+    /// The caller has seen `<prefix>specversion` among them; on an error it falls back to
+    /// `decode`, which also reads broken dead letters.
+    public func decodeBinary(
+        _ headers: [(String, String)], data: Data, contentType: String?, where place: () -> String
+    ) throws(FerryError) -> DecodedEnvelope {
+        var builder = EventBuilder(data: data, headers: [:])
+        var plain: [String: String] = [:]
+        for (name, value) in headers {
+            if let attribute = attributes[name] {
+                builder.set(attribute, value)
+            } else if name.hasPrefix(prefix) {
+                builder.set(String(name.dropFirst(prefix.count)), value)
+            } else {
+                plain[name] = value
+            }
+        }
+        if let contentType, !builder.hasContentType { builder.set(.datacontenttype, contentType) }
+        var event = try builder.build(where: place)
+        event.headers = plain
+        return DecodedEnvelope(event: event, mode: .binary)
     }
 
     private func wrap(headers: [String: String], data: Data, contentType: String?, origin: PlainOrigin) -> DecodedEnvelope {

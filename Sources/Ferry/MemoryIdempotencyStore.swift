@@ -36,7 +36,14 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
 
     public func complete(_ key: String, retention: Duration) async throws {
         let now = ContinuousClock.now
-        state.withLock { Self.put(&$0, key, Entry(done: true, expires: now + retention, stamp: 0), capacity: capacity) }
+        state.withLock { state in
+            if state.entries[key] != nil {  // reserved: completed in place, its recency kept
+                state.entries[key]!.done = true
+                state.entries[key]!.expires = now + retention
+            } else {
+                Self.put(&state, key, Entry(done: true, expires: now + retention, stamp: 0), capacity: capacity)
+            }
+        }
     }
 
     public func release(_ key: String) async throws {

@@ -29,17 +29,32 @@ public enum KafkaWireFormat {
     }
 
     public static func decode(_ record: KafkaRecord, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
-        var headers: [String: String] = [:]
-        for header in record.headers { headers[header.name] = String(decoding: header.value, as: UTF8.self) }
-        let contentType = headers.removeValue(forKey: "content-type")
-        let key = record.key.map { String(decoding: $0, as: UTF8.self) }
-        if headers["ce_specversion"] != nil, let key { headers["ce_partitionkey"] = key }
-        func origin() -> PlainOrigin {
-            PlainOrigin(
-                id: "kafka:\(position)", source: source, timeMicros: record.timestampMillis.map { $0 * 1000 }, partitionkey: key)
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(record.headers.count + 1)
+        var contentType: String?
+        var binary = false
+        for header in record.headers {
+            let value = String(decoding: header.value, as: UTF8.self)
+            if header.name == "content-type" {
+                contentType = value
+            } else {
+                binary = binary || header.name == "ce_specversion"
+                headers.append((header.name, value))
+            }
         }
+        let key = record.key.map { String(decoding: $0, as: UTF8.self) }
+        func origin() -> PlainOrigin {
+            PlainOrigin(id: "kafka:\(position)", source: source, timeMicros: record.timestampMillis.map { $0 * 1000 }, partitionkey: key)
+        }
+        if binary {
+            if let key { headers.append(("ce_partitionkey", key)) }
+            if let envelope = try? binding.decodeBinary(headers, data: record.value, contentType: contentType, where: { "message \(origin().id) from \(source)" }) {
+                return .success(envelope)
+            }
+        }
+        let all = Dictionary(headers, uniquingKeysWith: { $1 })
         return Result { () throws(FerryError) in
-            try binding.decode(headers: headers, data: record.value, contentType: contentType, origin: origin())
+            try binding.decode(headers: all, data: record.value, contentType: contentType, origin: origin())
         }
     }
 }

@@ -24,7 +24,7 @@ final class RedisConnection {
         setTimeout(.seconds(10))
         if let password = endpoint.password {
             let auth = endpoint.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
-            if case .error(let message) = try command(auth.map { Data($0.utf8) }) {
+            if case .error(let message) = try command(auth) {
                 close()
                 throw FerryError(
                     .connectionFailed, "Redis at \(endpoint.location) refused the login\(endpoint.user.map { " of user '\($0)'" } ?? ""): \(message)",
@@ -53,18 +53,14 @@ final class RedisConnection {
     }
 
     func command(_ arguments: [String]) throws(FerryError) -> RedisValue {
-        try command(arguments.map { Data($0.utf8) })
-    }
-
-    func command(_ arguments: [Data]) throws(FerryError) -> RedisValue {
-        try pipeline([arguments])[0]
+        try pipeline([RedisCommand(arguments)])[0]
     }
 
     /// Sends every command, then reads every reply: one round trip for the lot.
-    func pipeline(_ commands: [[Data]]) throws(FerryError) -> [RedisValue] {
+    func pipeline(_ commands: [RedisCommand]) throws(FerryError) -> [RedisValue] {
         guard let context else { throw lost("the connection is closed") }
-        for arguments in commands {
-            let status = Self.withArgv(arguments) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+        for command in commands {
+            let status = command.withArgv { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
             guard status == REDIS_OK else { throw lost(Self.errorText(context)) }
         }
         var replies: [RedisValue] = []
@@ -88,22 +84,6 @@ final class RedisConnection {
 
     private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
         withUnsafeBytes(of: context.pointee.errstr) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
-
-    private static func withArgv<T>(
-        _ arguments: [Data], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> T
-    ) -> T {
-        let buffers = arguments.map { data -> UnsafeMutableRawPointer in
-            let buffer = malloc(max(1, data.count))!
-            data.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self), count: data.count)
-            return buffer
-        }
-        defer { buffers.forEach { free($0) } }
-        var argv = buffers.map { UnsafePointer<CChar>?($0.assumingMemoryBound(to: CChar.self)) }
-        let lengths = arguments.map(\.count)
-        return argv.withUnsafeMutableBufferPointer { argvBuffer in
-            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argvBuffer.baseAddress!, $0.baseAddress!) }
-        }
     }
 
     private static func value(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {

@@ -58,8 +58,14 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
         var head = ["XADD", stream]
         if let maxLength = endpoint.maxLength { head += ["MAXLEN", "~", String(maxLength)] }
         head.append("*")
-        let prefix = head.map { Data($0.utf8) }
-        let commands = entries.map { prefix + $0.entry.fields.flatMap { [Data($0.name.utf8), $0.value] } }
+        let commands = entries.map { item in
+            var command = RedisCommand(head)
+            for field in item.entry.fields {
+                command.append(field.name)
+                command.append(field.value)
+            }
+            return command
+        }
         let deadline = ContinuousClock.now + timeout
         var backoff = Backoff()
         var lastError: FerryError?
