@@ -6,8 +6,9 @@ import ServiceLifecycle
 /// One route of the relay as a long-running service: reads its source as a group member and
 /// copies each event to every sink. The source event is acked only after every sink confirmed;
 /// event ids and attributes are unchanged. Events are copied in batches of what the source
-/// has already fetched (at most `inFlight`), one batch after the other and in order within
-/// each, so events with one partition key keep their order and a slow sink slows the source.
+/// has already fetched (at most `inFlight`); the next batch is read while one is copied, and
+/// copied only after it, so events with one partition key keep their order, at most two
+/// batches are held, and a slow sink slows the source.
 public final class RelayRoute: Service {
     /// Counts the relays an event has crossed, to stop loops.
     public static let hopsHeader = "ferry-hops"
@@ -38,27 +39,38 @@ public final class RelayRoute: Service {
 
     public var statistics: RelayStatistics { counters.withLock { $0 } }
 
-    /// Events in the batch being copied now, and the source's lag when last measured (every 10 s).
+    /// Events read and not yet settled (at most two batches), and the source's lag when last
+    /// measured (every 10 s).
     public var progress: (inFlight: Int, lag: Int?) { (inFlightCount.withLock { $0 }, lastLag.withLock { $0 }) }
 
     /// Copies until the source ends or a graceful shutdown: then it stops reading, lets the
-    /// batch in flight finish, and closes everything.
+    /// batches in flight finish, and closes everything.
     public func run() async throws {
         let source = configuration.source
         let subscription = try await transports.transport(for: source).subscribe(
-            to: source, options: SubscribeOptions(group: configuration.group, prefetch: configuration.inFlight))
+            to: source, options: SubscribeOptions(group: configuration.group, prefetch: 2 * configuration.inFlight))
         var opened: [(endpoint: Endpoint, publisher: any Publisher)] = []
         for sink in configuration.sinks { opened.append((sink, try await transports.transport(for: sink).makePublisher(for: sink))) }
         let sinks = opened
         logger.info("relaying", metadata: ["source": "\(source)", "sinks": "\(configuration.sinks.map(\.description))"])
         let reader = Task { [self] in
-            while true {
-                let batch = try await subscription.nextBatch(max: configuration.inFlight)
-                guard !batch.isEmpty else { return }
-                inFlightCount.withLock { $0 = batch.count }
-                await copy(batch, to: sinks)
-                inFlightCount.withLock { $0 = 0 }
+            var sending: Task<Void, Never>?
+            do {
+                while true {
+                    let batch = try await subscription.nextBatch(max: configuration.inFlight)
+                    guard !batch.isEmpty else { break }
+                    inFlightCount.withLock { $0 += batch.count }
+                    await sending?.value
+                    sending = Task {  // not cancelled by a shutdown: a batch is never left half copied
+                        await copy(batch, to: sinks)
+                        inFlightCount.withLock { $0 -= batch.count }
+                    }
+                }
+            } catch {
+                await sending?.value
+                throw error
             }
+            await sending?.value
         }
         let lagProbe = Task { [self] in
             while !Task.isCancelled {
@@ -94,17 +106,40 @@ public final class RelayRoute: Service {
         var key: String
     }
 
-    /// Copies a batch and settles each delivery; never throws (a failure settles it as retry
-    /// or dead letter, and one that cannot be settled is delivered again).
+    /// Copies a batch to every sink and settles each delivery. An event repeated within the
+    /// batch (a producer's retry) waits for the first copy, then is settled as a duplicate.
     private func copy(_ batch: [Delivery], to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async {
+        var waiting = batch
+        while !waiting.isEmpty {
+            let (outgoing, repeated) = await prepare(waiting)
+            await send(outgoing, to: sinks)
+            waiting = repeated
+        }
+    }
+
+    /// The events of a batch to send, and those whose key came earlier in it; the others are
+    /// settled here. Never throws: a delivery that cannot be settled is delivered again.
+    private func prepare(_ batch: [Delivery]) async -> (outgoing: [Outgoing], repeated: [Delivery]) {
         var outgoing: [Outgoing] = []
+        var repeated: [Delivery] = []
+        var keys = Set<String>()
         for delivery in batch {
+            guard keys.insert(delivery.event.idempotencyKey).inserted else {
+                repeated.append(delivery)
+                continue
+            }
             do {
                 if let ready = try await prepare(delivery) { outgoing.append(ready) }
             } catch {
                 logger.warning("could not settle a delivery; it will be delivered again", metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
             }
         }
+        return (outgoing, repeated)
+    }
+
+    /// Sends prepared events to every sink and settles each delivery; never throws (a failure
+    /// settles it as retry or dead letter, and one that cannot be settled is delivered again).
+    private func send(_ outgoing: [Outgoing], to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async {
         guard !outgoing.isEmpty else { return }
         let started = ContinuousClock.now
         let failures = await publish(outgoing, to: sinks)

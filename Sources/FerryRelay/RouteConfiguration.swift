@@ -14,7 +14,7 @@ public struct RouteConfiguration: Sendable {
     public var upcastTo: Int?
     /// An event that has crossed this many relays is dead-lettered with reason `loop`.
     public var maxHops: Int
-    /// Events being copied at once; the source is not read further until one completes.
+    /// Events per batch sent to the sinks; at most two batches are held (one sent, one read).
     public var inFlight: Int
     /// Failed events go to the source's dead-letter destination after this.
     public var retry: RetryPolicy

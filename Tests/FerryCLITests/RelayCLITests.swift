@@ -26,6 +26,7 @@ struct RelayCLITests {
 
     @Test func copiesKafkaToRabbitMQAndRedisOnceEachThenDrainsOnSIGTERM() async throws {
         let name = "ferry-relay-\(UUID().uuidString.prefix(8).lowercased())"
+        let group = "\(name)-relay"  // Kafka groups are broker-wide
         let source = try Endpoint("\(env["FERRY_KAFKA_URL"]!)/\(name)")
         let amqpSink = try Endpoint("\(env["FERRY_AMQP_URL"]!)?exchange=\(name)&queue=\(name)")
         let redisSink = try Endpoint("\(env["FERRY_REDIS_URL"]!)/\(name)")
@@ -40,7 +41,7 @@ struct RelayCLITests {
             routes:
               - name: orders
                 source: '\(source.description)'
-                group: relay-test
+                group: \(group)
                 sinks:
                   - 'amqp://guest:${TEST_AMQP_PASSWORD}@\(amqpSink.hosts[0].name):\(amqpSink.hosts[0].port!)/%2F?exchange=\(name)&queue=\(name)'
                   - '\(redisSink.description)'
@@ -64,7 +65,7 @@ struct RelayCLITests {
             await reader.close()
         }
         try await eventually(.seconds(30), "the relay's group has lag 0 on the source") {
-            try await kafka.lag(of: source, group: "relay-test").reduce(0) { $0 + $1.lag } == 0
+            try await kafka.lag(of: source, group: group).reduce(0) { $0 + $1.lag } == 0
         }
         let health = try String(contentsOf: URL(string: "http://127.0.0.1:\(metricsPort)/health")!, encoding: .utf8)
         #expect(health == "ok\n")

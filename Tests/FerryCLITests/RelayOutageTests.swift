@@ -60,10 +60,10 @@ struct RelayOutageTests {
             routes:
               - name: orders
                 source: '\(source.description)'
-                group: relay
+                group: \(name)  # Kafka groups are broker-wide: one per test
                 sinks: ['\(amqpSink.description.replacingOccurrences(of: ":***@", with: ":guest@"))', '\(redisSink.description)']
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: "relay").reduce(0) { $0 + $1.lag } }
+        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: name).reduce(0) { $0 + $1.lag } }
 
         for kill in 1...3 {
             let relay = try RunningFerry(["relay", "--config", config])
@@ -93,10 +93,10 @@ struct RelayOutageTests {
             routes:
               - name: pair
                 source: '\(source.description)'
-                group: pair
+                group: \(name)  # Kafka groups are broker-wide: one per test
                 sinks: ['\(redisSink.description)']
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: "pair").reduce(0) { $0 + $1.lag } }
+        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: name).reduce(0) { $0 + $1.lag } }
 
         let first = try RunningFerry(["relay", "--config", config, "--log-level", "info"])
         let second = try RunningFerry(["relay", "--config", config, "--log-level", "info"])
@@ -128,11 +128,11 @@ struct RelayOutageTests {
             routes:
               - name: frozen
                 source: '\(source.description)'
-                group: frozen
+                group: \(name)  # Kafka groups are broker-wide: one per test
                 sinks: ['\(redisSink.description)']
                 in-flight: 64
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: "frozen").reduce(0) { $0 + $1.lag } }
+        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: name).reduce(0) { $0 + $1.lag } }
 
         let relay = try RunningFerry(["relay", "--config", config])
         let before = try await lag()

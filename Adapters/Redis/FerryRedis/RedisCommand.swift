@@ -10,6 +10,15 @@ struct RedisCommand {
         for argument in arguments { append(argument) }
     }
 
+    /// `head` followed by the entry's fields, names and values alternating.
+    init(_ head: [String], _ entry: RedisEntry) {
+        self.init(head)
+        for field in entry.fields {
+            append(field.name)
+            append(field.value)
+        }
+    }
+
     mutating func append(_ text: String) {
         let start = bytes.count
         bytes += text.utf8

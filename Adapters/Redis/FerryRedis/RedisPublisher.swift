@@ -13,13 +13,16 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
     private let executor = BlockingExecutor(label: "ferry.redis.publisher")
     private let timeout: Duration
     private var connection: RedisConnection?
-    private var batches: Coalescer<(eventID: String, entry: RedisEntry), Result<Receipt, FerryError>>!
+    /// `XADD <stream> [MAXLEN ~ N] *`, the start of every command.
+    private let head: [String]
+    private var batches: Coalescer<(eventID: String, command: RedisCommand), Result<Receipt, FerryError>>!
 
     init(endpoint: RedisEndpoint, stream: String, logger: Logger, timeout: Duration = .seconds(30)) {
         self.endpoint = endpoint
         self.stream = stream
         self.logger = logger
         self.timeout = timeout
+        head = ["XADD", stream] + (endpoint.maxLength.map { ["MAXLEN", "~", String($0)] } ?? []) + ["*"]
         batches = Coalescer(executor: executor, limit: 1000) { [weak self] entries in
             self?.addBlocking(entries) ?? entries.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
         }
@@ -27,15 +30,15 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
         var results = [Result<Receipt, FerryError>?](repeating: nil, count: events.count)
-        var batch: [(index: Int, eventID: String, entry: RedisEntry)] = []
+        var batch: [(index: Int, eventID: String, command: RedisCommand)] = []
         for (index, event) in events.enumerated() {
             do throws(FerryError) {
-                batch.append((index, event.id, try RedisWireFormat.encode(event)))
+                batch.append((index, event.id, try RedisWireFormat.command(event, head: head)))
             } catch {
                 results[index] = .failure(error)
             }
         }
-        for (item, result) in zip(batch, await add(batch.map { ($0.eventID, $0.entry) })) { results[item.index] = result }
+        for (item, result) in zip(batch, await batches.submit(batch.map { ($0.eventID, $0.command) })) { results[item.index] = result }
         return results.map { $0! }
     }
 
@@ -44,7 +47,7 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
     }
 
     func add(_ entries: [(eventID: String, entry: RedisEntry)]) async -> [Result<Receipt, FerryError>] {
-        await batches.submit(entries)
+        await batches.submit(entries.map { ($0.eventID, RedisCommand(head, $0.entry)) })
     }
 
     func close() async {
@@ -54,18 +57,8 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
         }
     }
 
-    private func addBlocking(_ entries: [(eventID: String, entry: RedisEntry)]) -> [Result<Receipt, FerryError>] {
-        var head = ["XADD", stream]
-        if let maxLength = endpoint.maxLength { head += ["MAXLEN", "~", String(maxLength)] }
-        head.append("*")
-        let commands = entries.map { item in
-            var command = RedisCommand(head)
-            for field in item.entry.fields {
-                command.append(field.name)
-                command.append(field.value)
-            }
-            return command
-        }
+    private func addBlocking(_ entries: [(eventID: String, command: RedisCommand)]) -> [Result<Receipt, FerryError>] {
+        let commands = entries.map(\.command)
         let deadline = ContinuousClock.now + timeout
         var backoff = Backoff()
         var lastError: FerryError?

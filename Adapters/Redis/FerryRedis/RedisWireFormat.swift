@@ -18,6 +18,19 @@ public enum RedisWireFormat {
         return RedisEntry(fields: fields)
     }
 
+    /// The XADD of `event`: `head` (XADD, stream, trimming, id), then the fields `encode` gives,
+    /// written straight into one buffer (this runs for every event published).
+    static func command(_ event: Event, head: [String]) throws(FerryError) -> RedisCommand {
+        var command = RedisCommand(head)
+        for (name, value) in try binding.encode(event) {
+            command.append(name)
+            command.append(value)
+        }
+        command.append("data")
+        command.append(event.data)
+        return command
+    }
+
     public static func entry(_ message: RawMessage) -> RedisEntry {
         var fields = message.headers.sorted { $0.key < $1.key }.map { RedisEntry.Field(name: $0.key, value: Data($0.value.utf8)) }
         if let contentType = message.contentType { fields.append(.init(name: "content-type", value: Data(contentType.utf8))) }
