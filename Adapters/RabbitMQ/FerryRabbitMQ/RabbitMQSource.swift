@@ -18,7 +18,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     /// needed for every message).
     private let sourceName: String
     private let executor = BlockingExecutor(label: "ferry.amqp.consumer")
-    private let fetched = Locked<[(delivered: AMQPDelivered, generation: Int)]>([])
+    private let fetched = Locked(FetchBuffer<(delivered: AMQPDelivered, generation: Int)>())
     private let closed = Locked(false)
     private let publishers = Locked<[String: RabbitMQPublisher]>([:])
     private var connection: AMQPConnection?
@@ -57,12 +57,12 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
             if closed.withLock({ $0 }) { return nil }
             if let ready = nextIfReady() { return ready }
             let batch = await executor.run { [self] in fetch() }
-            fetched.withLock { $0 += batch }
+            fetched.withLock { $0.append(contentsOf: batch) }
         }
     }
 
     func nextIfReady() -> Inbound? {
-        guard let (delivered, generation) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
+        guard let (delivered, generation) = fetched.withLock({ $0.popFirst() }) else { return nil }
         unsettled.withLock { $0 += 1 }
         return inbound(delivered, generation)
     }

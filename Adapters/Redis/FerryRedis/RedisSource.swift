@@ -21,7 +21,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     private let deadLetters: RedisPublisher
     private let readExecutor = BlockingExecutor(label: "ferry.redis.reader")
     private let writeExecutor = BlockingExecutor(label: "ferry.redis.writer")
-    private let fetched = Locked<[(entry: RedisEntry, attempt: Int)]>([])
+    private let fetched = Locked(FetchBuffer<(entry: RedisEntry, attempt: Int)>())
     /// Entry id -> when its retry is due (microseconds).
     private let retries = Locked<[String: Int64]>([:])
     /// Entries handed out and not yet settled (or waiting for their retry): XAUTOCLAIM also
@@ -67,12 +67,12 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             if closed.withLock({ $0 }) { return nil }
             if let ready = nextIfReady() { return ready }
             let batch = await readExecutor.run { [self] in fetch() }
-            fetched.withLock { $0 += batch }
+            fetched.withLock { $0.append(contentsOf: batch) }
         }
     }
 
     func nextIfReady() -> Inbound? {
-        guard let (entry, attempt) = fetched.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
+        guard let (entry, attempt) = fetched.withLock({ $0.popFirst() }) else { return nil }
         held.withLock { _ = $0.insert(entry.id ?? "") }
         return inbound(entry, attempt)
     }

@@ -39,13 +39,29 @@ public enum RedisWireFormat {
     }
 
     public static func decode(_ entry: RedisEntry, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
-        var headers: [String: String] = [:]
-        var data: Data?
-        for field in entry.fields {
-            if field.name == "data" { data = field.value } else { headers[field.name] = String(decoding: field.value, as: UTF8.self) }
+        func origin() -> PlainOrigin {
+            PlainOrigin(id: "redis:\(position)", source: source, timeMicros: entryTimeMicros(position.offset))
         }
+        var pairs: [(String, String)] = []
+        pairs.reserveCapacity(entry.fields.count)
+        var data: Data?
+        var binary = false
+        for field in entry.fields {
+            if field.name == "data" {
+                data = field.value
+            } else {
+                binary = binary || field.name == "ce_specversion"
+                pairs.append((field.name, String(decoding: field.value, as: UTF8.self)))
+            }
+        }
+        if binary, let data,
+            let envelope = try? binding.decodeBinary(pairs, data: data, contentType: nil, where: { "message \(origin().id) from \(source)" })
+        {
+            return .success(envelope)
+        }
+        var headers = Dictionary(pairs, uniquingKeysWith: { $1 })
         var contentType: String?
-        if headers["ce_specversion"] == nil {
+        if !binary {
             contentType = headers.removeValue(forKey: "content-type")
             if contentType == nil, let data, looksStructured(data) { contentType = StructuredFormat.contentType }
         }
@@ -56,9 +72,6 @@ public enum RedisWireFormat {
             body = (try? JSONSerialization.data(withJSONObject: headers, options: .sortedKeys)) ?? Data()
             headers = [:]
             contentType = "application/json"
-        }
-        func origin() -> PlainOrigin {
-            PlainOrigin(id: "redis:\(position)", source: source, timeMicros: entryTimeMicros(position.offset))
         }
         return Result { () throws(FerryError) in
             try binding.decode(headers: headers, data: body, contentType: contentType, origin: origin())
