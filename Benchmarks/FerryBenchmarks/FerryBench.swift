@@ -21,6 +21,7 @@ struct FerryBench: AsyncParsableCommand {
     @Option(help: "Events per publish batch.") var batch = 1000
     @Option(help: "Messages a consumer holds unsettled; also the relay's in-flight window.") var prefetch = 256
     @Option(help: "Sequential publishes timed for latency.") var latencySamples = 500
+    @Option(help: "Rounds of each raw and Ferry throughput run (the median is reported).") var repeats = 3
     @Option(help: "Events per relay throughput run.") var relayEvents = 100_000
     @Option(help: "Events for the relay memory run.") var memoryEvents = 1_000_000
     @Option(help: "Seconds the sink stays frozen in the memory run.") var freezeSeconds = 10
@@ -39,7 +40,7 @@ struct FerryBench: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
-        let workload = Workload(events: events, payloadBytes: payload, batch: batch, prefetch: prefetch, latencySamples: latencySamples)
+        let workload = Workload(events: events, payloadBytes: payload, batch: batch, prefetch: prefetch, latencySamples: latencySamples, repeats: repeats)
         let sections = Set(only.split(separator: ",").map(String.init))
         let urls = BrokerURLs()
         let transports = Transports([KafkaTransport(), RabbitMQTransport(), RedisTransport()])

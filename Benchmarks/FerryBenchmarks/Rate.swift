@@ -14,6 +14,15 @@ enum Rate {
     }
 }
 
+extension Rate {
+    /// The rounds behind a median, for the report's notes.
+    static func spread(_ raw: [Double], _ ferry: [Double]) -> String? {
+        guard raw.count > 1 else { return nil }
+        func list(_ values: [Double]) -> String { values.map { String(format: "%.0f", $0) }.joined(separator: ", ") }
+        return "median of \(raw.count) rounds; raw \(list(raw)); ferry \(list(ferry))"
+    }
+}
+
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
     var microsecondsValue: Double { seconds * 1e6 }

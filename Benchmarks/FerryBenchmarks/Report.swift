@@ -20,6 +20,7 @@ struct Report: Codable {
         out += "- \(workload.events) events per throughput run, \(workload.payloadBytes)-byte JSON data\n"
         out += "- publish batches of \(workload.batch), each confirmed before the next; consumers hold \(workload.prefetch) unsettled\n"
         out += "- latency: \(workload.latencySamples) sequential single-event publishes, each waiting for its confirm\n"
+        out += "- raw and Ferry throughput: the median of \(workload.repeats) rounds, taking turns; the Python peer runs once\n"
         for section in sections() {
             out += "\n## \(section)\n\n"
             out += "| measure | unit | raw C | ferry | peer (Python) | ferry/raw | ferry/peer | target |\n"

@@ -9,8 +9,9 @@ struct SinkWatch {
 
     struct Result {
         var rate: Double
-        /// Resident MiB of `pid` sampled along the way: after 10% of the events, and the peak.
-        var residentAtTenth: Double?
+        /// Resident MiB of `pid` sampled along the way: after a fifth of the events (the
+        /// relay's memory idempotency store is full by then), and the peak.
+        var residentAtFifth: Double?
         var peakResident: Double?
     }
 
@@ -25,7 +26,7 @@ struct SinkWatch {
             let at = ContinuousClock.now
             if let pid, let resident = ProcessMemory.resident(pid) {
                 result.peakResident = max(result.peakResident ?? 0, resident)
-                if result.residentAtTenth == nil, now >= expected / 10 { result.residentAtTenth = resident }
+                if result.residentAtFifth == nil, now >= expected / 5 { result.residentAtFifth = resident }
             }
             if first == nil, now > 0 { first = (at, now) }
             if now >= expected, let first {

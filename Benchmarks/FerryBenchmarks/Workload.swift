@@ -15,6 +15,8 @@ struct Workload: Sendable, Codable {
     var prefetch: Int
     /// Sequential single-event publishes timed for the latency rows.
     var latencySamples: Int
+    /// Rounds of each raw and Ferry throughput run; the median is reported.
+    var repeats: Int
 
     /// The data of every event: JSON valid against Config/schemas' order.placed v1, padded by a
     /// note to `payloadBytes`.
