@@ -15,11 +15,18 @@ struct BrokerBenchmark {
     var rawPublish: @Sendable (_ target: String, Workload) throws -> Double
     var rawLatency: @Sendable (_ target: String, Workload) throws -> [Double]
     var rawConsume: @Sendable (_ target: String, _ group: String, Workload) throws -> Double
+    /// Deletes the destinations a run created (nothing to do where the broker forgets them).
+    var cleanup: @Sendable (_ targets: [String]) throws -> Void = { _ in }
 
     func run(_ workload: Workload, ferry: FerryClient, peers: PeerClient) async throws -> [BenchmarkRow] {
         let run = "bench-\(UUID().uuidString.prefix(8).lowercased())"
         let blocking = BlockingExecutor(label: "bench.raw")
-        func target(_ who: String, _ what: String) -> String { "\(run)-\(what)-\(who)" }
+        var targets: [String] = []
+        func target(_ who: String, _ what: String) -> String {
+            let name = "\(run)-\(what)-\(who)"
+            if !targets.contains(name) { targets.append(name) }
+            return name
+        }
         let (publishRaw, consumeRaw, latencyRaw) = (self.rawPublish, self.rawConsume, self.rawLatency)
         // Raw and Ferry take turns, `workload.repeats` times each, on fresh destinations; the
         // median counts. The Python peer runs once (it is slow, and no target depends on it).
@@ -46,6 +53,8 @@ struct BrokerBenchmark {
         let rawLatency = try await blocking.run { [target = target("raw", "lat")] () throws in try latencyRaw(target, workload) }
         let ferryLatency = try await ferry.latency(ferryURL(target("ferry", "lat")), workload)
         let peerLatency = try peers.samples(peer.name, target: target("peer", "lat"), url: peer.url, headers: peerHeaders, workload)
+
+        try cleanup(targets)
 
         func throughput(_ name: String, _ raws: [Double], _ ferries: [Double], _ peer: Double) -> BenchmarkRow {
             let (raw, ferry) = (Rate.percentile(raws, 0.5), Rate.percentile(ferries, 0.5))

@@ -92,13 +92,15 @@ struct FerryBench: AsyncParsableCommand {
                     try connection.declare(queue: target)
                     return try connection.latency(queue: target, message, workload)
                 },
-                rawConsume: { target, _, workload in try urls.rabbitMQ(confirms: false).consume(queue: target, count: workload.events, prefetch: workload.prefetch) }),
+                rawConsume: { target, _, workload in try urls.rabbitMQ(confirms: false).consume(queue: target, count: workload.events, prefetch: workload.prefetch) },
+                cleanup: { try urls.rabbitMQ(confirms: false).delete(queues: $0) }),
             BrokerBenchmark(
                 broker: "Redis", peer: ("redis", urls.peerRedis), ferryURL: urls.redis,
                 peerHeaders: fields.dropLast().map { (String(decoding: $0.0, as: UTF8.self), String(decoding: $0.1, as: UTF8.self)) },
                 rawPublish: { try RawRedis(host: urls.host, port: urls.redisPort).publish(stream: $0, fields, $1) },
                 rawLatency: { try RawRedis(host: urls.host, port: urls.redisPort).latency(stream: $0, fields, $1) },
-                rawConsume: { try RawRedis(host: urls.host, port: urls.redisPort).consume(stream: $0, group: $1, count: $2.events, prefetch: $2.prefetch) }),
+                rawConsume: { try RawRedis(host: urls.host, port: urls.redisPort).consume(stream: $0, group: $1, count: $2.events, prefetch: $2.prefetch) },
+                cleanup: { try RawRedis(host: urls.host, port: urls.redisPort).delete($0) }),
         ]
     }
 

@@ -44,6 +44,14 @@ final class RawRabbitMQ: @unchecked Sendable {
         try Self.check(amqp_get_rpc_reply(state), "queue.declare \(queue)")
     }
 
+    /// Deletes what a benchmark created, so runs do not pile up in the local broker.
+    func delete(queues: [String]) throws {
+        for queue in queues {
+            _ = withBytes(queue) { name in amqp_queue_delete(state, Self.channel, name, 0, 0) }
+            try Self.check(amqp_get_rpc_reply(state), "queue.delete \(queue)")
+        }
+    }
+
     /// Ready messages in `queue` (passive declare).
     func depth(of queue: String) throws -> Int {
         let ok = withBytes(queue) { name in amqp_queue_declare(state, Self.channel, name, 1, 1, 0, 0, amqp_empty_table) }

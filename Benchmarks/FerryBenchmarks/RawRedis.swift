@@ -53,6 +53,11 @@ final class RawRedis: @unchecked Sendable {
 
     func length(of stream: String) throws -> Int { try command(["XLEN", stream]) }
 
+    /// Deletes what a benchmark created, so runs do not pile up in the local broker.
+    func delete(_ keys: [String]) throws {
+        if !keys.isEmpty { _ = try command(["DEL"] + keys) }
+    }
+
     /// XADDs `workload.events` copies of `fields` (as Ferry writes an event).
     func publish(stream: String, _ fields: [(Data, Data)], _ workload: Workload) throws -> Double {
         let started = ContinuousClock.now

@@ -40,6 +40,7 @@ struct RelayBenchmark {
             }
             rates["redis-raw", default: []].append(try await SinkWatch { try redis.length(of: "\(redisSink)-raw") }.wait(for: events, timeout: .seconds(600)).rate)
             try await rawToRedis
+            try redis.delete(["\(redisSink)-ferry", "\(redisSink)-raw"])
 
             Progress.say("relay: Kafka → RabbitMQ, round \(round) of \(workload.repeats)")
             let queue = "\(run)-\(round)-amqp"
@@ -57,6 +58,7 @@ struct RelayBenchmark {
             }
             rates["amqp-raw", default: []].append(try await SinkWatch { try rabbit.depth(of: "\(queue)-raw") }.wait(for: events, timeout: .seconds(600)).rate)
             try await rawToRabbit
+            try rabbit.delete(queues: ["\(queue)-ferry", "\(queue)-raw"])
         }
 
         func row(_ name: String, _ sink: String) -> BenchmarkRow {
@@ -104,6 +106,7 @@ struct RelayBenchmark {
             kill(redisPID, SIGCONT)
             return try await frozenWatch.wait(for: frozenEvents, timeout: .seconds(600))
         }
+        try redisAdmin.delete([run, frozenRun])
         let fifth = copied.residentAtFifth ?? 0
         let peak = copied.peakResident ?? 0
         return [
