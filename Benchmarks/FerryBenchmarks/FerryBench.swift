@@ -33,6 +33,7 @@ struct FerryBench: AsyncParsableCommand {
     @Option(help: "Where the Markdown report goes.") var markdown = "BENCHMARKS.md"
     @Option(help: "Where the JSON report goes.") var json = "Benchmarks/results.json"
     @Option(help: "The command line recorded in the report.") var command = "scripts/bench"
+    @Option(help: "Hand-written notes appended to the Markdown report.") var notes = "Benchmarks/NOTES.md"
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -62,7 +63,8 @@ struct FerryBench: AsyncParsableCommand {
         await transports.shutdown()
 
         let report = Report(command: command, date: ISO8601DateFormatter().string(from: Date()), machine: machine(), workload: workload, rows: rows)
-        try report.markdown().write(toFile: markdown, atomically: true, encoding: .utf8)
+        let appendix = (try? String(contentsOfFile: notes, encoding: .utf8)).map { "\n" + $0 } ?? ""
+        try (report.markdown() + appendix).write(toFile: markdown, atomically: true, encoding: .utf8)
         try report.json().write(to: URL(fileURLWithPath: json))
         print(report.markdown())
     }
