@@ -49,19 +49,22 @@ struct FerryBench: AsyncParsableCommand {
         let peers = PeerClient(python: python, script: peerScript)
         var rows: [BenchmarkRow] = []
 
-        if sections.contains("core") {
-            Progress.say("core overhead")
-            let schemas = SchemaRegistry(catalog: try SchemaCatalog(directory: "Config/schemas"))
-            rows += try await CoreBenchmark(workload: workload, schemas: schemas, iterations: coreIterations).run()
-        }
         for broker in try brokers(urls, workload) where sections.contains(broker.broker.lowercased()) {
             rows += try await broker.run(workload, ferry: client, peers: peers)
         }
         let relay = RelayBenchmark(ferryBinary: ferry, urls: urls, ferry: client, workload: workload)
         if sections.contains("relay") { rows += try await relay.throughput(events: relayEvents) }
         if sections.contains("memory") { rows += try await relay.memory(events: memoryEvents, frozen: .seconds(freezeSeconds)) }
+        // Last, when the brokers are idle: these rows measure CPU time alone.
+        if sections.contains("core") {
+            Progress.say("core overhead")
+            let schemas = SchemaRegistry(catalog: try SchemaCatalog(directory: "Config/schemas"))
+            rows += try await CoreBenchmark(workload: workload, schemas: schemas, iterations: coreIterations).run()
+        }
+
         await transports.shutdown()
 
+        rows.sort { Self.sectionOrder($0.section) < Self.sectionOrder($1.section) }
         let report = Report(command: command, date: ISO8601DateFormatter().string(from: Date()), machine: machine(), workload: workload, rows: rows)
         let appendix = (try? String(contentsOfFile: notes, encoding: .utf8)).map { "\n" + $0 } ?? ""
         try (report.markdown() + appendix).write(toFile: markdown, atomically: true, encoding: .utf8)
@@ -105,6 +108,9 @@ struct FerryBench: AsyncParsableCommand {
                 cleanup: { try RawRedis(host: urls.host, port: urls.redisPort).delete($0) }),
         ]
     }
+
+    /// Core overhead first in the report, though it runs last.
+    private static func sectionOrder(_ section: String) -> Int { section.hasPrefix("Core") ? 0 : 1 }
 
     /// The machine and client libraries the numbers come from.
     private func machine() -> [String: String] {

@@ -25,6 +25,8 @@ public final class Delivery: Sendable {
     /// True when the message had no CloudEvents attributes and Ferry made them up.
     public var isWrapped: Bool { mode == .plain }
 
+    /// The adapter writes acks in batches, shortly after and always before it closes; one lost
+    /// to a crash in between means a redelivery (at-least-once).
     public func ack() async throws { try await settle(.ack) }
 
     public func retry(after delay: Duration, reason: String = "retry requested") async throws {
