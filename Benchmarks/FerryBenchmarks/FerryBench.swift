@@ -30,6 +30,7 @@ struct FerryBench: AsyncParsableCommand {
     @Option(help: "The ferry binary the relay rows run.") var ferry = ".build/release/ferry"
     @Option(help: "Python with confluent-kafka, pika and redis installed.") var python = ".tools/venv/bin/python"
     @Option(help: "The peer script.") var peerScript = "Benchmarks/peers/peer.py"
+    @Option(help: "The schema catalog the core overhead rows validate and upcast with.") var schemas = "Config/schemas"
     @Option(help: "Where the Markdown report goes.") var markdown = "BENCHMARKS.md"
     @Option(help: "Where the JSON report goes.") var json = "Benchmarks/results.json"
     @Option(help: "The command line recorded in the report.") var command = "scripts/bench"
@@ -58,8 +59,8 @@ struct FerryBench: AsyncParsableCommand {
         // Last, when the brokers are idle: these rows measure CPU time alone.
         if sections.contains("core") {
             Progress.say("core overhead")
-            let schemas = SchemaRegistry(catalog: try SchemaCatalog(directory: "Config/schemas"))
-            rows += try await CoreBenchmark(workload: workload, schemas: schemas, iterations: coreIterations).run()
+            let registry = SchemaRegistry(catalog: try SchemaCatalog(directory: schemas))
+            rows += try await CoreBenchmark(workload: workload, schemas: registry, iterations: coreIterations).run()
         }
 
         await transports.shutdown()
