@@ -66,8 +66,9 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
             state.head += 1
             if state.entries[oldest.key]?.stamp == oldest.stamp { state.entries.removeValue(forKey: oldest.key) }
         }
-        if state.order.count > 2 * max(capacity, 1024) {  // refreshed keys leave stale stamps behind
-            state.order = state.entries.map { ($0.key, $0.value.stamp) }.sorted { $0.stamp < $1.stamp }
+        if state.order.count > 2 * max(capacity, 1024) {  // evicted and refreshed keys leave entries behind
+            // Still in stamp order: dropping what is stale keeps it sorted, without sorting again.
+            state.order = state.order[state.head...].filter { state.entries[$0.key]?.stamp == $0.stamp }
             state.head = 0
         }
     }

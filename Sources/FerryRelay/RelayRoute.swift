@@ -22,6 +22,8 @@ public final class RelayRoute: Service {
     private let inFlightCount = Locked(0)
     private let lastLag = Locked<Int?>(nil)
     private let metrics: RelayMetrics
+    /// Idempotency keys are per route: `<route>|<event's key>`.
+    private let keyPrefix: String
 
     public init(
         configuration: RouteConfiguration, transports: Transports, store: any IdempotencyStore, schemas: SchemaRegistry?,
@@ -32,6 +34,7 @@ public final class RelayRoute: Service {
         self.store = store
         self.schemas = schemas
         metrics = RelayMetrics(route: configuration.name)
+        keyPrefix = configuration.name + "|"
         var logger = logger
         logger[metadataKey: "route"] = "\(configuration.name)"
         self.logger = logger
@@ -181,7 +184,7 @@ public final class RelayRoute: Service {
                 return nil
             }
         }
-        let key = "\(configuration.name)|\(delivery.event.idempotencyKey)"
+        let key = keyPrefix + delivery.event.idempotencyKey
         switch try await store.reserve(key, for: .seconds(60)) {
         case .done:
             try await delivery.ack()
