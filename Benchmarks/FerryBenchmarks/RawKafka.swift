@@ -29,16 +29,9 @@ struct RawKafka {
         let (producer, reports) = try makeProducer()
         defer { destroy(producer, reports) }
         try warmUp(producer, reports, topic: topic, record)
-        let started = ContinuousClock.now
-        var sent = 1
-        while sent <= workload.events {
-            let count = min(workload.batch, workload.events + 1 - sent)
-            for _ in 0..<count { try produce(producer, topic: topic, record) }
-            sent += count
-            while reports.done.load(ordering: .acquiring) < sent { rd_kafka_poll(producer, 1) }
-        }
+        let rate = try workload.publishRate { count in try produceAndWait(producer, reports, topic: topic, record, count: count) }
         try Self.check(reports)
-        return Rate.perSecond(workload.events, ContinuousClock.now - started)
+        return rate
     }
 
     /// Microseconds from produce to delivery report, one record at a time.
@@ -46,12 +39,7 @@ struct RawKafka {
         let (producer, reports) = try makeProducer()
         defer { destroy(producer, reports) }
         try warmUp(producer, reports, topic: topic, record)
-        return try (1...workload.latencySamples).map { index in
-            let started = ContinuousClock.now
-            try produce(producer, topic: topic, record)
-            while reports.done.load(ordering: .acquiring) <= index { rd_kafka_poll(producer, 1) }
-            return (ContinuousClock.now - started).microsecondsValue
-        }
+        return try workload.latencies { try produceAndWait(producer, reports, topic: topic, record, count: 1) }
     }
 
     /// Consumes `count` records as a group member, storing each offset for the auto-commit
@@ -132,8 +120,14 @@ struct RawKafka {
     /// One record, delivered before any timing starts: connecting, metadata and the idempotent
     /// producer's id are not part of the measurement (every contender warms up the same way).
     private func warmUp(_ producer: OpaquePointer, _ reports: Reports, topic: String, _ record: KafkaRecord) throws {
-        try produce(producer, topic: topic, record)
-        while reports.done.load(ordering: .acquiring) < 1 { rd_kafka_poll(producer, 1) }
+        try produceAndWait(producer, reports, topic: topic, record, count: 1)
+    }
+
+    /// Produces `count` copies of `record`, then serves delivery reports until all are in.
+    private func produceAndWait(_ producer: OpaquePointer, _ reports: Reports, topic: String, _ record: KafkaRecord, count: Int) throws {
+        let target = reports.done.load(ordering: .acquiring) + count
+        for _ in 0..<count { try produce(producer, topic: topic, record) }
+        while reports.done.load(ordering: .acquiring) < target { rd_kafka_poll(producer, 1) }
     }
 
     /// One record, copied by librdkafka; its headers pass to librdkafka on success.

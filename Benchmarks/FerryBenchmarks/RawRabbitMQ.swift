@@ -61,22 +61,11 @@ final class RawRabbitMQ: @unchecked Sendable {
 
     /// Publishes `workload.events` copies of `message` (properties and headers as Ferry writes them).
     func publish(queue: String, _ message: AMQPMessage, _ workload: Workload) throws -> Double {
-        let started = ContinuousClock.now
-        var sent = 0
-        while sent < workload.events {
-            let count = min(workload.batch, workload.events - sent)
-            try publishConfirmed(queue: queue, Array(repeating: message, count: count))
-            sent += count
-        }
-        return Rate.perSecond(workload.events, ContinuousClock.now - started)
+        try workload.publishRate { count in try publishConfirmed(queue: queue, Array(repeating: message, count: count)) }
     }
 
     func latency(queue: String, _ message: AMQPMessage, _ workload: Workload) throws -> [Double] {
-        return try (0..<workload.latencySamples).map { _ in
-            let started = ContinuousClock.now
-            try publishConfirmed(queue: queue, [message])
-            return (ContinuousClock.now - started).microsecondsValue
-        }
+        try workload.latencies { try publishConfirmed(queue: queue, [message]) }
     }
 
     /// Publishes every message to `queue` through the default exchange, then waits until the

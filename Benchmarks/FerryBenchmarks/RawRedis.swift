@@ -60,22 +60,11 @@ final class RawRedis: @unchecked Sendable {
 
     /// XADDs `workload.events` copies of `fields` (as Ferry writes an event).
     func publish(stream: String, _ fields: [(Data, Data)], _ workload: Workload) throws -> Double {
-        let started = ContinuousClock.now
-        var sent = 0
-        while sent < workload.events {
-            let count = min(workload.batch, workload.events - sent)
-            try add(stream: stream, Array(repeating: fields, count: count))
-            sent += count
-        }
-        return Rate.perSecond(workload.events, ContinuousClock.now - started)
+        try workload.publishRate { count in try add(stream: stream, Array(repeating: fields, count: count)) }
     }
 
     func latency(stream: String, _ fields: [(Data, Data)], _ workload: Workload) throws -> [Double] {
-        return try (0..<workload.latencySamples).map { _ in
-            let started = ContinuousClock.now
-            try add(stream: stream, [fields])
-            return (ContinuousClock.now - started).microsecondsValue
-        }
+        try workload.latencies { try add(stream: stream, [fields]) }
     }
 
     /// XADDs one entry per field list, pipelined.

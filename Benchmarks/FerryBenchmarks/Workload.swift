@@ -25,6 +25,28 @@ struct Workload: Sendable, Codable {
         return Data((head + String(repeating: "x", count: max(0, payloadBytes - head.count - 2)) + #""}"#).utf8)
     }
 
+    /// Events per second of sending `events` in batches of `batch`: `send` gets each batch's
+    /// size and returns once the broker confirmed the batch.
+    func publishRate(_ send: (Int) throws -> Void) rethrows -> Double {
+        let started = ContinuousClock.now
+        var sent = 0
+        while sent < events {
+            let count = min(batch, events - sent)
+            try send(count)
+            sent += count
+        }
+        return Rate.perSecond(events, ContinuousClock.now - started)
+    }
+
+    /// Microseconds each of `latencySamples` single-event sends took, confirm included.
+    func latencies(_ send: () throws -> Void) rethrows -> [Double] {
+        try (0..<latencySamples).map { _ in
+            let started = ContinuousClock.now
+            try send()
+            return (ContinuousClock.now - started).microsecondsValue
+        }
+    }
+
     /// An event as Ferry puts it on the wire: the raw loops and the peers send the same headers,
     /// key and data, so that every contender moves the same bytes.
     var sample: Event { events(1)[0] }

@@ -15,8 +15,7 @@ public final class BlockingExecutor: Sendable {
         if delay <= .zero {
             queue.async(execute: body)
         } else {
-            let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-            queue.asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds)), execute: body)
+            queue.asyncAfter(deadline: .now() + .microseconds(Int(delay.microseconds)), execute: body)
         }
     }
 

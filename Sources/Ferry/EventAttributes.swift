@@ -10,7 +10,7 @@ enum EventAttributes {
     /// The attributes of `event` (not its data or transport headers), checked for sendability.
     static func flatten(_ event: Event) throws(FerryError) -> [(String, String)] {
         var out: [(String, String)] = []
-        try forEach(event) { attribute, name, value in out.append((attribute?.rawValue ?? name, value)) }
+        try forEach(event) { _, name, value in out.append((name, value)) }
         return out
     }
 

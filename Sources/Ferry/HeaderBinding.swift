@@ -66,15 +66,11 @@ public struct HeaderBinding: Sendable {
     private func decodeEnvelope(
         headers: [String: String], data: Data, contentType: String?, origin: () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope? {
-        func place() -> String {
-            let origin = origin()
-            return "message \(origin.id) from \(origin.source)"
-        }
         if headers[names[.specversion]!] != nil {
-            return try decodeBinary(headers.map { ($0.key, $0.value) }, data: data, contentType: contentType, where: place)
+            return try decodeBinary(headers.map { ($0.key, $0.value) }, data: data, contentType: contentType, origin: origin())
         }
         if let contentType, StructuredFormat.isStructured(contentType: contentType) {
-            var event = try StructuredFormat.decode(data, where: place())
+            var event = try StructuredFormat.decode(data, where: Self.place(origin()))
             event.headers = headers
             return DecodedEnvelope(event: event, mode: .structured)
         }
@@ -85,7 +81,7 @@ public struct HeaderBinding: Sendable {
     /// The caller has seen `<prefix>specversion` among them; on an error it falls back to
     /// `decode`, which also reads broken dead letters.
     public func decodeBinary(
-        _ headers: [(String, String)], data: Data, contentType: String?, where place: () -> String
+        _ headers: [(String, String)], data: Data, contentType: String?, origin: @autoclosure () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope {
         var builder = EventBuilder(data: data, headers: [:])
         var plain: [String: String] = [:]
@@ -99,10 +95,13 @@ public struct HeaderBinding: Sendable {
             }
         }
         if let contentType, !builder.hasContentType { builder.set(.datacontenttype, contentType) }
-        var event = try builder.build(where: place)
+        var event = try builder.build(where: { Self.place(origin()) })
         event.headers = plain
         return DecodedEnvelope(event: event, mode: .binary)
     }
+
+    /// How errors name a message.
+    private static func place(_ origin: PlainOrigin) -> String { "message \(origin.id) from \(origin.source)" }
 
     private func wrap(headers: [String: String], data: Data, contentType: String?, origin: PlainOrigin) -> DecodedEnvelope {
         var event = Event(

@@ -26,6 +26,29 @@ struct RelayOutageTests {
         return source
     }
 
+    /// A relay configuration of one route from `source` to `sinks`, in the group `name` (Kafka
+    /// groups are broker-wide: one per test); returns its path.
+    func relayConfig(
+        _ name: String, route: String, source: Endpoint, sinks: [String], idempotency: String? = nil, extra: String = ""
+    ) throws -> String {
+        let store = idempotency ?? "sqlite://" + FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
+        try """
+            idempotency: '\(store)'
+            routes:
+              - name: \(route)
+                source: '\(source.description)'
+                group: \(name)
+                sinks: [\(sinks.map { "'\($0)'" }.joined(separator: ", "))]\(extra)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    /// The relay group's lag on its source.
+    func lag(_ kafka: KafkaTransport, _ source: Endpoint, group: String) async throws -> Int {
+        try await kafka.lag(of: source, group: group).reduce(0) { $0 + $1.lag }
+    }
+
     /// Reads `sink` with a deduplicating Consumer until every event arrived; each must be
     /// handled exactly once.
     func expectEachOnce(_ events: [Event], at sink: Endpoint, over transport: any Transport) async throws {
@@ -53,17 +76,10 @@ struct RelayOutageTests {
         let events = (0..<total).map { Event(source: "/kill-test", type: "t", partitionkey: "k\($0 % 50)", data: Data("\($0)".utf8)) }
         let source = try await seed(name, partitions: 3, events, with: kafka)
 
-        let store = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
-        try """
-            idempotency: sqlite://\(store)
-            routes:
-              - name: orders
-                source: '\(source.description)'
-                group: \(name)  # Kafka groups are broker-wide: one per test
-                sinks: ['\(amqpSink.description.replacingOccurrences(of: ":***@", with: ":guest@"))', '\(redisSink.description)']
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: name).reduce(0) { $0 + $1.lag } }
+        let config = try relayConfig(
+            name, route: "orders", source: source,
+            sinks: [amqpSink.description.replacingOccurrences(of: ":***@", with: ":guest@"), redisSink.description])
+        @Sendable func lag() async throws -> Int { try await self.lag(kafka, source, group: name) }
 
         for kill in 1...3 {
             let relay = try RunningFerry(["relay", "--config", config])
@@ -87,16 +103,9 @@ struct RelayOutageTests {
         let kafka = KafkaTransport()
         let events = (0..<total).map { Event(source: "/pair-test", type: "t", partitionkey: "k\($0 % 40)", data: Data("\($0)".utf8)) }
         let source = try await seed(name, partitions: 4, events, with: kafka)
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
-        try """
-            idempotency: '\(env["FERRY_REDIS_URL"]!)/\(name)-dedup'
-            routes:
-              - name: pair
-                source: '\(source.description)'
-                group: \(name)  # Kafka groups are broker-wide: one per test
-                sinks: ['\(redisSink.description)']
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: name).reduce(0) { $0 + $1.lag } }
+        let config = try relayConfig(
+            name, route: "pair", source: source, sinks: [redisSink.description], idempotency: "\(env["FERRY_REDIS_URL"]!)/\(name)-dedup")
+        @Sendable func lag() async throws -> Int { try await self.lag(kafka, source, group: name) }
 
         let first = try RunningFerry(["relay", "--config", config, "--log-level", "info"])
         let second = try RunningFerry(["relay", "--config", config, "--log-level", "info"])
@@ -121,18 +130,8 @@ struct RelayOutageTests {
         let kafka = KafkaTransport()
         let events = (0..<total).map { _ in Event(source: "/frozen-test", type: "t", data: Data(repeating: 65, count: 512)) }
         let source = try await seed(name, partitions: 3, events, with: kafka)
-        let store = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
-        try """
-            idempotency: sqlite://\(store)
-            routes:
-              - name: frozen
-                source: '\(source.description)'
-                group: \(name)  # Kafka groups are broker-wide: one per test
-                sinks: ['\(redisSink.description)']
-                in-flight: 64
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        @Sendable func lag() async throws -> Int { try await kafka.lag(of: source, group: name).reduce(0) { $0 + $1.lag } }
+        let config = try relayConfig(name, route: "frozen", source: source, sinks: [redisSink.description], extra: "\n    in-flight: 64")
+        @Sendable func lag() async throws -> Int { try await self.lag(kafka, source, group: name) }
 
         let relay = try RunningFerry(["relay", "--config", config])
         let before = try await lag()

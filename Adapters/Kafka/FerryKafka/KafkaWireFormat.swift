@@ -48,7 +48,7 @@ public enum KafkaWireFormat {
         }
         if binary {
             if let key { headers.append(("ce_partitionkey", key)) }
-            if let envelope = try? binding.decodeBinary(headers, data: record.value, contentType: contentType, where: { "message \(origin().id) from \(source)" }) {
+            if let envelope = try? binding.decodeBinary(headers, data: record.value, contentType: contentType, origin: origin()) {
                 return .success(envelope)
             }
         }

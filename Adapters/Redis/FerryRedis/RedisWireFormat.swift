@@ -55,7 +55,7 @@ public enum RedisWireFormat {
             }
         }
         if binary, let data,
-            let envelope = try? binding.decodeBinary(pairs, data: data, contentType: nil, where: { "message \(origin().id) from \(source)" })
+            let envelope = try? binding.decodeBinary(pairs, data: data, contentType: nil, origin: origin())
         {
             return .success(envelope)
         }
