@@ -54,6 +54,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "FerrySQLite", dependencies: ["Ferry", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -62,12 +63,11 @@ let package = Package(
             dependencies: [
                 "Ferry", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(
             name: "FerryConformance",
-            dependencies: ["Ferry", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Ferry", "FerryRelay", .product(name: "Logging", package: "swift-log")]
         ),
 
         systemLibrary("CRDKafka", broker: "Kafka", pkgConfig: "rdkafka", apt: "librdkafka-dev"),

@@ -26,10 +26,11 @@ struct CoreBenchmark {
         let store = MemoryIdempotencyStore()  // the relay's default: 100,000 keys, then the oldest go
         let started = ContinuousClock.now
         for event in events {
-            guard case .acquired = try await store.reserve(event.idempotencyKey, for: .seconds(60)) else {
+            let key = IdempotencyKey.of(event, scope: "bench")
+            guard case .acquired = try await store.reserve(key, for: .seconds(60)) else {
                 throw BenchmarkFailure("memory store: a fresh key was not acquired")
             }
-            try await store.complete(event.idempotencyKey, retention: .seconds(3600))
+            try await store.complete(key, retention: .seconds(3600))
         }
         let idempotency = (ContinuousClock.now - started) / iterations
         let validation = try time { for event in events { _ = try schemas.prepare(event) } }

@@ -37,24 +37,36 @@ struct TailCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        if noAck && dedup != nil { throw ValidationError("--dedup acknowledges the events it shows or skips; leave out --no-ack") }
+    }
+
     func run() async throws {
-        let (transports, _) = common.transports()
+        let (transports, logger) = common.transports()
         let options = SubscribeOptions(group: group ?? "ferry-tail-\(UUID().uuidString.prefix(8).lowercased())")
-        let store = try dedup.map(IdempotencyStores.make)
         let subscription = try await transports.subscribe(endpoint, options: options)
+        // Deduplicating goes through the pipeline every consumer uses (same key formula); with
+        // no attempt limit, since printing an event cannot fail.
+        let pipeline = try dedup.map { url in
+            DeliveryPipeline(
+                scope: options.group, endpoint: subscription.endpoint, group: options.group,
+                options: ConsumerOptions(
+                    retry: RetryPolicy(maxAttempts: .max), idempotency: try IdempotencyStores.make(url), retention: .seconds(7 * 24 * 3600)),
+                logger: logger)
+        }
         let limit = count
         let printed = try await withThrowingTaskGroup(of: Int?.self) { tasks in
             tasks.addTask {
                 var printed = 0
                 for try await delivery in subscription {
-                    let key = "\(options.group)|\(delivery.event.idempotencyKey)"
-                    if let store, try await store.reserve(key, for: .seconds(60)) != .acquired {
-                        try await delivery.ack()
-                        continue
+                    if let pipeline {
+                        guard case .handle(let ticket) = try await pipeline.admit(delivery) else { continue }
+                        Output.line(try render(delivery))
+                        _ = try await pipeline.succeeded(ticket)
+                    } else {
+                        Output.line(try render(delivery))
+                        if !noAck { try await delivery.ack() }
                     }
-                    Output.line(try render(delivery))
-                    if !noAck { try await delivery.ack() }
-                    try await store?.complete(key, retention: .seconds(7 * 24 * 3600))
                     printed += 1
                     if let limit, printed >= limit { break }
                 }

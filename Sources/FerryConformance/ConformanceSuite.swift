@@ -1,4 +1,5 @@
 import Ferry
+import FerryRelay
 import Foundation
 import Logging
 
@@ -25,6 +26,8 @@ public enum ConformanceSuite {
         ConformanceCase(name: "consumer-handles-a-duplicate-once", body: consumerHandlesADuplicateOnce),
         ConformanceCase(name: "consumer-waits-out-a-crashed-reservation", body: consumerWaitsOutACrashedReservation),
         ConformanceCase(name: "consumer-retries-with-backoff-then-dead-letters", body: consumerRetriesThenDeadLetters),
+        ConformanceCase(name: "consumer-dead-letters-an-event-that-keeps-crashing-it", body: consumerDeadLettersACrashLoop),
+        ConformanceCase(name: "consumer-and-relay-keep-two-sources-reusing-an-id", body: twoSourcesReusingAnIDBothArrive),
         ConformanceCase(name: "consumer-reads-a-v1-event-as-v2", body: consumerReadsV1AsV2),
         ConformanceCase(name: "consumer-dead-letters-unknown-versions-and-bad-payloads", body: consumerDeadLettersSchemaFailures),
     ]
@@ -213,7 +216,6 @@ public enum ConformanceSuite {
     }
 
     static func orderingPerKey(_ h: ConformanceHarness) async throws {
-        guard h.transport.capabilities.contains(.orderingPerKey) else { return }
         let endpoint = try await h.freshEndpoint("order", partitions: 3)
         let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("order")))
         defer { Task { await subscription.close() } }
@@ -411,7 +413,7 @@ public enum ConformanceSuite {
             let delivery = try await subscription.take(1, within: h.timeout, "the event, until its reservation expires")[0]
             if outcomes.isEmpty {
                 // Meanwhile a process reserved the event's key and crashed before finishing.
-                _ = try await store.reserve("\(group)|\(event.source)#\(event.id)", for: .seconds(1))
+                _ = try await store.reserve(IdempotencyKey.of(event, scope: group), for: .seconds(1))
             }
             outcomes.append(try await consumer.process(delivery))
         }
@@ -533,5 +535,94 @@ public enum ConformanceSuite {
         for letter in letters { try await letter.ack() }
         try expectEqual(
             Set(letters.compactMap { DeadLetterRecord(headers: $0.event.headers)?.reason.code.name }), ["schema", "decode"], "reasons recorded")
+    }
+
+    /// A handler that takes its process down: each "crash" leaves the delivery unsettled and
+    /// the member gone, and the next member gets the event again. The idempotency store (shared
+    /// here as a SQLite or Redis store is across restarts) counts the attempts where the broker
+    /// cannot, so after `maxAttempts` crashes the event is dead-lettered with reason `crashed`.
+    static func consumerDeadLettersACrashLoop(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("crash-loop", partitions: 1)
+        let group = h.uniqueGroup("crash-loop")
+        let deadLetters = try await h.transport.subscribe(
+            to: try h.transport.deadLetterEndpoint(for: endpoint), options: SubscribeOptions(group: h.uniqueGroup("crash-loop-dlq")))
+        defer { Task { await deadLetters.close() } }
+        var member = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let event = sample(8)
+        _ = try await publisher.publish(event)
+        let options = ConsumerOptions(
+            retry: RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(100), jitter: 0), idempotency: MemoryIdempotencyStore(),
+            reservation: .milliseconds(500))
+        let started = Locked(0)
+        var settled: ConsumerOutcome?
+        while settled.map({ if case .deadLettered = $0 { false } else { true } }) ?? true {
+            let consumer = Consumer(subscription: member, options: options, logger: Logger(label: "conformance")) { _ in
+                started.withLock { $0 += 1 }
+                await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }  // the process dies here
+            }
+            let delivery = try await member.take(1, within: h.timeout, "the event after \(started.withLock { $0 }) crashes")[0]
+            let before = started.withLock { $0 }
+            let outcome = Locked<ConsumerOutcome?>(nil)
+            Task {
+                let result = try? await consumer.process(delivery)
+                outcome.withLock { $0 = result }
+            }
+            try await eventually(h.timeout, "the handler starts, or the event is settled without it") {
+                started.withLock { $0 } > before || outcome.withLock { $0 } != nil
+            }
+            settled = outcome.withLock { $0 }
+            if settled == nil {  // crashed: the next member takes over
+                await member.close()
+                member = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+            }
+        }
+        await member.close()
+        guard case .deadLettered(let reason)? = settled else { throw ConformanceFailure(message: "not dead-lettered: \(String(describing: settled))", file: #fileID, line: #line) }
+        try expectEqual(reason.code, .crashed, "reason of an event that crashed its consumer every time")
+        try expectEqual(started.withLock { $0 }, 3, "handler runs before the event was given up")
+        let letter = try await deadLetters.take(1, within: h.timeout, "the dead letter")[0]
+        try expectEqual(letter.event.id, event.id, "the dead-lettered event")
+        let record = DeadLetterRecord(headers: letter.event.headers)
+        try expectEqual(record?.reason.code, .crashed, "reason header")
+        try expectEqual(record?.attempts, 4, "attempts header: three crashes and the delivery that gave up")
+        try await letter.ack()
+    }
+
+    /// CloudEvents ids are unique per source only: two producers may use the same id, and
+    /// neither the `Consumer` nor the relay may take the second event for a duplicate.
+    static func twoSourcesReusingAnIDBothArrive(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("same-id", partitions: 1)
+        let copies = try await h.freshEndpoint("same-id-copies", partitions: 1)
+        let consumerGroup = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("same-id")))
+        defer { Task { await consumerGroup.close() } }
+        let copied = try await h.transport.subscribe(to: copies, options: SubscribeOptions(group: h.uniqueGroup("same-id-copies")))
+        defer { Task { await copied.close() } }
+        let route = RelayRoute(
+            configuration: RouteConfiguration(name: h.uniqueGroup("route"), source: endpoint, group: h.uniqueGroup("relay"), sinks: [copies]),
+            transports: Transports([h.transport]), store: MemoryIdempotencyStore(), schemas: nil, logger: Logger(label: "conformance"))
+        let relay = Task { try await route.run() }
+        defer { relay.cancel() }
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let id = "order-\(UUID().uuidString)"
+        let events = ["/shop/eu", "/shop/us"].map { Event(id: id, source: $0, type: "ferry.conformance.same-id") }
+        // Where a broker routes only to existing queues (RabbitMQ), the relay's must exist first.
+        try await eventually(h.timeout, "the relay's group exists") {
+            (try? await h.transport.lag(of: endpoint, group: route.configuration.group))?.isEmpty == false
+        }
+        _ = try await publisher.publish(events)
+        let handled = Locked<[String]>([])
+        let consumer = Consumer(subscription: consumerGroup, logger: Logger(label: "conformance")) { delivery in
+            handled.withLock { $0.append(delivery.event.source) }
+        }
+        for delivery in try await consumerGroup.take(2, within: h.timeout, "both events") {
+            try expectEqual(try await consumer.process(delivery), .handled, "outcome of \(delivery.event.source)")
+        }
+        try expectEqual(handled.withLock { $0.sorted() }, ["/shop/eu", "/shop/us"], "sources the consumer handled")
+        let relayed = try await copied.take(2, within: h.timeout, "both copies")
+        try expectEqual(Set(relayed.map(\.event.source)), ["/shop/eu", "/shop/us"], "sources the relay copied")
+        for delivery in relayed { try await delivery.ack() }
     }
 }

@@ -4,19 +4,29 @@ import Ferry
 public enum IdempotencyStoreContract {
     /// Reserve, release, reserve again, complete, and a done mark that outlives a release.
     public static func reserveCompleteRelease(_ store: any IdempotencyStore) async throws {
-        try expectEqual(try await store.reserve("a", for: .seconds(30)), .acquired, "first reserve")
+        try expectEqual(try await store.reserve("a", for: .seconds(30)), .acquired(attempt: 1), "first reserve")
         try expectEqual(try await store.reserve("a", for: .seconds(30)), .inProgress, "reserve while held")
         try await store.release("a")
-        try expectEqual(try await store.reserve("a", for: .seconds(30)), .acquired, "reserve after release")
+        try expectEqual(try await store.reserve("a", for: .seconds(30)), .acquired(attempt: 2), "reserve after release counts on")
         try await store.complete("a", retention: .seconds(60))
         try await store.release("a")  // a done mark is never released
+        try await store.forget("a")  // nor forgotten
         try expectEqual(try await store.reserve("a", for: .seconds(30)), .done, "reserve after complete")
     }
 
-    /// A reservation whose holder crashed expires and can be taken again.
+    /// A reservation whose holder crashed expires and can be taken again, as the next attempt.
     public static func expiredReservationIsFree(_ store: any IdempotencyStore) async throws {
-        try expectEqual(try await store.reserve("crashed", for: .milliseconds(100)), .acquired, "first reserve")
+        try expectEqual(try await store.reserve("crashed", for: .milliseconds(100)), .acquired(attempt: 1), "first reserve")
         try await Task.sleep(for: .milliseconds(250))  // the reservation's own expiry is what is checked
-        try expectEqual(try await store.reserve("crashed", for: .seconds(30)), .acquired, "reserve after expiry")
+        try expectEqual(try await store.reserve("crashed", for: .seconds(30)), .acquired(attempt: 2), "reserve after expiry")
+    }
+
+    /// A forgotten key (its event was dead-lettered) starts counting afresh.
+    public static func forgetStartsAfresh(_ store: any IdempotencyStore) async throws {
+        try expectEqual(try await store.reserve("dead", for: .seconds(30)), .acquired(attempt: 1), "first reserve")
+        try await store.release("dead")
+        try expectEqual(try await store.reserve("dead", for: .seconds(30)), .acquired(attempt: 2), "second reserve")
+        try await store.forget("dead")
+        try expectEqual(try await store.reserve("dead", for: .seconds(30)), .acquired(attempt: 1), "reserve after forget")
     }
 }

@@ -15,29 +15,29 @@ public final class RelayRoute: Service {
 
     public let configuration: RouteConfiguration
     private let transports: Transports
-    private let store: any IdempotencyStore
     private let schemas: SchemaRegistry?
+    private let pipeline: DeliveryPipeline
     private let logger: Logger
     private let counters = Locked(RelayStatistics())
     private let inFlightCount = Locked(0)
     private let lastLag = Locked<Int?>(nil)
-    private let metrics: RelayMetrics
-    /// Idempotency keys are per route: `<route>|<event's key>`.
-    private let keyPrefix: String
 
+    /// Copies are remembered in `store` per route, and the route's metrics are the pipeline's
+    /// (`ferry_events_*`, labelled with `route`).
     public init(
         configuration: RouteConfiguration, transports: Transports, store: any IdempotencyStore, schemas: SchemaRegistry?,
         logger: Logger
     ) {
         self.configuration = configuration
         self.transports = transports
-        self.store = store
         self.schemas = schemas
-        metrics = RelayMetrics(route: configuration.name)
-        keyPrefix = configuration.name + "|"
         var logger = logger
         logger[metadataKey: "route"] = "\(configuration.name)"
         self.logger = logger
+        pipeline = DeliveryPipeline(
+            scope: configuration.name, endpoint: configuration.source, group: configuration.group,
+            options: ConsumerOptions(retry: configuration.retry, idempotency: store, retention: .seconds(7 * 24 * 3600)),
+            dimensions: [("route", configuration.name)], logger: logger)
     }
 
     public var statistics: RelayStatistics { counters.withLock { $0 } }
@@ -53,7 +53,7 @@ public final class RelayRoute: Service {
         let subscription = try await transports.transport(for: source).subscribe(
             to: source, options: SubscribeOptions(group: configuration.group, prefetch: 2 * configuration.inFlight))
         var opened: [(endpoint: Endpoint, publisher: any Publisher)] = []
-        for sink in configuration.sinks { opened.append((sink, try await transports.transport(for: sink).makePublisher(for: sink))) }
+        for sink in configuration.sinks { opened.append((sink, try await transports.publisher(for: sink))) }
         let sinks = opened
         logger.info("relaying", metadata: ["source": "\(source)", "sinks": "\(configuration.sinks.map(\.description))"])
         let reader = Task { [self] in
@@ -75,15 +75,8 @@ public final class RelayRoute: Service {
             }
             await sending?.value
         }
-        let lagProbe = Task { [self] in
-            while !Task.isCancelled {
-                if let lag = try? await transports.transport(for: source).lag(of: source, group: configuration.group) {
-                    let total = lag.reduce(0) { $0 + $1.lag }
-                    metrics.lag.record(total)
-                    lastLag.withLock { $0 = total }
-                }
-                try? await Task.sleep(for: .seconds(10))
-            }
+        let lagProbe = Task { [pipeline, lastLag] in
+            await pipeline.probeLag(of: subscription, every: .seconds(10)) { total in lastLag.withLock { $0 = total } }
         }
         defer { lagProbe.cancel() }
         let stopping = Locked(false)
@@ -104,9 +97,14 @@ public final class RelayRoute: Service {
 
     /// One event on its way to the sinks.
     private struct Outgoing {
-        var delivery: Delivery
+        var ticket: DeliveryPipeline.Ticket
         var event: Event
-        var key: String
+        var delivery: Delivery { ticket.delivery }
+    }
+
+    /// A sink did not confirm a copy; another attempt may succeed.
+    private struct SinkFailure: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Copies a batch to every sink and settles each delivery. An event repeated within the
@@ -127,7 +125,7 @@ public final class RelayRoute: Service {
         var repeated: [Delivery] = []
         var keys = Set<String>()
         for delivery in batch {
-            guard keys.insert(delivery.event.idempotencyKey).inserted else {
+            guard keys.insert(IdempotencyKey.of(delivery.event, scope: configuration.name)).inserted else {
                 repeated.append(delivery)
                 continue
             }
@@ -144,22 +142,19 @@ public final class RelayRoute: Service {
     /// settles it as retry or dead letter, and one that cannot be settled is delivered again).
     private func send(_ outgoing: [Outgoing], to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async {
         guard !outgoing.isEmpty else { return }
-        let started = ContinuousClock.now
         let failures = await publish(outgoing, to: sinks)
-        metrics.confirmLatency.recordNanoseconds((ContinuousClock.now - started).microseconds * 1000)
         for (item, failed) in zip(outgoing, failures) {
             do {
-                try await settle(item, failed, sinks: sinks.count)
+                try await settle(item, failed)
             } catch {
                 logger.warning("could not settle a delivery; it will be delivered again", metadata: ["event": "\(item.event.id)", "error": "\(error)"])
             }
         }
     }
 
-    /// Filters, counts the hop, upcasts and reserves the idempotency key; nil when the
-    /// delivery was settled here (skipped, duplicate, dead-lettered, busy elsewhere).
+    /// Filters, counts the hop, upcasts and admits the delivery to the pipeline; nil when it
+    /// was settled here (skipped, duplicate, dead-lettered, busy elsewhere).
     private func prepare(_ delivery: Delivery) async throws -> Outgoing? {
-        metrics.eventsIn.increment()
         var event = delivery.event
         if !configuration.types.isEmpty && !configuration.types.contains(event.type)
             || configuration.subjectPrefix.map({ !(event.subject ?? "").hasPrefix($0) }) == true
@@ -170,7 +165,8 @@ public final class RelayRoute: Service {
         }
         let hops = Int(event.headers[Self.hopsHeader] ?? "0") ?? 0
         guard hops < configuration.maxHops else {
-            try await deadLetter(delivery, DeadLetterReason(.loop, "crossed \(hops) relays; the limit of route '\(configuration.name)' is \(configuration.maxHops)"))
+            let reason = DeadLetterReason(.loop, "crossed \(hops) relays; the limit of route '\(configuration.name)' is \(configuration.maxHops)")
+            count(try await pipeline.deadLetter(delivery, reason))
             return nil
         }
         event.headers[Self.hopsHeader] = String(hops + 1)
@@ -180,46 +176,40 @@ public final class RelayRoute: Service {
                 event = try schemas.prepare(event, to: target)
                 if before != target { counters.withLock { $0.upcast += 1 } }
             } catch {
-                try await deadLetter(delivery, DeadLetterReason(error.code == .payloadDecoding ? .decode : .schema, error.message))
+                count(try await pipeline.rejectInvalid(delivery, error))
                 return nil
             }
         }
-        let key = keyPrefix + delivery.event.idempotencyKey
-        switch try await store.reserve(key, for: .seconds(60)) {
-        case .done:
-            try await delivery.ack()
-            counters.withLock { $0.duplicates += 1 }
-            metrics.duplicates.increment()
+        switch try await pipeline.admit(delivery) {
+        case .settled(let outcome):
+            count(outcome)
             return nil
-        case .inProgress:
-            try await delivery.retry(after: configuration.retry.maxDelay, reason: "another relay is copying this event")
-            return nil
-        case .acquired:
-            return Outgoing(delivery: delivery, event: event, key: key)
+        case .handle(let ticket):
+            return Outgoing(ticket: ticket, event: event)
         }
     }
 
-    /// Acks a copy every sink confirmed; otherwise retries it or dead-letters it.
-    private func settle(_ item: Outgoing, _ failures: [(sink: Endpoint, error: FerryError)], sinks: Int) async throws {
-        let delivery = item.delivery
-        if failures.isEmpty {
-            metrics.eventsOut.increment(by: sinks)
-            try await delivery.ack()
-            try await store.complete(item.key, retention: .seconds(7 * 24 * 3600))
-            counters.withLock { $0.copied += 1 }
-            return
-        }
-        try? await store.release(item.key)
+    /// Acks a copy every sink confirmed; otherwise the pipeline retries it, or dead-letters it
+    /// (`rejected` when a sink refused it for good).
+    private func settle(_ item: Outgoing, _ failures: [(sink: Endpoint, error: FerryError)]) async throws {
+        guard !failures.isEmpty else { return count(try await pipeline.succeeded(item.ticket)) }
         let text = failures.map { "\($0.sink): \($0.error.message)" }.joined(separator: "; ")
-        if failures.contains(where: { !$0.error.isRetriable }) {
-            try await deadLetter(delivery, DeadLetterReason(.rejected, text))
-        } else if delivery.attempt >= configuration.retry.maxAttempts {
-            try await deadLetter(delivery, DeadLetterReason(.retriesExhausted, "failed \(delivery.attempt) times; last: \(text)"))
-        } else {
-            logger.warning("a sink failed; retrying", metadata: ["event": "\(item.event.id)", "error": "\(text)"])
-            try await delivery.retry(after: configuration.retry.delay(after: delivery.attempt), reason: text)
-            counters.withLock { $0.retried += 1 }
-            metrics.retries.increment()
+        let error: any Error =
+            failures.contains { !$0.error.isRetriable } ? PermanentFailure(DeadLetterReason(.rejected, text)) : SinkFailure(description: text)
+        let outcome = try await pipeline.failed(item.ticket, error)
+        if case .retried = outcome { logger.warning("a sink failed; retrying", metadata: ["event": "\(item.event.id)", "error": "\(text)"]) }
+        count(outcome)
+    }
+
+    private func count(_ outcome: ConsumerOutcome) {
+        counters.withLock { statistics in
+            switch outcome {
+            case .handled: statistics.copied += 1
+            case .duplicate: statistics.duplicates += 1
+            case .retried: statistics.retried += 1
+            case .deadLettered: statistics.deadLettered += 1
+            case .deferred: break
+            }
         }
     }
 
@@ -253,12 +243,5 @@ public final class RelayRoute: Service {
             }
             return failures
         }
-    }
-
-    private func deadLetter(_ delivery: Delivery, _ reason: DeadLetterReason) async throws {
-        try await delivery.deadLetter(reason)
-        counters.withLock { $0.deadLettered += 1 }
-        metrics.deadLetters.increment()
-        logger.warning("event dead-lettered", metadata: ["event": "\(delivery.event.id)", "reason": "\(reason)"])
     }
 }

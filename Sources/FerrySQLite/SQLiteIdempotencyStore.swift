@@ -27,9 +27,13 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
                     CREATE TABLE IF NOT EXISTS idempotency (
                         key TEXT PRIMARY KEY NOT NULL,
                         done INTEGER NOT NULL,
-                        expires INTEGER NOT NULL)
+                        expires INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0)
                     """)
                 try db.execute(sql: "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency(expires)")
+                if try !db.columns(in: "idempotency").contains(where: { $0.name == "attempts" }) {  // a store from before attempts were counted
+                    try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+                }
             }
         } catch {
             throw FerryError(
@@ -41,13 +45,16 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
         let now = Self.milliseconds()
         return try await database.write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT done FROM idempotency WHERE key = ? AND expires > ?", arguments: [key, now]) {
-                return (row["done"] as Int) == 1 ? .done : .inProgress
+            var attempts = 1
+            if let row = try Row.fetchOne(db, sql: "SELECT done, expires, attempts FROM idempotency WHERE key = ?", arguments: [key]) {
+                let done = (row["done"] as Int) == 1
+                if (row["expires"] as Int64) > now { return done ? .done : .inProgress }
+                if !done { attempts = (row["attempts"] as Int) + 1 }  // released, or its holder crashed
             }
             try db.execute(
-                sql: "INSERT OR REPLACE INTO idempotency (key, done, expires) VALUES (?, 0, ?)",
-                arguments: [key, now + ttl.microseconds / 1000])
-            return .acquired
+                sql: "INSERT OR REPLACE INTO idempotency (key, done, expires, attempts) VALUES (?, 0, ?, ?)",
+                arguments: [key, now + ttl.microseconds / 1000, attempts])
+            return .acquired(attempt: attempts)
         }
     }
 
@@ -61,11 +68,22 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO idempotency (key, done, expires) VALUES (?, 1, ?)",
                 arguments: [key, now + retention.microseconds / 1000])
-            if sweep { try db.execute(sql: "DELETE FROM idempotency WHERE expires <= ?", arguments: [now]) }
+            // Counts of reservations that ended without completion are kept for a day.
+            if sweep {
+                try db.execute(
+                    sql: "DELETE FROM idempotency WHERE (done = 1 AND expires <= ?) OR expires <= ?", arguments: [now, now - 86_400_000])
+            }
         }
     }
 
     public func release(_ key: String) async throws {
+        let now = Self.milliseconds()
+        try await database.write { db in
+            try db.execute(sql: "UPDATE idempotency SET expires = ? WHERE key = ? AND done = 0", arguments: [now, key])
+        }
+    }
+
+    public func forget(_ key: String) async throws {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM idempotency WHERE key = ? AND done = 0", arguments: [key])
         }

@@ -16,6 +16,10 @@ struct RedisIdempotencyStoreTests {
         try await IdempotencyStoreContract.expiredReservationIsFree(try RedisIdempotencyStore(url))
     }
 
+    @Test func aForgottenKeyCountsAfresh() async throws {
+        try await IdempotencyStoreContract.forgetStartsAfresh(try RedisIdempotencyStore(url))
+    }
+
     @Test func keysOutliveTheProcessThatWroteThem() async throws {
         let writer = try RedisIdempotencyStore(url)
         _ = try await writer.reserve("kept", for: .seconds(30))

@@ -15,6 +15,10 @@ import Testing
         try await IdempotencyStoreContract.expiredReservationIsFree(try SQLiteIdempotencyStore(path: path))
     }
 
+    @Test func aForgottenKeyCountsAfresh() async throws {
+        try await IdempotencyStoreContract.forgetStartsAfresh(try SQLiteIdempotencyStore(path: path))
+    }
+
     @Test func keysSurviveARestart() async throws {
         do {
             let before = try SQLiteIdempotencyStore(path: path)

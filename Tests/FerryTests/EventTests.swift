@@ -32,11 +32,14 @@ import Testing
         #expect(dataError?.message.contains("does not decode") == true)
     }
 
-    @Test func idempotencyKeyDefaultsToTheID() {
-        var event = Event(source: "/s", type: "t")
-        #expect(event.idempotencyKey == event.id)
+    @Test func idempotencyKeyIsTheExplicitKeyElseSourceAndID() {
+        var event = Event(id: "1", source: "/a", type: "t")
+        let other = Event(id: "1", source: "/b", type: "t")
+        #expect(IdempotencyKey.of(event, scope: "g") == "g|/a 1")
+        #expect(IdempotencyKey.of(event, scope: "g") != IdempotencyKey.of(other, scope: "g"), "an id is unique per source only")
+        #expect(IdempotencyKey.of(event, scope: "g") != IdempotencyKey.of(event, scope: "h"), "each scope has its own keys")
         event.idempotencykey = "k"
-        #expect(event.idempotencyKey == "k")
+        #expect(IdempotencyKey.of(event, scope: "g") == "g|k")
     }
 
     @Test func timeKeepsMicroseconds() {

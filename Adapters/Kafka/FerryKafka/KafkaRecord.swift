@@ -26,3 +26,12 @@ public struct KafkaRecord: Sendable, Hashable {
         self.timestampMillis = timestampMillis
     }
 }
+
+extension KafkaRecord {
+    /// A copy with `extra` appended as headers, in name order (a retry's or dead letter's).
+    func adding(_ extra: [String: String]) -> KafkaRecord {
+        var copy = self
+        copy.headers += extra.sorted { $0.key < $1.key }.map { Header(name: $0.key, value: Data($0.value.utf8)) }
+        return copy
+    }
+}

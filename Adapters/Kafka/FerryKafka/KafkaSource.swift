@@ -79,29 +79,21 @@ final class KafkaSource: MessageSource {
         stripped.headers.removeAll { retryHeaders[$0.name] != nil }
         let record = stripped
         let position = Position(destination: message.topic, partition: Int(message.partition), offset: String(message.offset))
-        let retry = RetryHeaders.read(retryHeaders)
-        let origin = retry.origin ?? position
-        let attempt = retry.attempt ?? 1
+        let carried = RetryHeaders.read(retryHeaders)
+        let origin = carried.origin ?? position
         let envelope = KafkaWireFormat.decode(record, position: origin, source: sourceName)
         let eventID = (try? envelope.get().event.id) ?? origin.description
-        return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
+        return Inbound(
+            envelope: envelope, attempt: carried.attempt ?? 1, position: position, origin: origin,
+            firstFailureMicros: carried.firstFailureMicros
+        ) { [self] settlement in
             switch settlement {
             case .ack:
                 break
-            case .retry(let delay, _):
-                let now = Event.micros(of: Date())
-                var copy = record
-                copy.headers += RetryHeaders.next(
-                    attempt: attempt + 1, origin: origin, firstFailureMicros: retry.firstFailureMicros ?? now, dueMicros: now + delay.microseconds
-                ).sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
-                _ = try await producer.produce([(eventID, copy)], topic: retryTopic)[0].get()
-            case .deadLetter(let reason):
-                let letter = DeadLetterRecord(
-                    reason: reason, attempts: attempt, firstFailureMicros: retry.firstFailureMicros,
-                    endpoint: sourceName, position: origin)
-                var copy = record
-                copy.headers += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
-                _ = try await producer.produce([(eventID, copy)], topic: endpoint.deadLetterTopic)[0].get()
+            case .retry(let redelivery):
+                _ = try await producer.produce([(eventID, record.adding(redelivery.headers))], topic: retryTopic)[0].get()
+            case .deadLetter(let headers):
+                _ = try await producer.produce([(eventID, record.adding(headers))], topic: endpoint.deadLetterTopic)[0].get()
             }
             if state.withLock({ $0.settle(TopicPartition(topic: message.topic, partition: message.partition), message.offset) }) {
                 // Offsets are committed every second: storing them a little later, together, is free.

@@ -6,7 +6,6 @@ import Logging
 /// by every publisher and by the consumers' retries and dead letters.
 public final class KafkaTransport: Transport {
     public let schemes = ["kafka"]
-    public let capabilities: Capabilities = [.orderingPerKey, .replay]
     private let logger: Logger
     private let producers = Locked<[String: RDKafkaProducer]>([:])
     private let admin = BlockingExecutor(label: "ferry.kafka.admin")
@@ -27,7 +26,7 @@ public final class KafkaTransport: Transport {
         let retryTopic = kafka.retryTopic(group: options.group)
         try await admin.run { try RDKafkaAdmin.createTopic(producer.client, retryTopic, partitions: partitions, brokers: kafka.brokers) }
         let source = try KafkaSource(endpoint: kafka, options: options, producer: producer, logger: logger)
-        return Subscription(endpoint: endpoint, options: options, source: source, logger: logger)
+        return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)
     }
 
     public func provision(_ endpoint: Endpoint, partitions: Int) async throws {

@@ -8,7 +8,7 @@ enum RDKafkaAdmin {
     static func createTopic(_ client: OpaquePointer, _ topic: String, partitions: Int, brokers: String) throws(FerryError) {
         var errorText = [CChar](repeating: 0, count: 512)
         guard let newTopic = rd_kafka_NewTopic_new(topic, Int32(partitions), 1, &errorText, errorText.count) else {
-            throw FerryError(.invalidEndpoint, "cannot describe Kafka topic '\(topic)': \(String(cString: errorText))")
+            throw FerryError(.invalidEndpoint, "cannot describe Kafka topic '\(topic)': \(RDKafkaContext.text(errorText))")
         }
         defer { rd_kafka_NewTopic_destroy(newTopic) }
         let queue = rd_kafka_queue_new(client)!

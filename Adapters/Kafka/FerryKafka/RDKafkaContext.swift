@@ -36,7 +36,7 @@ final class RDKafkaContext: Sendable {
             if rd_kafka_conf_set(conf, name, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
                 throw FerryError(
-                    .invalidEndpoint, "Kafka setting '\(name)' for \(brokers) was refused: \(String(cString: errorText))",
+                    .invalidEndpoint, "Kafka setting '\(name)' for \(brokers) was refused: \(RDKafkaContext.text(errorText))",
                     remedy: "check the rdkafka.* parameters of the endpoint URL against librdkafka's CONFIGURATION.md")
             }
         }
@@ -66,7 +66,7 @@ final class RDKafkaContext: Sendable {
         var errorText = [CChar](repeating: 0, count: 512)
         guard let client = rd_kafka_new(type, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
-            throw FerryError(.connectionFailed, "cannot create a Kafka client for \(brokers): \(String(cString: errorText))")
+            throw FerryError(.connectionFailed, "cannot create a Kafka client for \(brokers): \(RDKafkaContext.text(errorText))")
         }
         return client
     }
@@ -83,4 +83,9 @@ final class RDKafkaContext: Sendable {
     }
 
     static func describe(_ code: rd_kafka_resp_err_t) -> String { String(cString: rd_kafka_err2str(code)) }
+
+    /// The text librdkafka wrote into an error buffer, up to its terminating zero.
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }

@@ -2,27 +2,42 @@ import Ferry
 import Foundation
 import Logging
 
-/// Publishes to one exchange and routing key with publisher confirms: a batch is written in a
-/// pipelined window of unconfirmed messages, then completed from basic.ack / basic.nack /
-/// basic.return. Concurrent sends are coalesced into one window. A lost connection is
-/// re-opened (with backoff, topology re-declared) and the unconfirmed messages are sent again,
-/// until `timeout`.
+/// Publishes with publisher confirms: a batch is written in a pipelined window of unconfirmed
+/// messages, then completed from basic.ack / basic.nack / basic.return. Concurrent sends are
+/// coalesced into one window. A lost connection is re-opened (with backoff, topology
+/// re-declared) and the unconfirmed messages are sent again, until `timeout`.
+///
+/// A service's publisher sends to its endpoint's exchange and routing key; a consumer's one
+/// connection sends each retry to its delay queue and each dead letter to the DLQ, declaring
+/// those queues the first time.
 final class RabbitMQPublisher: Publisher, @unchecked Sendable {
-    // @unchecked: `connection` and `nextTag` are only touched on `executor`; `batches` is set
-    // once, in init.
+    // @unchecked: `connection`, `nextTag` and `topology` are only touched on `executor`;
+    // `batches` is set once, in init.
+    private struct Item {
+        var eventID: String
+        var message: AMQPMessage
+        var exchange: String
+        var routingKey: String
+        /// A queue to declare before the first message goes to it.
+        var queue: AMQPTopology.Queue?
+    }
+
     private let endpoint: AMQPEndpoint
     private let exchange: String
     private let routingKey: String
-    private let topology: AMQPTopology
+    private var topology: AMQPTopology
     private let logger: Logger
     private let executor = BlockingExecutor(label: "ferry.amqp.publisher")
     private let window = 1000
     private let timeout: Duration
     private var connection: AMQPConnection?
     private var nextTag: UInt64 = 1
-    private var batches: Coalescer<(eventID: String, message: AMQPMessage), Result<Receipt, FerryError>>!
+    private var batches: Coalescer<Item, Result<Receipt, FerryError>>!
 
-    init(endpoint: AMQPEndpoint, exchange: String, routingKey: String, topology: AMQPTopology, logger: Logger, timeout: Duration = .seconds(30)) {
+    init(
+        endpoint: AMQPEndpoint, exchange: String = "", routingKey: String = "", topology: AMQPTopology = AMQPTopology(), logger: Logger,
+        timeout: Duration = .seconds(30)
+    ) {
         self.endpoint = endpoint
         self.exchange = exchange
         self.routingKey = routingKey
@@ -54,7 +69,12 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     }
 
     func publish(_ items: [(eventID: String, message: AMQPMessage)]) async -> [Result<Receipt, FerryError>] {
-        await batches.submit(items)
+        await batches.submit(items.map { Item(eventID: $0.eventID, message: $0.message, exchange: exchange, routingKey: routingKey) })
+    }
+
+    /// Publishes to `queue` through the default exchange, declaring the queue first.
+    func publish(_ items: [(eventID: String, message: AMQPMessage)], to queue: AMQPTopology.Queue) async -> [Result<Receipt, FerryError>] {
+        await batches.submit(items.map { Item(eventID: $0.eventID, message: $0.message, exchange: "", routingKey: queue.name, queue: queue) })
     }
 
     func close() async {
@@ -64,7 +84,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         }
     }
 
-    private func publishBlocking(_ items: [(eventID: String, message: AMQPMessage)]) -> [Result<Receipt, FerryError>] {
+    private func publishBlocking(_ items: [Item]) -> [Result<Receipt, FerryError>] {
         var results = [Result<Receipt, FerryError>?](repeating: nil, count: items.count)
         let deadline = ContinuousClock.now + timeout
         var lastError: FerryError?
@@ -72,6 +92,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         while results.contains(where: { $0 == nil }), ContinuousClock.now < deadline {
             do throws(FerryError) {
                 let connection = try connected()
+                try declareNewQueues(of: items, on: connection)
                 try confirmRound(items, into: &results, on: connection)
                 backoff.reset()
             } catch {
@@ -100,9 +121,18 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         return fresh
     }
 
+    /// Declares the queues `items` go to that this publisher has not declared yet; a new
+    /// connection declares them all again.
+    private func declareNewQueues(of items: [Item], on connection: AMQPConnection) throws(FerryError) {
+        for case let queue? in items.map(\.queue) where !topology.queues.contains(where: { $0.name == queue.name }) {
+            try AMQPTopology(queues: [queue]).declare(on: connection)
+            topology.queues.append(queue)
+        }
+    }
+
     /// Publishes every message still without a result and reads confirms until each has one.
     private func confirmRound(
-        _ items: [(eventID: String, message: AMQPMessage)], into results: inout [Result<Receipt, FerryError>?],
+        _ items: [Item], into results: inout [Result<Receipt, FerryError>?],
         on connection: AMQPConnection
     ) throws(FerryError) {
         var unconfirmed: [UInt64: Int] = [:]  // delivery tag -> item index
@@ -126,12 +156,13 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
                     if let index = unconfirmed.removeValue(forKey: tag) {
                         results[index] = .failure(FerryError(
                             .publishFailed,
-                            "RabbitMQ at \(endpoint.location) could not route event \(items[index].eventID): no queue is bound to exchange '\(exchange)' with routing key '\(routingKey)' (\(reason))",
+                            "RabbitMQ at \(endpoint.location) could not route event \(items[index].eventID): no queue is bound to exchange '\(items[index].exchange)' with routing key '\(items[index].routingKey)' (\(reason))",
                             remedy: "subscribe a consumer group first (it declares and binds its queue), or add &queue=NAME to the endpoint"))
                     }
                 }
                 settle(tag, multiple: multiple) { index, tag in
-                    .success(Receipt(eventID: items[index].eventID, position: Position(destination: exchange.isEmpty ? routingKey : exchange, offset: String(tag))))
+                    let item = items[index]
+                    return .success(Receipt(eventID: item.eventID, position: Position(destination: item.exchange.isEmpty ? item.routingKey : item.exchange, offset: String(tag))))
                 }
             case .nack(let tag, let multiple):
                 settle(tag, multiple: multiple) { index, _ in
@@ -143,7 +174,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         }
         for index in items.indices where results[index] == nil {
             while unconfirmed.count >= window { _ = try readConfirm(wait: .seconds(10)) }
-            try connection.publish(items[index].message, exchange: exchange, routingKey: routingKey)
+            try connection.publish(items[index].message, exchange: items[index].exchange, routingKey: items[index].routingKey)
             unconfirmed[nextTag] = index
             nextTag += 1
             while connection.hasBuffered, try readConfirm(wait: .zero) {}

@@ -20,7 +20,8 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     private let executor = BlockingExecutor(label: "ferry.amqp.consumer")
     private let fetched = Locked(FetchBuffer<(delivered: AMQPDelivered, generation: Int)>())
     private let closed = Locked(false)
-    private let publishers = Locked<[String: RabbitMQPublisher]>([:])
+    /// One confirming connection for every retry and dead letter of this consumer.
+    private let publisher: RabbitMQPublisher
     private var connection: AMQPConnection?
     private var generation = 0
     private var backoff = Backoff()
@@ -41,6 +42,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         self.topology = topology
         self.options = options
         self.logger = logger
+        publisher = RabbitMQPublisher(endpoint: endpoint, logger: logger)
         acks = Coalescer(executor: executor, limit: 65_536, delay: .milliseconds(5)) { [weak self] tags in
             self?.acknowledgeBlocking(tags) ?? tags.map { _ in () }  // gone: so is its connection
         }
@@ -74,7 +76,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
             connection?.close()  // unacked deliveries go back to the queue
             connection = nil
         }
-        for publisher in publishers.withLock({ Array($0.values) }) { await publisher.close() }
+        await publisher.close()
     }
 
     private func connected() throws(FerryError) -> AMQPConnection {
@@ -124,33 +126,23 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         let position = Position(destination: queue, offset: String(delivered.deliveryTag))
         let carried = RetryHeaders.read(retry)
         let origin = carried.origin ?? position
-        let attempt = (carried.attempt ?? 1) + (delivered.redelivered ? 1 : 0)
         let envelope = AMQPWireFormat.decode(message, position: origin, source: sourceName)
         let eventID = (try? envelope.get().event.id) ?? origin.description
-        return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
+        return Inbound(
+            envelope: envelope, attempt: (carried.attempt ?? 1) + (delivered.redelivered ? 1 : 0), position: position,
+            origin: origin, firstFailureMicros: carried.firstFailureMicros
+        ) { [self] settlement in
             switch settlement {
             case .ack:
                 break
-            case .retry(let delay, _):
-                let now = Event.micros(of: Date())
-                let bucket = RetryDelayBuckets.bucket(for: delay)
+            case .retry(let redelivery):
                 var copy = original
-                copy.headers.merge(RetryHeaders.next(attempt: attempt + 1, origin: origin, firstFailureMicros: carried.firstFailureMicros ?? now)) { $1 }
-                let retryQueue = "\(queue).retry.\(bucket)"
-                let parking = AMQPTopology.Queue(
-                    name: retryQueue,
-                    arguments: [
-                        ("x-message-ttl", .long(bucket)), ("x-dead-letter-exchange", .string("")),
-                        ("x-dead-letter-routing-key", .string(queue)),
-                    ])
-                _ = try await publisher(to: parking).publish([(eventID, copy)])[0].get()
-            case .deadLetter(let reason):
-                let letter = DeadLetterRecord(
-                    reason: reason, attempts: attempt, firstFailureMicros: carried.firstFailureMicros,
-                    endpoint: sourceName, position: origin)
+                copy.headers.merge(redelivery.headers) { $1 }
+                _ = try await publisher.publish([(eventID, copy)], to: retryQueue(for: redelivery.delay))[0].get()
+            case .deadLetter(let headers):
                 var copy = original
-                copy.headers.merge(letter.headers) { $1 }
-                _ = try await publisher(to: AMQPTopology.Queue(name: endpoint.deadLetterQueue)).publish([(eventID, copy)])[0].get()
+                copy.headers.merge(headers) { $1 }
+                _ = try await publisher.publish([(eventID, copy)], to: AMQPTopology.Queue(name: endpoint.deadLetterQueue))[0].get()
             }
             unsettled.withLock { $0 -= 1 }
             acks.enqueue([(delivered.deliveryTag, deliveryGeneration)])
@@ -172,14 +164,14 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         return tags.map { _ in () }
     }
 
-    /// A confirming publisher to a queue through the default exchange, declaring the queue.
-    private func publisher(to queue: AMQPTopology.Queue) -> RabbitMQPublisher {
-        publishers.withLock { publishers in
-            if let existing = publishers[queue.name] { return existing }
-            let publisher = RabbitMQPublisher(
-                endpoint: endpoint, exchange: "", routingKey: queue.name, topology: AMQPTopology(queues: [queue]), logger: logger)
-            publishers[queue.name] = publisher
-            return publisher
-        }
+    /// The delay queue of `delay`'s bucket: its messages expire after the bucket's delay and
+    /// are dead-lettered back to this group's queue.
+    private func retryQueue(for delay: Duration) -> AMQPTopology.Queue {
+        let bucket = RetryDelayBuckets.bucket(for: delay)
+        return AMQPTopology.Queue(
+            name: "\(queue).retry.\(bucket)",
+            arguments: [
+                ("x-message-ttl", .long(bucket)), ("x-dead-letter-exchange", .string("")), ("x-dead-letter-routing-key", .string(queue)),
+            ])
     }
 }

@@ -7,7 +7,6 @@ import Logging
 /// thread-safe).
 public final class RabbitMQTransport: Transport {
     public let schemes = ["amqp", "amqps"]
-    public let capabilities: Capabilities = [.nativeDelay, .nativeDeadLetter]
     private let logger: Logger
 
     public init(logger: Logger = Logger(label: "ferry.amqp")) {
@@ -33,7 +32,7 @@ public final class RabbitMQTransport: Transport {
         topology.queues = [.init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))]
         let source = RabbitMQSource(endpoint: amqp, queue: queue, topology: topology, options: options, logger: logger)
         try await source.start()
-        return Subscription(endpoint: endpoint, options: options, source: source, logger: logger)
+        return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)
     }
 
     /// Declares the exchange (or the named queue) and the dead-letter queue. RabbitMQ has no

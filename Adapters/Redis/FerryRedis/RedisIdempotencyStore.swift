@@ -4,7 +4,8 @@ import Foundation
 /// An idempotency store in Redis, shared by every process that points at it (scale-out relays
 /// and consumers) and kept across their restarts: `redis://[user:password@]host:port/prefix`.
 /// Keys are `<prefix>:<key>` holding `reserved` (expiring with the reservation) or `done`
-/// (expiring after the retention window).
+/// (expiring after the retention window); `<prefix>#attempts:<key>` counts the reservations
+/// until the key is done (kept a day after the last one).
 public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable {
     // @unchecked: `connection` is only touched on `executor`.
     private let endpoint: RedisEndpoint
@@ -12,15 +13,29 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     private let executor = BlockingExecutor(label: "ferry.redis.idempotency")
     private var connection: RedisConnection?
 
-    /// Reserve atomically: take a free key, or say whether it is done or still reserved.
+    /// Reserve atomically: take a free key and count the attempt, or say whether it is done or
+    /// still reserved.
     private static let reserveScript = """
-        if redis.call('SET', KEYS[1], 'reserved', 'NX', 'PX', ARGV[1]) then return 'acquired' end
-        return redis.call('GET', KEYS[1]) or 'gone'
+        local held = redis.call('GET', KEYS[1])
+        if held then return held end
+        redis.call('SET', KEYS[1], 'reserved', 'PX', ARGV[1])
+        local attempts = redis.call('INCR', KEYS[2])
+        redis.call('PEXPIRE', KEYS[2], 86400000)
+        return attempts
         """
-    /// Release only a reservation, never a done mark.
+    private static let completeScript = """
+        redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1])
+        return redis.call('DEL', KEYS[2])
+        """
+    /// Release only a reservation, never a done mark; the count stays.
     private static let releaseScript = """
         if redis.call('GET', KEYS[1]) == 'reserved' then return redis.call('DEL', KEYS[1]) end
         return 0
+        """
+    /// Forget a key that is not done, with its count.
+    private static let forgetScript = """
+        if redis.call('GET', KEYS[1]) == 'done' then return 0 end
+        return redis.call('DEL', KEYS[1], KEYS[2])
         """
 
     public init(_ url: String) throws {
@@ -29,24 +44,28 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     }
 
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
-        while true {
-            let reply = try await run(["EVAL", Self.reserveScript, "1", "\(prefix):\(key)", String(max(1, ttl.microseconds / 1000))])
-            switch reply.text {
-            case "acquired": return .acquired
-            case "done": return .done
-            case "reserved": return .inProgress
-            default: continue  // expired between SET and GET: try again
-            }
+        let reply = try await run(["EVAL", Self.reserveScript, "2"] + keys(key) + [String(max(1, ttl.microseconds / 1000))])
+        switch reply {
+        case .integer(let attempts): return .acquired(attempt: attempts)
+        case _ where reply.text == "done": return .done
+        default: return .inProgress
         }
     }
 
     public func complete(_ key: String, retention: Duration) async throws {
-        _ = try await run(["SET", "\(prefix):\(key)", "done", "PX", String(max(1, retention.microseconds / 1000))])
+        _ = try await run(["EVAL", Self.completeScript, "2"] + keys(key) + [String(max(1, retention.microseconds / 1000))])
     }
 
     public func release(_ key: String) async throws {
         _ = try await run(["EVAL", Self.releaseScript, "1", "\(prefix):\(key)"])
     }
+
+    public func forget(_ key: String) async throws {
+        _ = try await run(["EVAL", Self.forgetScript, "2"] + keys(key))
+    }
+
+    /// The key's mark and its attempt count.
+    private func keys(_ key: String) -> [String] { ["\(prefix):\(key)", "\(prefix)#attempts:\(key)"] }
 
     private func run(_ arguments: [String]) async throws -> RedisValue {
         try await executor.run { [self] () throws -> RedisValue in

@@ -22,8 +22,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     private let readExecutor = BlockingExecutor(label: "ferry.redis.reader")
     private let writeExecutor = BlockingExecutor(label: "ferry.redis.writer")
     private let fetched = Locked(FetchBuffer<(entry: RedisEntry, attempt: Int)>())
-    /// Entry id -> when its retry is due (microseconds).
-    private let retries = Locked<[String: Int64]>([:])
+    /// Entry id -> when its retry is due (microseconds) and the attempt it will be.
+    private let retries = Locked<[String: (due: Int64, attempt: Int)]>([:])
     /// Entries handed out and not yet settled (or waiting for their retry): XAUTOCLAIM also
     /// returns this consumer's own idle entries, which must not be delivered twice.
     private let held = Locked<Set<String>>([])
@@ -116,13 +116,18 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             backoff.reset()
             let now = Event.micros(of: Date())
             let due = retries.withLock { retries in
-                let ids = retries.filter { $0.value <= now }.map(\.key).sorted()
-                ids.forEach { retries.removeValue(forKey: $0) }
+                let ids = retries.filter { $0.value.due <= now }.map { (id: $0.key, attempt: $0.value.attempt) }.sorted { $0.id < $1.id }
+                ids.forEach { retries.removeValue(forKey: $0.id) }
                 return ids
             }
             if !due.isEmpty {
-                let claimed = try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + due)
-                return try withAttempts(entries(claimed), connection)
+                // Claimed back with the delivery counter set to the attempt the core asked for.
+                var claimed: [RedisEntry] = []
+                for (attempt, ids) in Dictionary(grouping: due, by: \.attempt).sorted(by: { $0.key < $1.key }) {
+                    claimed += try entries(try connection.command(
+                        ["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + ids.map(\.id) + ["RETRYCOUNT", String(attempt)]))
+                }
+                return try withAttempts(claimed, connection)
             }
             if let cursor = ownPendingCursor {
                 let own = try entries(stream(try connection.command(
@@ -159,13 +164,20 @@ final class RedisSource: MessageSource, @unchecked Sendable {
 
     /// The attempt of each entry: Redis' delivery counter of the pending entry.
     private func withAttempts(_ entries: [RedisEntry], _ connection: RedisConnection) throws(FerryError) -> [(entry: RedisEntry, attempt: Int)] {
-        guard let first = entries.first?.id, let last = entries.last?.id else { return [] }
+        let ids = entries.compactMap(\.id).sorted { Self.order($0) < Self.order($1) }
+        guard let first = ids.first, let last = ids.last else { return [] }
         let pending = try connection.command(["XPENDING", endpoint.stream, options.group, first, last, String(entries.count * 2), options.consumer])
         var counts: [String: Int] = [:]
         for item in pending.array ?? [] {
             if let fields = item.array, fields.count >= 4, let id = fields[0].text { counts[id] = fields[3].integer }
         }
         return entries.map { ($0, counts[$0.id ?? ""] ?? 1) }
+    }
+
+    /// An entry id (`<ms>-<seq>`) as numbers, which sort the way Redis orders ids.
+    private static func order(_ id: String) -> (UInt64, UInt64) {
+        let parts = id.split(separator: "-", maxSplits: 1)
+        return (parts.first.flatMap { UInt64($0) } ?? 0, parts.dropFirst().first.flatMap { UInt64($0) } ?? 0)
     }
 
     private func stream(_ reply: RedisValue) -> RedisValue {
@@ -190,20 +202,18 @@ final class RedisSource: MessageSource, @unchecked Sendable {
         let position = Position(destination: endpoint.stream, offset: id)
         let envelope = RedisWireFormat.decode(entry, position: position, source: sourceName)
         let eventID = (try? envelope.get().event.id) ?? position.description
-        return Inbound(envelope: envelope, attempt: attempt, position: position) { [self] settlement in
+        return Inbound(
+            envelope: envelope, attempt: attempt, position: position, firstFailureMicros: firstFailures.withLock { $0[id] }
+        ) { [self] settlement in
             switch settlement {
             case .ack:
                 acknowledge(id)
-            case .retry(let delay, _):
-                let now = Event.micros(of: Date())
-                firstFailures.withLock { if $0[id] == nil { $0[id] = now } }
-                retries.withLock { $0[id] = now + delay.microseconds }
-            case .deadLetter(let reason):
-                let letter = DeadLetterRecord(
-                    reason: reason, attempts: attempt, firstFailureMicros: firstFailures.withLock { $0[id] },
-                    endpoint: sourceName, position: position)
+            case .retry(let redelivery):
+                firstFailures.withLock { $0[id] = redelivery.firstFailureMicros }
+                retries.withLock { $0[id] = (Event.micros(of: Date()) + redelivery.delay.microseconds, redelivery.nextAttempt) }
+            case .deadLetter(let headers):
                 var copy = entry
-                copy.fields += letter.headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
+                copy.fields += headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
                 _ = try await deadLetters.add([(eventID, copy)])[0].get()
                 acknowledge(id)
             }

@@ -6,7 +6,6 @@ import Logging
 /// are not thread-safe).
 public final class RedisTransport: Transport {
     public let schemes = ["redis"]
-    public let capabilities: Capabilities = [.replay]
     private let logger: Logger
     private let admin = BlockingExecutor(label: "ferry.redis.admin")
 
@@ -23,7 +22,7 @@ public final class RedisTransport: Transport {
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
         let source = RedisSource(endpoint: try RedisEndpoint(endpoint), options: options, logger: logger)
         try await source.start()
-        return Subscription(endpoint: endpoint, options: options, source: source, logger: logger)
+        return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)
     }
 
     /// Streams are created on first use (XADD, or a group's MKSTREAM); nothing to do but check

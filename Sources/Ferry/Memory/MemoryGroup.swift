@@ -33,9 +33,11 @@ struct MemoryGroup: Sendable {
         return cursors[partition].settle(offset)
     }
 
-    mutating func scheduleRetry(partition: Int, offset: Int, due: ContinuousClock.Instant, now: Int64) {
+    /// Hands `offset` out again at `due`, as delivery number `attempt`.
+    mutating func scheduleRetry(partition: Int, offset: Int, due: ContinuousClock.Instant, attempt: Int, firstFailure: Int64) {
+        cursors[partition].deliveries[offset] = attempt - 1
         if let holder = cursors[partition].inflight.removeValue(forKey: offset) { inflightCount[holder, default: 1] -= 1 }
-        if cursors[partition].firstFailure[offset] == nil { cursors[partition].firstFailure[offset] = now }
+        if cursors[partition].firstFailure[offset] == nil { cursors[partition].firstFailure[offset] = firstFailure }
         retries.append(Retry(partition: partition, offset: offset, due: due))
     }
 }

@@ -18,8 +18,8 @@ struct MemorySource: MessageSource {
             switch transport.state.withLock({ $0.take(member, now: .now) }) {
             case .closed:
                 return nil
-            case .record(let record, let partition, let offset, let attempt):
-                return inbound(record, partition: partition, offset: offset, attempt: attempt)
+            case .record(let record, let partition, let offset, let attempt, let firstFailure):
+                return inbound(record, partition: partition, offset: offset, attempt: attempt, firstFailure: firstFailure)
             case .wait(let generation, let until):
                 await wait(generation: generation, until: until)
             }
@@ -27,18 +27,17 @@ struct MemorySource: MessageSource {
     }
 
     func nextIfReady() -> Inbound? {
-        guard case .record(let record, let partition, let offset, let attempt) = transport.state.withLock({ $0.take(member, now: .now) }) else {
-            return nil
-        }
-        return inbound(record, partition: partition, offset: offset, attempt: attempt)
+        guard case .record(let record, let partition, let offset, let attempt, let firstFailure) = transport.state.withLock({ $0.take(member, now: .now) })
+        else { return nil }
+        return inbound(record, partition: partition, offset: offset, attempt: attempt, firstFailure: firstFailure)
     }
 
-    private func inbound(_ record: MemoryRecord, partition: Int, offset: Int, attempt: Int) -> Inbound {
+    private func inbound(_ record: MemoryRecord, partition: Int, offset: Int, attempt: Int, firstFailure: Int64?) -> Inbound {
         let position = Position(destination: topic, partition: partition, offset: String(offset))
         return Inbound(
             envelope: MemoryWireFormat.decode(record, position: position, source: sourceName),
-            attempt: attempt, position: position,
-            settle: { settlement in settle(settlement, partition: partition, offset: offset, position: position) })
+            attempt: attempt, position: position, firstFailureMicros: firstFailure,
+            settle: { settlement in settle(settlement, partition: partition, offset: offset) })
     }
 
     func close() async {
@@ -66,28 +65,19 @@ struct MemorySource: MessageSource {
         }
     }
 
-    private func settle(_ settlement: Settlement, partition: Int, offset: Int, position: Position) {
+    private func settle(_ settlement: BrokerSettlement, partition: Int, offset: Int) {
         let wakeups: MemoryState.Wakeups = transport.state.withLock { state in
             switch settlement {
             case .ack:
                 return state.ack(topic: topic, group: group, partition: partition, offset: offset)
-            case .retry(let delay, _):
+            case .retry(let redelivery):
                 return state.retry(
                     topic: topic, group: group, partition: partition, offset: offset,
-                    due: .now + delay, now: Event.micros(of: Date()))
-            case .deadLetter(let reason):
+                    due: .now + redelivery.delay, attempt: redelivery.nextAttempt, firstFailure: redelivery.firstFailureMicros)
+            case .deadLetter(let headers):
                 return state.deadLetter(
                     topic: topic, group: group, partition: partition, offset: offset,
-                    to: deadLetter.name, partitions: deadLetter.partitions
-                ) { original, attempts, firstFailure in
-                    var letter = original
-                    let record = DeadLetterRecord(
-                        reason: reason, attempts: attempts, firstFailureMicros: firstFailure,
-                        endpoint: sourceName, position: position)
-                    letter.headers.merge(record.headers) { $1 }
-                    letter.timeMicros = Event.micros(of: Date())
-                    return letter
-                }
+                    to: deadLetter.name, partitions: deadLetter.partitions, headers: headers, now: Event.micros(of: Date()))
             }
         }
         wakeups.forEach { $0.resume() }

@@ -11,7 +11,7 @@ struct MemoryState: Sendable {
     }
 
     enum Take {
-        case record(MemoryRecord, partition: Int, offset: Int, attempt: Int)
+        case record(MemoryRecord, partition: Int, offset: Int, attempt: Int, firstFailure: Int64?)
         /// Nothing to hand out: wait for a change after `generation`, or until `until`.
         case wait(generation: Int, until: ContinuousClock.Instant?)
         case closed
@@ -75,7 +75,9 @@ struct MemoryState: Sendable {
         func handOut(_ partition: Int, _ offset: Int) -> Take {
             let attempt = group.cursors[partition].handOut(offset, to: member)
             group.inflightCount[member, default: 0] += 1
-            return .record(topic.partitions[partition][offset], partition: partition, offset: offset, attempt: attempt)
+            return .record(
+                topic.partitions[partition][offset], partition: partition, offset: offset, attempt: attempt,
+                firstFailure: group.cursors[partition].firstFailure[offset])
         }
         var earliest: ContinuousClock.Instant?
         if let due = group.retries.indices.filter({ group.owns(group.retries[$0].partition, member) })
@@ -128,24 +130,25 @@ struct MemoryState: Sendable {
     }
 
     mutating func retry(
-        topic name: String, group: String, partition: Int, offset: Int, due: ContinuousClock.Instant, now: Int64
+        topic name: String, group: String, partition: Int, offset: Int, due: ContinuousClock.Instant, attempt: Int, firstFailure: Int64
     ) -> Wakeups {
         guard offset >= topics[name]!.groups[group]!.cursors[partition].committed,
             !topics[name]!.groups[group]!.cursors[partition].settled.contains(offset)
         else { return [] }
-        topics[name]!.groups[group]!.scheduleRetry(partition: partition, offset: offset, due: due, now: now)
+        topics[name]!.groups[group]!.scheduleRetry(partition: partition, offset: offset, due: due, attempt: attempt, firstFailure: firstFailure)
         return topics[name]!.bump()
     }
 
-    /// Copies the record to `dlq` with `record`'s headers, then settles it: both or neither.
+    /// Copies the record to `dlq` with `headers` added, then settles it: both or neither.
     mutating func deadLetter(
         topic name: String, group: String, partition: Int, offset: Int, to dlq: String, partitions: Int,
-        record makeRecord: (MemoryRecord, _ attempts: Int, _ firstFailure: Int64?) -> MemoryRecord
+        headers: [String: String], now: Int64
     ) -> Wakeups {
         let cursor = topics[name]!.groups[group]!.cursors[partition]
         guard offset >= cursor.committed, !cursor.settled.contains(offset) else { return [] }
-        let original = topics[name]!.partitions[partition][offset]
-        let letter = makeRecord(original, cursor.deliveries[offset] ?? 1, cursor.firstFailure[offset])
+        var letter = topics[name]!.partitions[partition][offset]
+        letter.headers.merge(headers) { $1 }
+        letter.timeMicros = now
         var wakeups = append(letter, to: dlq, partitions: partitions).1
         _ = topics[name]!.groups[group]!.settle(partition: partition, offset: offset)
         wakeups += topics[name]!.bump()

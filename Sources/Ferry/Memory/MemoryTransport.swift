@@ -7,7 +7,6 @@ import Synchronization
 /// retry, dead letters), for unit tests and the demo. Each instance is its own namespace.
 public final class MemoryTransport: Transport {
     public let schemes = ["memory"]
-    public let capabilities: Capabilities = [.orderingPerKey, .replay, .nativeDelay]
     let state = Mutex(MemoryState())
     let logger: Logger
 
@@ -35,7 +34,7 @@ public final class MemoryTransport: Transport {
         wakeups.forEach { $0.resume() }
         let source = MemorySource(
             transport: self, member: member, topic: name, group: options.group, endpoint: endpoint, deadLetter: dlq)
-        return Subscription(endpoint: endpoint, options: options, source: source, logger: logger)
+        return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)
     }
 
     public func provision(_ endpoint: Endpoint, partitions: Int) async throws {

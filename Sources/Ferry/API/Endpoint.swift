@@ -116,6 +116,13 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return out
     }
 
+    /// Scheme, hosts and path only: no user, password or options. For metric labels, where
+    /// nothing secret may go and a few values should cover many endpoints.
+    public var label: String {
+        scheme + "://" + hosts.map { host in host.port.map { "\(host.name):\($0)" } ?? host.name }.joined(separator: ",")
+            + (path.isEmpty ? "" : "/" + path)
+    }
+
     /// A copy with another path and some query parameters changed (nil removes one).
     public func with(path newPath: String? = nil, query changes: [String: String?] = [:]) -> Endpoint {
         var copy = self

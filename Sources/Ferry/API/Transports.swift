@@ -23,9 +23,14 @@ public struct Transports: Sendable {
         return transport
     }
 
+    /// A publisher to `url` whose confirm latency and confirmed events are recorded
+    /// (`ferry_publish_confirm_seconds`, `ferry_events_published`).
     public func publisher(_ url: String) async throws -> any Publisher {
-        let endpoint = try Endpoint(url)
-        return try await transport(for: endpoint).makePublisher(for: endpoint)
+        try await publisher(for: try Endpoint(url))
+    }
+
+    public func publisher(for endpoint: Endpoint) async throws -> any Publisher {
+        MeteredPublisher(try await transport(for: endpoint).makePublisher(for: endpoint), endpoint: endpoint)
     }
 
     public func subscribe(_ url: String, options: SubscribeOptions) async throws -> Subscription {

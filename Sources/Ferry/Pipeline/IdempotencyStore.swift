@@ -2,19 +2,27 @@
 /// at-least-once: a key is reserved while its event is being handled, marked done only after
 /// the handler succeeded and the delivery was acked, and released on failure. A reservation
 /// expires, so a process that crashed while holding one does not block the event for ever.
+///
+/// A store also counts the reservations of a key until it is done. Brokers that cannot count
+/// deliveries (Kafka) then still see how often an event was tried, crashes included, so a
+/// message that kills its consumer is dead-lettered instead of coming back for ever.
 public protocol IdempotencyStore: Sendable {
     /// Tries to reserve `key` for `ttl`.
     func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation
     /// Marks `key` done; the mark is kept for `retention`.
     func complete(_ key: String, retention: Duration) async throws
-    /// Gives up a reservation so the event can be handled again.
+    /// Gives up a reservation so the event can be handled again; its count stays.
     func release(_ key: String) async throws
+    /// Forgets a key that is not done, count included (its event was dead-lettered: a replay
+    /// of it is handled afresh).
+    func forget(_ key: String) async throws
 }
 
 /// What `reserve` found.
 public enum IdempotencyReservation: Sendable, Hashable {
-    /// The caller holds the key now: handle the event.
-    case acquired
+    /// The caller holds the key now: handle the event. `attempt` counts the reservations of the
+    /// key so far, this one included.
+    case acquired(attempt: Int)
     /// The event was handled already: acknowledge the duplicate and skip it.
     case done
     /// Another handler holds the key: try again after its reservation could have expired.

@@ -12,19 +12,23 @@ public final class Consumer: Service {
 
     private let subscription: Subscription
     private let options: ConsumerOptions
-    private let logger: Logger
+    private let pipeline: DeliveryPipeline
     private let handler: Handler
 
     public init(subscription: Subscription, options: ConsumerOptions = ConsumerOptions(), logger: Logger, handler: @escaping Handler) {
         self.subscription = subscription
         self.options = options
-        self.logger = logger
         self.handler = handler
+        let group = subscription.options.group
+        pipeline = DeliveryPipeline(scope: group, endpoint: subscription.endpoint, group: group, options: options, logger: logger)
     }
 
     /// Handles deliveries until the subscription ends or a graceful shutdown is requested; then
-    /// the delivery in hand is finished and the subscription closed.
+    /// the delivery in hand is finished and the subscription closed. The group's lag is
+    /// recorded every 10 seconds (`ferry_consumer_lag`).
     public func run() async throws {
+        let lagProbe = Task { [pipeline, subscription] in await pipeline.probeLag(of: subscription, every: .seconds(10)) }
+        defer { lagProbe.cancel() }
         try await cancelWhenGracefulShutdown {
             for try await delivery in self.subscription {
                 _ = try await self.process(delivery)
@@ -39,32 +43,20 @@ public final class Consumer: Service {
             do {
                 _ = try schemas.prepare(delivery.event)
             } catch {
-                return try await fail(delivery, error)
+                return try await pipeline.rejectInvalid(delivery, error)
             }
         }
-        let key = "\(subscription.options.group)|\(delivery.event.idempotencykey ?? "\(delivery.event.source)#\(delivery.event.id)")"
-        if let store = options.idempotency {
-            switch try await store.reserve(key, for: options.reservation) {
-            case .acquired: break
-            case .done:
-                try await delivery.ack()
-                logger.debug("duplicate acknowledged without handling", metadata: ["event": "\(delivery.event.id)"])
-                return .duplicate
-            case .inProgress:
-                let delay = min(options.reservation, options.retry.maxDelay)
-                try await delivery.retry(after: delay, reason: "another handler holds this event")
-                return .deferred(delay)
+        switch try await pipeline.admit(delivery) {
+        case .settled(let outcome):
+            return outcome
+        case .handle(let ticket):
+            do {
+                try await runHandler(delivery)
+            } catch {
+                return try await pipeline.failed(ticket, error)
             }
+            return try await pipeline.succeeded(ticket)
         }
-        do {
-            try await runHandler(delivery)
-        } catch {
-            try? await options.idempotency?.release(key)
-            return try await fail(delivery, error)
-        }
-        try await delivery.ack()
-        try await options.idempotency?.complete(key, retention: options.retention)
-        return .handled
     }
 
     /// Runs the handler in a consumer span that continues the trace the event carries, so
@@ -93,34 +85,5 @@ public final class Consumer: Service {
             defer { group.cancelAll() }
             guard try await group.next() == true else { throw HandlerTimeout(limit: limit) }
         }
-    }
-
-    private func fail(_ delivery: Delivery, _ error: any Error) async throws -> ConsumerOutcome {
-        let reason: DeadLetterReason?
-        switch error {
-        case let permanent as PermanentFailure:
-            reason = permanent.reason
-        case let ferry as FerryError where ferry.code == .payloadDecoding:
-            reason = DeadLetterReason(.decode, ferry.message)
-        case let ferry as FerryError where ferry.code == .schemaViolation:
-            reason = DeadLetterReason(.schema, ferry.message)
-        case let timeout as HandlerTimeout where delivery.attempt >= options.retry.maxAttempts:
-            reason = DeadLetterReason(.timeout, "\(timeout) on attempt \(delivery.attempt) of \(options.retry.maxAttempts)")
-        case _ where !options.retry.isRetryable(error):
-            reason = DeadLetterReason(.handler, "\(error)")
-        case _ where delivery.attempt >= options.retry.maxAttempts:
-            reason = DeadLetterReason(.retriesExhausted, "failed \(delivery.attempt) times; last error: \(error)")
-        default:
-            reason = nil
-        }
-        if let reason {
-            logger.warning("event dead-lettered", metadata: ["event": "\(delivery.event.id)", "reason": "\(reason)"])
-            try await delivery.deadLetter(reason)
-            return .deadLettered(reason)
-        }
-        let delay = options.retry.delay(after: delivery.attempt)
-        logger.debug("event will be retried", metadata: ["event": "\(delivery.event.id)", "attempt": "\(delivery.attempt)", "error": "\(error)"])
-        try await delivery.retry(after: delay, reason: "\(error)")
-        return .retried(delay)
     }
 }

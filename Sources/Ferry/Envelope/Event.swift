@@ -18,7 +18,8 @@ public struct Event: Sendable, Hashable {
     public var datacontenttype: String?
     public var dataschema: String?
     public var subject: String?
-    /// Set only when it differs from `id`; read `idempotencyKey` for the effective key.
+    /// Set only when it differs from `id`. Duplicates are recognised by this key, else by
+    /// `source` and `id`.
     public var idempotencykey: String?
     public var correlationid: String?
     public var causationid: String?
@@ -81,9 +82,6 @@ public struct Event: Sendable, Hashable {
         correlationid = cause.correlationid ?? cause.id
         causationid = cause.id
     }
-
-    /// The key duplicates are recognised by: the explicit idempotency key, else the event id.
-    public var idempotencyKey: String { idempotencykey ?? id }
 
     public static func micros(of date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())

@@ -1,5 +1,6 @@
-/// A transport's consumer as the core sees it. `Subscription` wraps one.
-public protocol MessageSource: Sendable {
+/// A transport's consumer as the core sees it: it fetches messages, and each `Inbound` knows how
+/// to settle itself on the broker. `Subscription` wraps one.
+package protocol MessageSource: Sendable {
     /// The next message; nil once the source is closed. Waits without blocking a thread.
     func next() async throws -> Inbound?
     /// A message already fetched, without waiting or touching the broker; nil when none is.
@@ -7,8 +8,4 @@ public protocol MessageSource: Sendable {
     func nextIfReady() -> Inbound?
     /// Stops fetching; messages handed out and not settled go back to the group.
     func close() async
-}
-
-extension MessageSource {
-    public func nextIfReady() -> Inbound? { nil }
 }

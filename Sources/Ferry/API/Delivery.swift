@@ -5,22 +5,28 @@ import Synchronization
 public final class Delivery: Sendable {
     public let event: Event
     public let mode: EnvelopeMode
-    /// 1 on first delivery, then 2, 3... on redelivery and retries.
-    public let attempt: Int
     public let position: Position
     /// Where it was consumed from (its password is masked in `description`).
     public let endpoint: Endpoint
-    private let settler: @Sendable (Settlement) async throws -> Void
+    private let inbound: Inbound
+    private let attemptCount: Atomic<Int>
     private let settled = Mutex(false)
 
     init(envelope: DecodedEnvelope, inbound: Inbound, endpoint: Endpoint) {
         self.event = envelope.event
         self.mode = envelope.mode
-        self.attempt = inbound.attempt
         self.position = inbound.position
         self.endpoint = endpoint
-        self.settler = inbound.settle
+        self.inbound = inbound
+        attemptCount = Atomic(inbound.attempt)
     }
+
+    /// 1 on first delivery, then 2, 3... on redelivery and retries, the same way on every
+    /// broker (a `Consumer` also counts deliveries its idempotency store saw end in a crash).
+    public var attempt: Int { attemptCount.load(ordering: .relaxed) }
+
+    /// Where the message was first consumed: `position`, unless this is a retried copy.
+    public var origin: Position { inbound.origin }
 
     /// True when the message had no CloudEvents attributes and Ferry made them up.
     public var isWrapped: Bool { mode == .plain }
@@ -46,6 +52,26 @@ public final class Delivery: Sendable {
 
     /// Carries out a settlement once; a second one is a programming error and throws.
     public func settle(_ settlement: Settlement) async throws {
+        try await once {
+            switch settlement {
+            case .ack: try await inbound.settle(.ack)
+            case .retry(let delay, _): try await inbound.retry(after: delay, nextAttempt: attempt + 1)
+            case .deadLetter(let reason): try await inbound.deadLetter(reason, attempt: attempt, endpoint: endpoint)
+            }
+        }
+    }
+
+    /// Hands the event out again after `delay` without counting an attempt: it was not tried.
+    func postpone(after delay: Duration) async throws {
+        try await once { try await inbound.retry(after: delay, nextAttempt: attempt) }
+    }
+
+    /// Counts attempts the broker did not see (deliveries that ended in a crash).
+    func raiseAttempt(to count: Int) {
+        _ = attemptCount.max(count, ordering: .relaxed)
+    }
+
+    private func once(_ body: () async throws -> Void) async throws {
         let first = settled.withLock { done in
             defer { done = true }
             return !done
@@ -54,7 +80,7 @@ public final class Delivery: Sendable {
             throw FerryError(.alreadySettled, "delivery \(event.id) at \(position) was already settled")
         }
         do {
-            try await settler(settlement)
+            try await body()
         } catch {
             settled.withLock { $0 = false }  // nothing happened on the broker: it may be settled again
             throw error

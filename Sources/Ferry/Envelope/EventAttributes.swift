@@ -30,7 +30,7 @@ enum EventAttributes {
         add(.datacontenttype, event.datacontenttype)
         add(.dataschema, event.dataschema)
         add(.subject, event.subject)
-        add(.idempotencykey, event.idempotencyKey)  // always stamped: the id unless the caller gave a key
+        add(.idempotencykey, event.idempotencykey ?? event.id)  // always stamped: the id unless the caller gave a key
         add(.correlationid, event.correlationid)
         add(.causationid, event.causationid)
         add(.partitionkey, event.partitionkey)

@@ -7,6 +7,8 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         var done: Bool
         var expires: ContinuousClock.Instant
         var stamp: UInt64
+        /// Reservations so far; kept when a reservation is released or expires.
+        var attempts = 0
     }
 
     private struct State {
@@ -26,11 +28,14 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
         let now = ContinuousClock.now
         return state.withLock { state in
-            if let entry = state.entries[key], entry.expires > now {
+            switch state.entries[key] {
+            case let entry? where entry.expires > now:
                 return entry.done ? .done : .inProgress
+            case let entry? where !entry.done:  // released, or its holder crashed: the count goes on
+                return Self.reserve(&state, key, now + ttl, attempts: entry.attempts + 1, capacity)
+            default:  // new, or done long ago
+                return Self.reserve(&state, key, now + ttl, attempts: 1, capacity)
             }
-            Self.put(&state, key, Entry(done: false, expires: now + ttl, stamp: 0), capacity: capacity)
-            return .acquired
         }
     }
 
@@ -47,12 +52,26 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     }
 
     public func release(_ key: String) async throws {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            if state.entries[key]?.done == false { state.entries[key]!.expires = now }
+        }
+    }
+
+    public func forget(_ key: String) async throws {
         state.withLock { state in
             if state.entries[key]?.done == false { state.entries.removeValue(forKey: key) }
         }
     }
 
     public var count: Int { state.withLock { $0.entries.count } }
+
+    private static func reserve(_ state: inout State, _ key: String, _ expires: ContinuousClock.Instant, attempts: Int, _ capacity: Int)
+        -> IdempotencyReservation
+    {
+        put(&state, key, Entry(done: false, expires: expires, stamp: 0, attempts: attempts), capacity: capacity)
+        return .acquired(attempt: attempts)
+    }
 
     /// Inserts or refreshes `key` as most recently used, evicting the least recently used.
     private static func put(_ state: inout State, _ key: String, _ entry: Entry, capacity: Int) {

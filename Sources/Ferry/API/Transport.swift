@@ -3,7 +3,6 @@
 public protocol Transport: Sendable {
     /// The URL schemes it serves, e.g. `["amqp", "amqps"]`.
     var schemes: [String] { get }
-    var capabilities: Capabilities { get }
 
     func makePublisher(for endpoint: Endpoint) async throws -> any Publisher
     /// Joins `options.group` on `endpoint`; the group is created when it does not exist.

@@ -10,13 +10,20 @@ public final class Subscription: AsyncSequence, Sendable {
     public let endpoint: Endpoint
     public let options: SubscribeOptions
     private let source: any MessageSource
+    private let transport: any Transport
     private let logger: Logger
 
-    public init(endpoint: Endpoint, options: SubscribeOptions, source: any MessageSource, logger: Logger) {
+    package init(endpoint: Endpoint, options: SubscribeOptions, source: any MessageSource, transport: any Transport, logger: Logger) {
         self.endpoint = endpoint
         self.options = options
         self.source = source
+        self.transport = transport
         self.logger = logger
+    }
+
+    /// How far this subscription's group is behind, per partition, queue or stream.
+    public func lag() async throws -> [LagEntry] {
+        try await transport.lag(of: endpoint, group: options.group)
     }
 
     /// The next delivery, or nil once closed.
@@ -57,7 +64,7 @@ public final class Subscription: AsyncSequence, Sendable {
             "undecodable message sent to the dead-letter destination",
             metadata: ["endpoint": "\(endpoint)", "position": "\(inbound.position)", "error": "\(error.message)"])
         do {
-            try await inbound.settle(.deadLetter(DeadLetterReason(.decode, error.message)))
+            try await inbound.deadLetter(DeadLetterReason(.decode, error.message), attempt: inbound.attempt, endpoint: endpoint)
         } catch {
             // Not acked either: the broker keeps it and hands it out again.
             logger.error(

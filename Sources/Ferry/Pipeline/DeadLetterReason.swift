@@ -19,6 +19,9 @@ public struct DeadLetterReason: Sendable, Hashable, CustomStringConvertible {
         public static let rejected = Code("rejected")
         /// It has crossed more relay hops than allowed.
         public static let loop = Code("loop")
+        /// It was delivered more often than the retry policy allows and never settled: the
+        /// consumer stopped (crashed, was killed) each time while handling it.
+        public static let crashed = Code("crashed")
     }
 
     public var code: Code

@@ -1,0 +1,155 @@
+import Logging
+
+/// Ferry's guarantees around each delivery, written once for every broker and every caller
+/// (the `Consumer`, relay routes, `ferry tail --dedup`): duplicates recognised by one key
+/// formula, attempts counted the same way everywhere (crashes included), one failure policy
+/// that picks between a retry with backoff and a dead letter with its reason, and one set of
+/// metrics. Adapters only carry out what it decides.
+package final class DeliveryPipeline: Sendable {
+    package enum Admission: Sendable {
+        /// Handle the event, then pass the ticket to `succeeded` or `failed`.
+        case handle(Ticket)
+        /// Settled here: a duplicate, postponed while another handler holds it, or
+        /// dead-lettered because it crashed its consumers too often.
+        case settled(ConsumerOutcome)
+    }
+
+    package struct Ticket: Sendable {
+        package let delivery: Delivery
+        /// The idempotency key reserved for it; nil when deduplication is off.
+        let key: String?
+        let admitted: ContinuousClock.Instant
+    }
+
+    private let scope: String
+    private let options: ConsumerOptions
+    private let metrics: PipelineMetrics
+    private let logger: Logger
+
+    /// `scope` separates the keys of different consumers of one event (a group, a route).
+    package init(
+        scope: String, endpoint: Endpoint, group: String, options: ConsumerOptions, dimensions: [(String, String)] = [],
+        logger: Logger
+    ) {
+        self.scope = scope
+        self.options = options
+        self.logger = logger
+        metrics = PipelineMetrics(endpoint: endpoint, group: group, dimensions: dimensions)
+    }
+
+    /// Checks for a duplicate, reserves the event's key and counts the attempt. An event
+    /// delivered more often than the retry policy allows without ever being settled is
+    /// dead-lettered with reason `crashed`: it took its consumer down each time.
+    package func admit(_ delivery: Delivery) async throws -> Admission {
+        metrics.received.increment()
+        var key: String?
+        if let store = options.idempotency {
+            let reserved = IdempotencyKey.of(delivery.event, scope: scope)
+            switch try await store.reserve(reserved, for: options.reservation) {
+            case .done:
+                try await delivery.ack()
+                metrics.duplicates.increment()
+                logger.debug("duplicate acknowledged without handling", metadata: ["event": "\(delivery.event.id)"])
+                return .settled(.duplicate)
+            case .inProgress:
+                let delay = min(options.reservation, options.retry.maxDelay)
+                try await delivery.postpone(after: delay)
+                return .settled(.deferred(delay))
+            case .acquired(let attempt):
+                delivery.raiseAttempt(to: attempt)
+                key = reserved
+            }
+        }
+        if delivery.attempt > options.retry.maxAttempts {
+            let reason = DeadLetterReason(
+                .crashed,
+                "delivered \(delivery.attempt) times, more than the \(options.retry.maxAttempts) attempts allowed, and never settled: the consumer stopped while handling it")
+            return .settled(try await deadLetter(delivery, reason, key: key))
+        }
+        return .handle(Ticket(delivery: delivery, key: key, admitted: .now))
+    }
+
+    /// Acks the delivery, then marks its key done: a crash in between handles it again.
+    package func succeeded(_ ticket: Ticket) async throws -> ConsumerOutcome {
+        metrics.handlerDuration.recordNanoseconds((ContinuousClock.now - ticket.admitted).nanoseconds)
+        try await ticket.delivery.ack()
+        if let key = ticket.key { try await options.idempotency?.complete(key, retention: options.retention) }
+        metrics.handled.increment()
+        return .handled
+    }
+
+    /// Retries the delivery with backoff, or dead-letters it with the reason the failure
+    /// policy gives for `error`.
+    package func failed(_ ticket: Ticket, _ error: any Error) async throws -> ConsumerOutcome {
+        metrics.handlerDuration.recordNanoseconds((ContinuousClock.now - ticket.admitted).nanoseconds)
+        metrics.failed.increment()
+        let delivery = ticket.delivery
+        guard let reason = deadLetterReason(for: error, attempt: delivery.attempt) else {
+            if let key = ticket.key { try? await options.idempotency?.release(key) }
+            let delay = options.retry.delay(after: delivery.attempt)
+            logger.debug(
+                "event will be retried",
+                metadata: ["event": "\(delivery.event.id)", "attempt": "\(delivery.attempt)", "error": "\(error)"])
+            try await delivery.retry(after: delay, reason: "\(error)")
+            metrics.retried.increment()
+            return .retried(delay)
+        }
+        return try await deadLetter(delivery, reason, key: ticket.key)
+    }
+
+    /// Dead-letters a delivery the caller refused before handling it (invalid schema, a loop).
+    package func deadLetter(_ delivery: Delivery, _ reason: DeadLetterReason) async throws -> ConsumerOutcome {
+        try await deadLetter(delivery, reason, key: nil)
+    }
+
+    /// Dead-letters a delivery whose event failed validation before handling
+    /// (`SchemaRegistry.prepare`): reason `decode` or `schema`.
+    package func rejectInvalid(_ delivery: Delivery, _ error: FerryError) async throws -> ConsumerOutcome {
+        let reason = deadLetterReason(for: error, attempt: delivery.attempt) ?? DeadLetterReason(.schema, error.message)
+        return try await deadLetter(delivery, reason, key: nil)
+    }
+
+    /// Records the source's lag every `interval` until the task is cancelled; `observe` sees
+    /// each total.
+    package func probeLag(of subscription: Subscription, every interval: Duration, _ observe: @Sendable (Int) -> Void = { _ in }) async {
+        while !Task.isCancelled {
+            if let entries = try? await subscription.lag() {
+                let total = entries.reduce(0) { $0 + $1.lag }
+                metrics.lag.record(total)
+                observe(total)
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// The failure policy: nil to retry, else why the event goes to the dead-letter destination.
+    private func deadLetterReason(for error: any Error, attempt: Int) -> DeadLetterReason? {
+        let maxAttempts = options.retry.maxAttempts
+        switch error {
+        case let permanent as PermanentFailure:
+            return permanent.reason
+        case let ferry as FerryError where ferry.code == .payloadDecoding:
+            return DeadLetterReason(.decode, ferry.message)
+        case let ferry as FerryError where ferry.code == .schemaViolation:
+            return DeadLetterReason(.schema, ferry.message)
+        case let timeout as HandlerTimeout where attempt >= maxAttempts:
+            return DeadLetterReason(.timeout, "\(timeout) on attempt \(attempt) of \(maxAttempts)")
+        case _ where !options.retry.isRetryable(error):
+            return DeadLetterReason(.handler, "\(error)")
+        case _ where attempt >= maxAttempts:
+            return DeadLetterReason(.retriesExhausted, "failed \(attempt) times; last error: \(error)")
+        default:
+            return nil
+        }
+    }
+
+    /// A dead-lettered event is forgotten by the idempotency store, so that a replay of it from
+    /// the dead-letter destination is handled afresh.
+    private func deadLetter(_ delivery: Delivery, _ reason: DeadLetterReason, key: String?) async throws -> ConsumerOutcome {
+        try await delivery.deadLetter(reason)
+        if let key { try? await options.idempotency?.forget(key) }
+        metrics.deadLettered.increment()
+        logger.warning("event dead-lettered", metadata: ["event": "\(delivery.event.id)", "reason": "\(reason)"])
+        return .deadLettered(reason)
+    }
+}
