@@ -1,25 +1,25 @@
 import Foundation
 
 /// A Kafka record as Ferry writes and reads it, before it reaches librdkafka.
-public struct KafkaRecord: Sendable, Hashable {
-    public struct Header: Sendable, Hashable {
-        public var name: String
-        public var value: Data
+package struct KafkaRecord: Sendable, Hashable {
+    package struct Header: Sendable, Hashable {
+        package var name: String
+        package var value: Data
 
-        public init(name: String, value: Data) {
+        package init(name: String, value: Data) {
             self.name = name
             self.value = value
         }
     }
 
-    public var key: Data?
-    public var value: Data
+    package var key: Data?
+    package var value: Data
     /// In order; Kafka allows a name more than once (the last one wins when read).
-    public var headers: [Header]
+    package var headers: [Header]
     /// The record's timestamp in milliseconds since 1970, where the broker gave one.
-    public var timestampMillis: Int64?
+    package var timestampMillis: Int64?
 
-    public init(key: Data? = nil, value: Data, headers: [Header] = [], timestampMillis: Int64? = nil) {
+    package init(key: Data? = nil, value: Data, headers: [Header] = [], timestampMillis: Int64? = nil) {
         self.key = key
         self.value = value
         self.headers = headers

@@ -4,10 +4,10 @@ import Foundation
 /// The CloudEvents Kafka protocol binding, binary mode: each attribute in a `ce_<name>` header,
 /// `datacontenttype` in `content-type`, `partitionkey` as the record key, data as the value.
 /// Structured mode (`content-type: application/cloudevents+json`) and plain records are read too.
-public enum KafkaWireFormat {
+package enum KafkaWireFormat {
     static let binding = HeaderBinding(prefix: "ce_", reservedHeaders: ["content-type"])
 
-    public static func encode(_ event: Event) throws(FerryError) -> KafkaRecord {
+    package static func encode(_ event: Event) throws(FerryError) -> KafkaRecord {
         var record = KafkaRecord(value: event.data)
         record.headers.reserveCapacity(12)
         var contentType: String?
@@ -22,13 +22,13 @@ public enum KafkaWireFormat {
         return record
     }
 
-    public static func record(_ message: RawMessage) -> KafkaRecord {
+    package static func record(_ message: RawMessage) -> KafkaRecord {
         var headers = message.headers.sorted { $0.key < $1.key }.map { KafkaRecord.Header(name: $0.key, value: Data($0.value.utf8)) }
         if let contentType = message.contentType { headers.append(.init(name: "content-type", value: Data(contentType.utf8))) }
         return KafkaRecord(key: message.key.map { Data($0.utf8) }, value: message.body, headers: headers)
     }
 
-    public static func decode(_ record: KafkaRecord, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
+    package static func decode(_ record: KafkaRecord, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
         var headers: [(String, String)] = []
         headers.reserveCapacity(record.headers.count + 1)
         var contentType: String?

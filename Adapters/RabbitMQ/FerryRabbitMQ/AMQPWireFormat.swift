@@ -6,11 +6,11 @@ import Foundation
 /// `datacontenttype`, which is the `content_type` property. `message_id` = id, `timestamp` =
 /// time (seconds) and `correlation_id` = correlationid are set too, for AMQP tools.
 /// Messages are persistent. Structured mode and plain messages are read too.
-public enum AMQPWireFormat {
+package enum AMQPWireFormat {
     static let prefix = "cloudEvents:"
     static let binding = HeaderBinding(prefix: prefix)
 
-    public static func encode(_ event: Event) throws(FerryError) -> AMQPMessage {
+    package static func encode(_ event: Event) throws(FerryError) -> AMQPMessage {
         var headers = Dictionary(try binding.encode(event), uniquingKeysWith: { $1 })
         let contentType = headers.removeValue(forKey: prefix + "datacontenttype")
         return AMQPMessage(
@@ -19,11 +19,11 @@ public enum AMQPWireFormat {
             correlationID: event.correlationid, headers: headers, body: event.data)
     }
 
-    public static func message(_ raw: RawMessage) -> AMQPMessage {
+    package static func message(_ raw: RawMessage) -> AMQPMessage {
         AMQPMessage(contentType: raw.contentType, headers: raw.headers, body: raw.body)
     }
 
-    public static func decode(_ message: AMQPMessage, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
+    package static func decode(_ message: AMQPMessage, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
         func origin() -> PlainOrigin {
             PlainOrigin(
                 id: message.messageID ?? "amqp:\(position)", source: source,

@@ -9,10 +9,10 @@ import Foundation
 /// holding a JSON CloudEvent (as Dapr writes). An entry from a plain producer is wrapped: its
 /// `data` field (if any) is the data and the other fields are headers; with no `data` field,
 /// all fields become a JSON object of strings.
-public enum RedisWireFormat {
+package enum RedisWireFormat {
     static let binding = HeaderBinding(prefix: "ce_", reservedHeaders: ["data"])
 
-    public static func encode(_ event: Event) throws(FerryError) -> RedisEntry {
+    package static func encode(_ event: Event) throws(FerryError) -> RedisEntry {
         var fields = try binding.encode(event).map { RedisEntry.Field(name: $0.name, value: Data($0.value.utf8)) }
         fields.append(.init(name: "data", value: event.data))
         return RedisEntry(fields: fields)
@@ -31,14 +31,14 @@ public enum RedisWireFormat {
         return command
     }
 
-    public static func entry(_ message: RawMessage) -> RedisEntry {
+    package static func entry(_ message: RawMessage) -> RedisEntry {
         var fields = message.headers.sorted { $0.key < $1.key }.map { RedisEntry.Field(name: $0.key, value: Data($0.value.utf8)) }
         if let contentType = message.contentType { fields.append(.init(name: "content-type", value: Data(contentType.utf8))) }
         fields.append(.init(name: "data", value: message.body))
         return RedisEntry(fields: fields)
     }
 
-    public static func decode(_ entry: RedisEntry, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
+    package static func decode(_ entry: RedisEntry, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
         func origin() -> PlainOrigin {
             PlainOrigin(id: "redis:\(position)", source: source, timeMicros: entryTimeMicros(position.offset))
         }

@@ -3,15 +3,15 @@ import Dispatch
 /// A dedicated serial thread for the blocking calls of a C client (a poll with a timeout, a
 /// flush, a synchronous commit), so they never occupy Swift's cooperative thread pool. Calls
 /// run one at a time, in order, which also serialises access to a non-thread-safe C handle.
-public final class BlockingExecutor: Sendable {
+package final class BlockingExecutor: Sendable {
     private let queue: DispatchQueue
 
-    public init(label: String) {
+    package init(label: String) {
         queue = DispatchQueue(label: label)
     }
 
     /// Runs `body` on the thread (after `delay`) without waiting for it.
-    public func execute(after delay: Duration = .zero, _ body: @escaping @Sendable () -> Void) {
+    package func execute(after delay: Duration = .zero, _ body: @escaping @Sendable () -> Void) {
         if delay <= .zero {
             queue.async(execute: body)
         } else {
@@ -19,13 +19,13 @@ public final class BlockingExecutor: Sendable {
         }
     }
 
-    public func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    package func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: body()) }
         }
     }
 
-    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try body() }) }
         }

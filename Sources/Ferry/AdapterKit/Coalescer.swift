@@ -2,7 +2,7 @@
 /// and go together in the next one, so that concurrent single-event sends (the relay's, a
 /// service's) share one round trip and one confirm window instead of queueing one by one.
 /// Batches run on `executor`, one at a time.
-public final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
+package final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
     private let executor: BlockingExecutor
     private let limit: Int
     /// How long queued work waits for company before a batch starts (none for sends).
@@ -11,7 +11,7 @@ public final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
     /// Carries out one batch: one output per item, in order.
     private let body: @Sendable ([Item]) -> [Output]
 
-    public init(executor: BlockingExecutor, limit: Int, delay: Duration = .zero, _ body: @escaping @Sendable ([Item]) -> [Output]) {
+    package init(executor: BlockingExecutor, limit: Int, delay: Duration = .zero, _ body: @escaping @Sendable ([Item]) -> [Output]) {
         self.executor = executor
         self.limit = limit
         self.delay = delay
@@ -20,7 +20,7 @@ public final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
 
     /// Carries out `items` with whatever else is waiting; returns their outputs, in order.
     @discardableResult
-    public func submit(_ items: [Item]) async -> [Output] {
+    package func submit(_ items: [Item]) async -> [Output] {
         guard !items.isEmpty else { return [] }
         return await withCheckedContinuation { continuation in
             if state.withLock({ $0.enqueue(items, continuation) }) {
@@ -31,7 +31,7 @@ public final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
 
     /// Queues `items` for the next batch without waiting for them (acks, whose loss only
     /// means a redelivery); the batch starts after `delay`, or sooner through `drain()`.
-    public func enqueue(_ items: [Item]) {
+    package func enqueue(_ items: [Item]) {
         guard !items.isEmpty else { return }
         if state.withLock({ $0.enqueue(items, nil) }) {
             executor.execute(after: delay) { [self] in drain() }
@@ -39,7 +39,7 @@ public final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
     }
 
     /// Carries out everything waiting, now. Call it only on the executor's thread.
-    public func drain() {
+    package func drain() {
         while let waiters = state.withLock({ $0.nextBatch(limit: limit) }) {
             let outputs = body(waiters.flatMap(\.items))
             var start = 0

@@ -1,14 +1,14 @@
 /// Messages fetched in a batch and handed out one at a time, in order. Taking the first costs
 /// O(1), where `Array.removeFirst` moves every message behind it.
-public struct FetchBuffer<Element: Sendable>: Sendable {
+package struct FetchBuffer<Element: Sendable>: Sendable {
     private var items: [Element] = []
     private var head = 0
 
-    public init() {}
+    package init() {}
 
-    public var isEmpty: Bool { head == items.count }
+    package var isEmpty: Bool { head == items.count }
 
-    public mutating func append(contentsOf batch: [Element]) {
+    package mutating func append(contentsOf batch: [Element]) {
         if isEmpty {
             items = batch
             head = 0
@@ -21,7 +21,7 @@ public struct FetchBuffer<Element: Sendable>: Sendable {
         }
     }
 
-    public mutating func popFirst() -> Element? {
+    package mutating func popFirst() -> Element? {
         guard head < items.count else { return nil }
         defer { head += 1 }
         return items[head]

@@ -1,25 +1,25 @@
 /// Transport headers a broker adapter puts on a message it republishes for a delayed retry,
 /// where the broker cannot count attempts itself. They are stripped before the envelope is
 /// decoded, so the event a handler sees is the one that was published.
-public enum RetryHeaders {
+package enum RetryHeaders {
     /// The attempt number the next delivery will carry (2 on the first retry).
-    public static let attempt = "ferry-attempt"
+    package static let attempt = "ferry-attempt"
     /// When the retry is due: microseconds since 1970.
-    public static let due = "ferry-retry-due"
+    package static let due = "ferry-retry-due"
     /// Where the message was first consumed (a `Position`), kept for the dead-letter record.
-    public static let origin = "ferry-origin"
+    package static let origin = "ferry-origin"
     /// When it first failed: microseconds since 1970.
-    public static let firstFailure = "ferry-first-failure"
+    package static let firstFailure = "ferry-first-failure"
 
-    public static let names: Set<String> = [attempt, due, origin, firstFailure]
+    package static let names: Set<String> = [attempt, due, origin, firstFailure]
 
     /// What Ferry's retry headers among `headers` say (nil where absent or unreadable).
-    public static func read(_ headers: [String: String]) -> (attempt: Int?, origin: Position?, firstFailureMicros: Int64?) {
+    package static func read(_ headers: [String: String]) -> (attempt: Int?, origin: Position?, firstFailureMicros: Int64?) {
         (headers[attempt].flatMap { Int($0) }, headers[origin].flatMap(Position.init), headers[firstFailure].flatMap { Int64($0) })
     }
 
     /// The headers of a copy republished for its next attempt.
-    public static func next(
+    package static func next(
         attempt next: Int, origin position: Position, firstFailureMicros: Int64, dueMicros: Int64? = nil
     ) -> [String: String] {
         var out = [attempt: String(next), origin: position.description, firstFailure: String(firstFailureMicros)]

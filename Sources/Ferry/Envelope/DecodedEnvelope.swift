@@ -1,9 +1,9 @@
 /// An event read off the wire, with the mode it arrived in.
-public struct DecodedEnvelope: Sendable, Hashable {
-    public var event: Event
-    public var mode: EnvelopeMode
+package struct DecodedEnvelope: Sendable, Hashable {
+    package var event: Event
+    package var mode: EnvelopeMode
 
-    public init(event: Event, mode: EnvelopeMode) {
+    package init(event: Event, mode: EnvelopeMode) {
         self.event = event
         self.mode = mode
     }

@@ -1,10 +1,10 @@
 import Instrumentation
 
 /// Reads trace context back from an event, wherever `EventInjector` put it.
-public struct EventExtractor: Extractor {
-    public init() {}
+package struct EventExtractor: Extractor {
+    package init() {}
 
-    public func extract(key: String, from event: Event) -> String? {
+    package func extract(key: String, from event: Event) -> String? {
         switch key.lowercased() {
         case "traceparent": event.traceparent
         case "tracestate": event.tracestate

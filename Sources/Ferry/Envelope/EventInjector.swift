@@ -3,10 +3,10 @@ import Instrumentation
 /// Writes trace context into an event, under the names the installed tracer chooses:
 /// W3C `traceparent`/`tracestate` become the event's attributes, other keys extension
 /// attributes when their names allow, else free-form headers. All travel on every broker.
-public struct EventInjector: Injector {
-    public init() {}
+package struct EventInjector: Injector {
+    package init() {}
 
-    public func inject(_ value: String, forKey key: String, into event: inout Event) {
+    package func inject(_ value: String, forKey key: String, into event: inout Event) {
         switch key.lowercased() {
         case "traceparent": event.traceparent = value
         case "tracestate": event.tracestate = value

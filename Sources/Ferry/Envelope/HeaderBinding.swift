@@ -6,16 +6,16 @@ import Foundation
 /// Kafka, Redis and the in-memory backend use the prefix `ce_`; RabbitMQ uses `cloudEvents:`.
 /// Each adapter then moves the attributes its transport has a native place for (Kafka's record
 /// key, AMQP's content_type...). Decoding also recognises structured mode and plain messages.
-public struct HeaderBinding: Sendable {
-    public let prefix: String
+package struct HeaderBinding: Sendable {
+    package let prefix: String
     /// Header names (lower-case) a free-form header may not use on this transport.
-    public let reservedHeaders: Set<String>
+    package let reservedHeaders: Set<String>
     private let lowercasedPrefix: String
     /// Header name → attribute, and back: one lookup per header instead of building names.
     private let attributes: [String: EventAttribute]
     private let names: [EventAttribute: String]
 
-    public init(prefix: String, reservedHeaders: Set<String> = []) {
+    package init(prefix: String, reservedHeaders: Set<String> = []) {
         self.prefix = prefix
         self.reservedHeaders = reservedHeaders
         lowercasedPrefix = prefix.lowercased()
@@ -24,7 +24,7 @@ public struct HeaderBinding: Sendable {
     }
 
     /// The attribute headers of `event` (in a fixed order), then its free-form headers (sorted).
-    public func encode(_ event: Event) throws(FerryError) -> [(name: String, value: String)] {
+    package func encode(_ event: Event) throws(FerryError) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(event.headers.count + 12)
         try EventAttributes.forEach(event) { attribute, name, value in
@@ -49,7 +49,7 @@ public struct HeaderBinding: Sendable {
     ///
     /// A dead letter whose envelope is broken (it was dead-lettered for that) is wrapped as a
     /// plain message instead of failing again, so that operators can always read and replay it.
-    public func decode(
+    package func decode(
         headers: [String: String], data: Data, contentType: String?, origin: @autoclosure () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope {
         do {
@@ -80,7 +80,7 @@ public struct HeaderBinding: Sendable {
     /// Binary mode, straight from a transport's header list (one pass, no dictionary first).
     /// The caller has seen `<prefix>specversion` among them; on an error it falls back to
     /// `decode`, which also reads broken dead letters.
-    public func decodeBinary(
+    package func decodeBinary(
         _ headers: [(String, String)], data: Data, contentType: String?, origin: @autoclosure () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope {
         var builder = EventBuilder(data: data, headers: [:])
