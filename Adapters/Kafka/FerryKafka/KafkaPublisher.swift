@@ -6,20 +6,7 @@ struct KafkaPublisher: Publisher {
     let topic: String
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
-        var results = [Result<Receipt, FerryError>?](repeating: nil, count: events.count)
-        var records: [(eventID: String, record: KafkaRecord)] = []
-        var indexes: [Int] = []
-        records.reserveCapacity(events.count)
-        for (index, event) in events.enumerated() {
-            do throws(FerryError) {
-                records.append((event.id, try KafkaWireFormat.encode(event)))
-                indexes.append(index)
-            } catch {
-                results[index] = .failure(error)
-            }
-        }
-        for (index, result) in zip(indexes, await producer.produce(records, topic: topic)) { results[index] = result }
-        return results.map { $0! }
+        await EncodedBatch.send(events, encode: KafkaWireFormat.encode) { await producer.produce($0.map { ($0.eventID, $0.message) }, topic: topic) }
     }
 
     func send(raw messages: [RawMessage]) async -> [Result<Receipt, FerryError>] {

@@ -50,18 +50,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     }
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
-        var results = [Result<Receipt, FerryError>?](repeating: nil, count: events.count)
-        var batch: [(index: Int, eventID: String, message: AMQPMessage)] = []
-        for (index, event) in events.enumerated() {
-            do throws(FerryError) {
-                batch.append((index, event.id, try AMQPWireFormat.encode(event)))
-            } catch {
-                results[index] = .failure(error)
-            }
-        }
-        let confirmed = await publish(batch.map { ($0.eventID, $0.message) })
-        for (item, result) in zip(batch, confirmed) { results[item.index] = result }
-        return results.map { $0! }
+        await EncodedBatch.send(events, encode: AMQPWireFormat.encode) { await publish($0) }
     }
 
     func send(raw messages: [RawMessage]) async -> [Result<Receipt, FerryError>] {

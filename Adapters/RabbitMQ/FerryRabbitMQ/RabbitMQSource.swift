@@ -18,16 +18,12 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     /// needed for every message).
     private let sourceName: String
     private let executor = BlockingExecutor(label: "ferry.amqp.consumer")
-    private let fetched = Locked(FetchBuffer<(delivered: AMQPDelivered, generation: Int)>())
-    private let closed = Locked(false)
+    private let state = Locked(RabbitMQConsumerState())
     /// One confirming connection for every retry and dead letter of this consumer.
     private let publisher: RabbitMQPublisher
     private var connection: AMQPConnection?
     private var generation = 0
     private var backoff = Backoff()
-    /// Deliveries handed out and not settled yet: while there are some, a fetch waits only
-    /// briefly, so that their acks (queued on the same thread) go out without delay.
-    private let unsettled = Locked(0)
     /// Acks are written at the start of each fetch, all that came in meanwhile at once (or
     /// after 5 ms when no fetch comes).
     private var acks: Coalescer<(tag: UInt64, generation: Int), Void>!
@@ -54,23 +50,13 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     }
 
     func next() async throws -> Inbound? {
-        while true {
-            try Task.checkCancellation()
-            if closed.withLock({ $0 }) { return nil }
-            if let ready = nextIfReady() { return ready }
-            let batch = await executor.run { [self] in fetch() }
-            fetched.withLock { $0.append(contentsOf: batch) }
-        }
+        try await state.next(fetchingOn: executor) { [self] in fetch() }.map(inbound)
     }
 
-    func nextIfReady() -> Inbound? {
-        guard let (delivered, generation) = fetched.withLock({ $0.popFirst() }) else { return nil }
-        unsettled.withLock { $0 += 1 }
-        return inbound(delivered, generation)
-    }
+    func nextIfReady() -> Inbound? { state.nextIfReady().map(inbound) }
 
     func close() async {
-        closed.withLock { $0 = true }
+        state.withLock { $0.close() }
         await executor.run { [self] in
             acks.drain()
             connection?.close()  // unacked deliveries go back to the queue
@@ -92,13 +78,12 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     /// Up to `prefetch` deliveries: waits up to 100 ms for the first (2 ms while acks may come),
     /// takes the rest only if already read. Runs on `executor`.
     private func fetch() -> [(delivered: AMQPDelivered, generation: Int)] {
-        guard !closed.withLock({ $0 }) else { return [] }
+        guard !state.withLock({ $0.closed }) else { return [] }
         acks.drain()
         do throws(FerryError) {
             let connection = try connected()
             backoff.reset()
-            let wait: Duration = unsettled.withLock { $0 } > 0 ? .milliseconds(2) : .milliseconds(100)
-            guard let first = try connection.receive(timeout: wait) else { return [] }
+            guard let first = try connection.receive(timeout: state.withLock { $0.fetchWait }) else { return [] }
             var batch = [(first, generation)]
             while batch.count < options.prefetch, connection.hasBuffered, let next = try connection.receive(timeout: .zero) {
                 batch.append((next, generation))
@@ -144,7 +129,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
                 copy.headers.merge(headers) { $1 }
                 _ = try await publisher.publish([(eventID, copy)], to: AMQPTopology.Queue(name: endpoint.deadLetterQueue))[0].get()
             }
-            unsettled.withLock { $0 -= 1 }
+            state.withLock { $0.settled() }
             acks.enqueue([(delivered.deliveryTag, deliveryGeneration)])
         }
     }

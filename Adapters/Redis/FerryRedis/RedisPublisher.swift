@@ -29,17 +29,9 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
     }
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
-        var results = [Result<Receipt, FerryError>?](repeating: nil, count: events.count)
-        var batch: [(index: Int, eventID: String, command: RedisCommand)] = []
-        for (index, event) in events.enumerated() {
-            do throws(FerryError) {
-                batch.append((index, event.id, try RedisWireFormat.command(event, head: head)))
-            } catch {
-                results[index] = .failure(error)
-            }
+        await EncodedBatch.send(events, encode: { event throws(FerryError) in try RedisWireFormat.command(event, head: head) }) {
+            await batches.submit($0.map { ($0.eventID, $0.message) })
         }
-        for (item, result) in zip(batch, await batches.submit(batch.map { ($0.eventID, $0.command) })) { results[item.index] = result }
-        return results.map { $0! }
     }
 
     func send(raw messages: [RawMessage]) async -> [Result<Receipt, FerryError>] {

@@ -21,15 +21,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     private let deadLetters: RedisPublisher
     private let readExecutor = BlockingExecutor(label: "ferry.redis.reader")
     private let writeExecutor = BlockingExecutor(label: "ferry.redis.writer")
-    private let fetched = Locked(FetchBuffer<(entry: RedisEntry, attempt: Int)>())
-    /// Entry id -> when its retry is due (microseconds) and the attempt it will be.
-    private let retries = Locked<[String: (due: Int64, attempt: Int)]>([:])
-    /// Entries handed out and not yet settled (or waiting for their retry): XAUTOCLAIM also
-    /// returns this consumer's own idle entries, which must not be delivered twice.
-    private let held = Locked<Set<String>>([])
-    /// Entry id -> when it first failed (microseconds), for its dead-letter record.
-    private let firstFailures = Locked<[String: Int64]>([:])
-    private let closed = Locked(false)
+    private let state = Locked(RedisConsumerState())
     private var reader: RedisConnection?
     private var writer: RedisConnection?
     private var backoff = Backoff()
@@ -62,25 +54,15 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     }
 
     func next() async throws -> Inbound? {
-        while true {
-            try Task.checkCancellation()
-            if closed.withLock({ $0 }) { return nil }
-            if let ready = nextIfReady() { return ready }
-            let batch = await readExecutor.run { [self] in fetch() }
-            fetched.withLock { $0.append(contentsOf: batch) }
-        }
+        try await state.next(fetchingOn: readExecutor) { [self] in fetch() }.map(inbound)
     }
 
-    func nextIfReady() -> Inbound? {
-        guard let (entry, attempt) = fetched.withLock({ $0.popFirst() }) else { return nil }
-        held.withLock { _ = $0.insert(entry.id ?? "") }
-        return inbound(entry, attempt)
-    }
+    func nextIfReady() -> Inbound? { state.nextIfReady().map(inbound) }
 
     /// Stops reading. Pending entries stay with this consumer until another member reclaims
     /// them; the consumer is removed from the group only when it owns none.
     func close() async {
-        closed.withLock { $0 = true }
+        state.withLock { $0.close() }
         await writeExecutor.run { [self] in
             acks.drain()
             writer?.close()
@@ -110,16 +92,12 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     /// Runs on `readExecutor`: due retries, then own pending entries (once), then new entries
     /// (blocking up to 100 ms), then reclaimable entries of silent members.
     private func fetch() -> [(entry: RedisEntry, attempt: Int)] {
-        guard !closed.withLock({ $0 }) else { return [] }
+        guard !state.withLock({ $0.closed }) else { return [] }
         do throws(FerryError) {
             let connection = try connectedReader()
             backoff.reset()
             let now = Event.micros(of: Date())
-            let due = retries.withLock { retries in
-                let ids = retries.filter { $0.value.due <= now }.map { (id: $0.key, attempt: $0.value.attempt) }.sorted { $0.id < $1.id }
-                ids.forEach { retries.removeValue(forKey: $0.id) }
-                return ids
-            }
+            let due = state.withLock { $0.takeDue(now: now) }
             if !due.isEmpty {
                 // Claimed back with the delivery counter set to the attempt the core asked for.
                 var claimed: [RedisEntry] = []
@@ -145,8 +123,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
                 let claimed = try connection.command(
                     ["XAUTOCLAIM", endpoint.stream, options.group, options.consumer, String(endpoint.claimIdleMilliseconds), "0-0",
                      "COUNT", String(options.prefetch), "JUSTID"])
-                let mine = held.withLock { $0 }
-                let orphans = (claimed.array?.dropFirst().first?.array ?? []).compactMap(\.text).filter { !mine.contains($0) }
+                let idle = (claimed.array?.dropFirst().first?.array ?? []).compactMap(\.text)
+                let orphans = state.withLock { $0.orphans(idle) }
                 if !orphans.isEmpty {
                     let reclaimed = try entries(try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + orphans))
                     logger.info("reclaimed entries left pending by another member", metadata: ["stream": "\(endpoint.stream)", "count": "\(reclaimed.count)"])
@@ -197,20 +175,20 @@ final class RedisSource: MessageSource, @unchecked Sendable {
         }
     }
 
-    private func inbound(_ entry: RedisEntry, _ attempt: Int) -> Inbound {
+    private func inbound(_ entry: RedisEntry, _ attempt: Int, _ firstFailure: Int64?) -> Inbound {
         let id = entry.id ?? ""
         let position = Position(destination: endpoint.stream, offset: id)
         let envelope = RedisWireFormat.decode(entry, position: position, source: sourceName)
         let eventID = (try? envelope.get().event.id) ?? position.description
         return Inbound(
-            envelope: envelope, attempt: attempt, position: position, firstFailureMicros: firstFailures.withLock { $0[id] }
+            envelope: envelope, attempt: attempt, position: position, firstFailureMicros: firstFailure
         ) { [self] settlement in
             switch settlement {
             case .ack:
                 acknowledge(id)
             case .retry(let redelivery):
-                firstFailures.withLock { $0[id] = redelivery.firstFailureMicros }
-                retries.withLock { $0[id] = (Event.micros(of: Date()) + redelivery.delay.microseconds, redelivery.nextAttempt) }
+                let due = Event.micros(of: Date()) + redelivery.delay.microseconds
+                state.withLock { $0.retry(id, due: due, attempt: redelivery.nextAttempt, firstFailure: redelivery.firstFailureMicros) }
             case .deadLetter(let headers):
                 var copy = entry
                 copy.fields += headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
@@ -223,8 +201,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     /// Queues the XACK: acks made meanwhile go out together. One lost before it reached Redis
     /// leaves the entry pending, to be delivered again.
     private func acknowledge(_ id: String) {
-        firstFailures.withLock { _ = $0.removeValue(forKey: id) }
-        held.withLock { _ = $0.remove(id) }
+        state.withLock { $0.settled(id) }
         acks.enqueue([id])
     }
 

@@ -1,0 +1,74 @@
+import Ferry
+import Foundation
+import Testing
+
+@testable import FerryKafka
+
+/// The Kafka consumer's state machine, without a broker.
+@Suite struct KafkaConsumerStateTests {
+    let partition = TopicPartition(topic: "orders", partition: 0)
+
+    func message(_ offset: Int64, topic: String = "orders", headers: [String: String] = [:]) -> KafkaMessage {
+        KafkaMessage(
+            topic: topic, partition: 0, offset: offset,
+            record: KafkaRecord(value: Data(), headers: headers.map { .init(name: $0.key, value: Data($0.value.utf8)) }))
+    }
+
+    func offsets(_ state: inout KafkaConsumerState, now: Int64 = 0) -> [Int64] {
+        var out: [Int64] = []
+        while case .message(let message, _) = state.next(now: now) { out.append(message.offset) }
+        return out
+    }
+
+    @Test func theCommitOffsetNeverPassesAnUnsettledRecord() {
+        var state = KafkaConsumerState()
+        state.assign([partition])
+        state.accept((0..<5).map { message($0) })
+        #expect(offsets(&state) == [0, 1, 2, 3, 4])
+        let firstToStore = state.settle(partition, 1)
+        #expect(firstToStore, "the first offset waiting to be stored")
+        #expect(state.takeStores().map(\.1) == [0], "offset 0 is not settled: the commit stays at 0")
+        _ = state.settle(partition, 0)
+        #expect(state.takeStores().map(\.1) == [2], "0 and 1 settled: commit up to 2")
+        for offset: Int64 in [3, 4] { _ = state.settle(partition, offset) }
+        #expect(state.takeStores().isEmpty, "2 is still out: the commit cannot move")
+        _ = state.settle(partition, 2)
+        #expect(state.takeStores().map(\.1) == [5])
+    }
+
+    @Test func aRetryCopyIsHeldUntilDueWithoutHoldingUpTheRest() {
+        var state = KafkaConsumerState()
+        let retryTopic = TopicPartition(topic: "orders.retry.g", partition: 0)
+        state.assign([partition, retryTopic])
+        state.accept([message(0, topic: "orders.retry.g", headers: [RetryHeaders.due: "1000", RetryHeaders.attempt: "2"]), message(7)])
+        guard case .message(let first, _) = state.next(now: 0) else { Issue.record("the record behind the retry"); return }
+        #expect(first.offset == 7)
+        guard case .poll(let dueIn) = state.next(now: 400) else { Issue.record("nothing due yet: poll"); return }
+        #expect(dueIn == 600, "poll no longer than until the retry is due")
+        guard case .message(let retried, let headers) = state.next(now: 1000) else { Issue.record("the retry, once due"); return }
+        #expect(retried.topic == "orders.retry.g")
+        #expect(headers[RetryHeaders.attempt] == "2")
+    }
+
+    @Test func revokedPartitionsDropTheirBufferedRecordsAndReportSafeOffsets() {
+        var state = KafkaConsumerState()
+        state.assign([partition])
+        state.accept((0..<3).map { message($0) })
+        #expect(offsets(&state).count == 3)
+        _ = state.settle(partition, 0)
+        let safe = state.revoke([partition])
+        #expect(safe.map(\.1) == [1], "what the next owner starts from")
+        state.accept([message(3)])
+        guard case .poll = state.next(now: 0) else { Issue.record("a revoked partition's record is not handed out"); return }
+        let moved = state.settle(partition, 1)
+        #expect(!moved, "a settle after the revoke changes nothing")
+    }
+
+    @Test func closingEndsTheConsumer() {
+        var state = KafkaConsumerState()
+        state.assign([partition])
+        state.accept([message(0)])
+        state.close()
+        guard case .closed = state.next(now: 0) else { Issue.record("closed"); return }
+    }
+}
