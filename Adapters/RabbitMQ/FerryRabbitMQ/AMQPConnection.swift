@@ -4,7 +4,7 @@ import Foundation
 
 /// One rabbitmq-c connection with one channel. rabbitmq-c is not thread-safe: an instance is
 /// created, used and closed on a single `BlockingExecutor`, never anywhere else.
-final class AMQPConnection {
+final class AMQPConnection: BrokerConnection {
     enum ConfirmFrame {
         case ack(tag: UInt64, multiple: Bool)
         case nack(tag: UInt64, multiple: Bool)
@@ -21,6 +21,8 @@ final class AMQPConnection {
     private let state: amqp_connection_state_t
     let endpoint: AMQPEndpoint
     private(set) var isOpen = false
+    /// Messages published on this connection: in confirm mode, the last one's delivery tag.
+    private var published: UInt64 = 0
 
     /// Connects, logs in and opens channel 1 (in confirm mode when `confirms`).
     init(_ endpoint: AMQPEndpoint, confirms: Bool) throws(FerryError) {
@@ -112,7 +114,9 @@ final class AMQPConnection {
 
     // MARK: Publishing
 
-    func publish(_ message: AMQPMessage, exchange: String, routingKey: String) throws(FerryError) {
+    /// Publishes `message`; returns its delivery tag, which its publisher confirm will carry.
+    @discardableResult
+    func publish(_ message: AMQPMessage, exchange: String, routingKey: String) throws(FerryError) -> UInt64 {
         let arena = AMQPArena()
         var properties = amqp_basic_properties_t()
         var flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG
@@ -138,6 +142,8 @@ final class AMQPConnection {
         let status = amqp_basic_publish(
             state, Self.channel, arena.bytes(exchange), arena.bytes(routingKey), 1, 0, &properties, arena.bytes(message.body))
         guard status == AMQP_STATUS_OK.rawValue else { throw lost(status, "publishing to exchange '\(exchange)'") }
+        published += 1
+        return published
     }
 
     /// The next publisher-confirm frame, or nil when none came within `timeout`.

@@ -11,8 +11,8 @@ import Logging
 /// connection sends each retry to its delay queue and each dead letter to the DLQ, declaring
 /// those queues the first time.
 final class RabbitMQPublisher: Publisher, @unchecked Sendable {
-    // @unchecked: `connection`, `nextTag` and `topology` are only touched on `executor`;
-    // `batches` is set once, in init.
+    // @unchecked: `link` and `topology` are only touched on `executor`; `link` and `batches`
+    // are set once, in init.
     private struct Item {
         var eventID: String
         var message: AMQPMessage
@@ -30,8 +30,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     private let executor = BlockingExecutor(label: "ferry.amqp.publisher")
     private let window = 1000
     private let timeout: Duration
-    private var connection: AMQPConnection?
-    private var nextTag: UInt64 = 1
+    private var link: Reconnecting<AMQPConnection>!
     private var batches: Coalescer<Item, Result<Receipt, FerryError>>!
 
     init(
@@ -44,6 +43,11 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         self.topology = topology
         self.logger = logger
         self.timeout = timeout
+        link = Reconnecting("RabbitMQ publisher at \(endpoint.location)", logger: logger) { [unowned self] () throws(FerryError) in
+            let fresh = try AMQPConnection(endpoint, confirms: true)
+            try self.topology.declare(on: fresh)
+            return fresh
+        }
         batches = Coalescer(executor: executor, limit: window) { [weak self] items in
             self?.publishBlocking(items) ?? items.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
         }
@@ -67,29 +71,23 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     }
 
     func close() async {
-        await executor.run { [self] in
-            connection?.close()
-            connection = nil
-        }
+        await executor.run { [self] in link.drop() }
     }
 
     private func publishBlocking(_ items: [Item]) -> [Result<Receipt, FerryError>] {
         var results = [Result<Receipt, FerryError>?](repeating: nil, count: items.count)
         let deadline = ContinuousClock.now + timeout
         var lastError: FerryError?
-        var backoff = Backoff()
         while results.contains(where: { $0 == nil }), ContinuousClock.now < deadline {
             do throws(FerryError) {
-                let connection = try connected()
-                try declareNewQueues(of: items, on: connection)
-                try confirmRound(items, into: &results, on: connection)
-                backoff.reset()
+                try link.run { connection throws(FerryError) in
+                    try declareNewQueues(of: items, on: connection)
+                    try confirmRound(items, into: &results, on: connection)
+                }
             } catch {
                 lastError = error
-                self.connection = nil
                 guard error.isRetriable else { break }
-                logger.warning("RabbitMQ publish interrupted; reconnecting", metadata: ["error": "\(error)"])
-                backoff.sleepOnThisThread()
+                link.backOff(after: error)
             }
         }
         return results.enumerated().map { index, result in
@@ -99,15 +97,6 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
                     + (lastError.map { ": \($0.message)" } ?? ""),
                 remedy: lastError?.remedy ?? "check that the broker is running", isRetriable: lastError?.isRetriable ?? true))
         }
-    }
-
-    private func connected() throws(FerryError) -> AMQPConnection {
-        if let connection, connection.isOpen { return connection }
-        let fresh = try AMQPConnection(endpoint, confirms: true)
-        try topology.declare(on: fresh)
-        connection = fresh
-        nextTag = 1
-        return fresh
     }
 
     /// Declares the queues `items` go to that this publisher has not declared yet; a new
@@ -163,9 +152,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         }
         for index in items.indices where results[index] == nil {
             while unconfirmed.count >= window { _ = try readConfirm(wait: .seconds(10)) }
-            try connection.publish(items[index].message, exchange: items[index].exchange, routingKey: items[index].routingKey)
-            unconfirmed[nextTag] = index
-            nextTag += 1
+            unconfirmed[try connection.publish(items[index].message, exchange: items[index].exchange, routingKey: items[index].routingKey)] = index
             while connection.hasBuffered, try readConfirm(wait: .zero) {}
         }
         let deadline = ContinuousClock.now + .seconds(10)

@@ -7,8 +7,7 @@ import Logging
 /// and consumes again. Deliveries of a lost connection cannot be acked any more: the broker
 /// hands them out again, so their settlement is dropped (at-least-once).
 final class RabbitMQSource: MessageSource, @unchecked Sendable {
-    // @unchecked: `connection`, `generation` and `backoff` are only touched on `executor`;
-    // `acks` is set once, in init.
+    // @unchecked: `link` is only touched on `executor`; it and `acks` are set once, in init.
     private let endpoint: AMQPEndpoint
     private let queue: String
     private let topology: AMQPTopology
@@ -21,9 +20,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     private let state = Locked(RabbitMQConsumerState())
     /// One confirming connection for every retry and dead letter of this consumer.
     private let publisher: RabbitMQPublisher
-    private var connection: AMQPConnection?
-    private var generation = 0
-    private var backoff = Backoff()
+    private var link: Reconnecting<AMQPConnection>!
     /// Acks are written at the start of each fetch, all that came in meanwhile at once (or
     /// after 5 ms when no fetch comes).
     private var acks: Coalescer<(tag: UInt64, generation: Int), Void>!
@@ -39,6 +36,13 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         self.options = options
         self.logger = logger
         publisher = RabbitMQPublisher(endpoint: endpoint, logger: logger)
+        link = Reconnecting("RabbitMQ consumer of queue '\(queue)' at \(endpoint.location)", logger: logger) {
+            [unowned self] () throws(FerryError) in
+            let fresh = try AMQPConnection(endpoint, confirms: false)
+            try topology.declare(on: fresh)
+            try fresh.consume(queue: queue, prefetch: options.prefetch, consumerTag: options.consumer)
+            return fresh
+        }
         acks = Coalescer(executor: executor, limit: 65_536, delay: .milliseconds(5)) { [weak self] tags in
             self?.acknowledgeBlocking(tags) ?? tags.map { _ in () }  // gone: so is its connection
         }
@@ -46,7 +50,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
 
     /// Connects once now, so a wrong URL or refused login fails the subscribe call itself.
     func start() async throws {
-        try await executor.run { [self] () throws in _ = try connected() }
+        try await executor.run { [self] () throws in try link.run { _ in } }
     }
 
     func next() async throws -> Inbound? {
@@ -59,20 +63,9 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         state.withLock { $0.close() }
         await executor.run { [self] in
             acks.drain()
-            connection?.close()  // unacked deliveries go back to the queue
-            connection = nil
+            link.drop()  // unacked deliveries go back to the queue
         }
         await publisher.close()
-    }
-
-    private func connected() throws(FerryError) -> AMQPConnection {
-        if let connection, connection.isOpen { return connection }
-        let fresh = try AMQPConnection(endpoint, confirms: false)
-        try topology.declare(on: fresh)
-        try fresh.consume(queue: queue, prefetch: options.prefetch, consumerTag: options.consumer)
-        connection = fresh
-        generation += 1
-        return fresh
     }
 
     /// Up to `prefetch` deliveries: waits up to 100 ms for the first (2 ms while acks may come),
@@ -81,18 +74,17 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         guard !state.withLock({ $0.closed }) else { return [] }
         acks.drain()
         do throws(FerryError) {
-            let connection = try connected()
-            backoff.reset()
-            guard let first = try connection.receive(timeout: state.withLock { $0.fetchWait }) else { return [] }
-            var batch = [(first, generation)]
-            while batch.count < options.prefetch, connection.hasBuffered, let next = try connection.receive(timeout: .zero) {
-                batch.append((next, generation))
+            let batch = try link.run { connection throws(FerryError) in
+                guard let first = try connection.receive(timeout: state.withLock { $0.fetchWait }) else { return [AMQPDelivered]() }
+                var batch = [first]
+                while batch.count < options.prefetch, connection.hasBuffered, let next = try connection.receive(timeout: .zero) {
+                    batch.append(next)
+                }
+                return batch
             }
-            return batch
+            return batch.map { ($0, link.generation) }
         } catch {
-            connection = nil
-            logger.warning("RabbitMQ consumer lost its connection; reconnecting", metadata: ["queue": "\(queue)", "error": "\(error)"])
-            backoff.sleepOnThisThread()
+            link.backOff(after: error)
             return []
         }
     }
@@ -137,12 +129,12 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     /// Writes the acks of the current connection; those of a lost one are dropped, since
     /// RabbitMQ hands their messages out again. Runs on `executor`.
     private func acknowledgeBlocking(_ tags: [(tag: UInt64, generation: Int)]) -> [Void] {
-        for (tag, deliveryGeneration) in tags {
-            guard deliveryGeneration == generation, let connection, connection.isOpen else { continue }
+        for (tag, generation) in tags {
+            guard generation == link.generation, let connection = link.current else { continue }
             do {
                 try connection.ack(tag)
             } catch {
-                self.connection = nil
+                link.drop()
                 logger.warning("ack lost with the connection; the message will be redelivered", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }
         }

@@ -4,7 +4,7 @@ import Foundation
 
 /// One hiredis connection. hiredis contexts are not thread-safe: an instance is created, used
 /// and freed on a single `BlockingExecutor`.
-final class RedisConnection {
+final class RedisConnection: BrokerConnection {
     private var context: UnsafeMutablePointer<redisContext>?
     let endpoint: RedisEndpoint
 

@@ -1,5 +1,6 @@
 import Ferry
 import Foundation
+import Logging
 
 /// An idempotency store in Redis, shared by every process that points at it (scale-out relays
 /// and consumers) and kept across their restarts: `redis://[user:password@]host:port/prefix`.
@@ -7,11 +8,11 @@ import Foundation
 /// (expiring after the retention window); `<prefix>#attempts:<key>` counts the reservations
 /// until the key is done (kept a day after the last one).
 public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable {
-    // @unchecked: `connection` is only touched on `executor`.
+    // @unchecked: `link` is only touched on `executor`.
     private let endpoint: RedisEndpoint
     private let prefix: String
     private let executor = BlockingExecutor(label: "ferry.redis.idempotency")
-    private var connection: RedisConnection?
+    private var link: Reconnecting<RedisConnection>
 
     /// Reserve atomically: take a free key and count the attempt, or say whether it is done or
     /// still reserved.
@@ -39,8 +40,12 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
         """
 
     public init(_ url: String) throws {
-        endpoint = try RedisEndpoint(try Endpoint(url))
+        let endpoint = try RedisEndpoint(try Endpoint(url))
+        self.endpoint = endpoint
         prefix = endpoint.stream
+        link = Reconnecting("Redis idempotency store at \(endpoint.location)", logger: Logger(label: "ferry.redis")) { () throws(FerryError) in
+            try RedisConnection(endpoint)
+        }
     }
 
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
@@ -69,20 +74,11 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
 
     private func run(_ arguments: [String]) async throws -> RedisValue {
         try await executor.run { [self] () throws -> RedisValue in
-            for attempt in 1...2 {
-                do throws(FerryError) {
-                    if connection?.isOpen != true { connection = try RedisConnection(endpoint) }
-                    let reply = try connection!.command(arguments)
-                    if case .error(let message) = reply {
-                        throw FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) refused \(arguments[0]): \(message)")
-                    }
-                    return reply
-                } catch {
-                    connection = nil
-                    if attempt == 2 || !error.isRetriable { throw error }
-                }
+            let reply = try link.runRetryingOnce { connection throws(FerryError) in try connection.command(arguments) }
+            if case .error(let message) = reply {
+                throw FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) refused \(arguments[0]): \(message)")
             }
-            return .null
+            return reply
         }
     }
 }

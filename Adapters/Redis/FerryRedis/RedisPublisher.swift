@@ -3,16 +3,17 @@ import Foundation
 import Logging
 
 /// XADDs to one stream, a batch (and whatever concurrent sends coalesced with it) pipelined in
-/// one round trip; each receipt carries the entry id Redis assigned. A lost connection is re-opened with backoff and the entries without a reply
-/// are sent again (at-least-once), until `timeout`.
+/// one round trip; each receipt carries the entry id Redis assigned. A lost connection is
+/// re-opened with backoff and the entries without a reply are sent again (at-least-once), until
+/// `timeout`.
 final class RedisPublisher: Publisher, @unchecked Sendable {
-    // @unchecked: `connection` is only touched on `executor`; `batches` is set once, in init.
+    // @unchecked: `link` is only touched on `executor`; it and `batches` are set once, in init.
     private let endpoint: RedisEndpoint
     private let stream: String
     private let logger: Logger
     private let executor = BlockingExecutor(label: "ferry.redis.publisher")
     private let timeout: Duration
-    private var connection: RedisConnection?
+    private var link: Reconnecting<RedisConnection>!
     /// `XADD <stream> [MAXLEN ~ N] *`, the start of every command.
     private let head: [String]
     private var batches: Coalescer<(eventID: String, command: RedisCommand), Result<Receipt, FerryError>>!
@@ -22,6 +23,9 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
         self.stream = stream
         self.logger = logger
         self.timeout = timeout
+        link = Reconnecting("Redis publisher to '\(stream)' at \(endpoint.location)", logger: logger) { () throws(FerryError) in
+            try RedisConnection(endpoint)
+        }
         head = ["XADD", stream] + (endpoint.maxLength.map { ["MAXLEN", "~", String($0)] } ?? []) + ["*"]
         batches = Coalescer(executor: executor, limit: 1000) { [weak self] entries in
             self?.addBlocking(entries) ?? entries.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
@@ -43,21 +47,16 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
     }
 
     func close() async {
-        await executor.run { [self] in
-            connection?.close()
-            connection = nil
-        }
+        await executor.run { [self] in link.drop() }
     }
 
     private func addBlocking(_ entries: [(eventID: String, command: RedisCommand)]) -> [Result<Receipt, FerryError>] {
         let commands = entries.map(\.command)
         let deadline = ContinuousClock.now + timeout
-        var backoff = Backoff()
         var lastError: FerryError?
         while ContinuousClock.now < deadline {
             do throws(FerryError) {
-                if connection?.isOpen != true { connection = try RedisConnection(endpoint) }
-                let replies = try connection!.pipeline(commands)
+                let replies = try link.run { connection throws(FerryError) in try connection.pipeline(commands) }
                 return zip(entries, replies).map { item, reply in
                     if case .error(let message) = reply {
                         return .failure(FerryError(.publishFailed, "Redis at \(endpoint.location) refused XADD to '\(stream)' for event \(item.eventID): \(message)"))
@@ -69,10 +68,8 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
                 }
             } catch {
                 lastError = error
-                connection = nil
                 guard error.isRetriable else { break }
-                logger.warning("Redis publish interrupted; reconnecting", metadata: ["stream": "\(stream)", "error": "\(error)"])
-                backoff.sleepOnThisThread()
+                link.backOff(after: error)
             }
         }
         let failure = FerryError(

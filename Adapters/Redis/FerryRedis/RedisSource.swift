@@ -10,8 +10,8 @@ import Logging
 /// number is Redis' own delivery counter. A dead letter is XADDed to the DLQ stream before the
 /// original is XACKed: a crash in between duplicates, never loses.
 final class RedisSource: MessageSource, @unchecked Sendable {
-    // @unchecked: `reader`, `backoff`, `ownPendingCursor` and `lastClaim` are only touched on
-    // `readExecutor`, `writer` on `writeExecutor`; `acks` is set once, in init.
+    // @unchecked: `reader`, `ownPendingCursor` and `lastClaim` are only touched on
+    // `readExecutor`, `writer` on `writeExecutor`; those two and `acks` are set once, in init.
     private let endpoint: RedisEndpoint
     private let options: SubscribeOptions
     private let logger: Logger
@@ -22,9 +22,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     private let readExecutor = BlockingExecutor(label: "ferry.redis.reader")
     private let writeExecutor = BlockingExecutor(label: "ferry.redis.writer")
     private let state = Locked(RedisConsumerState())
-    private var reader: RedisConnection?
-    private var writer: RedisConnection?
-    private var backoff = Backoff()
+    private var reader: Reconnecting<RedisConnection>!
+    private var writer: Reconnecting<RedisConnection>!
     /// Where re-reading this consumer's own pending entries has got to; nil once done.
     private var ownPendingCursor: String? = "0"
     private var lastClaim = ContinuousClock.now - .seconds(3600)
@@ -37,6 +36,14 @@ final class RedisSource: MessageSource, @unchecked Sendable {
         self.options = options
         self.logger = logger
         deadLetters = RedisPublisher(endpoint: endpoint, stream: endpoint.deadLetterStream, logger: logger)
+        reader = Reconnecting("Redis consumer of '\(endpoint.stream)' at \(endpoint.location)", logger: logger) { () throws(FerryError) in
+            let fresh = try RedisConnection(endpoint)
+            fresh.setTimeout(.seconds(5))
+            return fresh
+        }
+        writer = Reconnecting("Redis acknowledger of '\(endpoint.stream)' at \(endpoint.location)", logger: logger) { () throws(FerryError) in
+            try RedisConnection(endpoint)
+        }
         acks = Coalescer(executor: writeExecutor, limit: 1000, delay: .milliseconds(1)) { [weak self] ids in
             self?.acknowledgeBlocking(ids) ?? ids.map { _ in () }  // gone: the entries stay pending
         }
@@ -45,8 +52,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     /// Creates the group (and the stream) when missing, so a bad URL fails the subscribe call.
     func start() async throws {
         try await readExecutor.run { [self] () throws in
-            let connection = try connectedReader()
-            let create = try connection.command(["XGROUP", "CREATE", endpoint.stream, options.group, options.start == .earliest ? "0" : "$", "MKSTREAM"])
+            let create = try reader.run { connection throws(FerryError) in try connection.command(["XGROUP", "CREATE", endpoint.stream, options.group, options.start == .earliest ? "0" : "$", "MKSTREAM"]) }
             if case .error(let message) = create, !message.hasPrefix("BUSYGROUP") {
                 throw FerryError(.invalidEndpoint, "Redis at \(endpoint.location) refused to create group '\(options.group)' on '\(endpoint.stream)': \(message)")
             }
@@ -65,79 +71,70 @@ final class RedisSource: MessageSource, @unchecked Sendable {
         state.withLock { $0.close() }
         await writeExecutor.run { [self] in
             acks.drain()
-            writer?.close()
-            writer = nil
+            writer.drop()
         }
         await readExecutor.run { [self] in
-            if let reader, reader.isOpen,
+            if let reader = reader.current,
                 let pending = try? reader.command(["XPENDING", endpoint.stream, options.group, "-", "+", "1", options.consumer]),
                 pending.array?.isEmpty == true
             {
                 _ = try? reader.command(["XGROUP", "DELCONSUMER", endpoint.stream, options.group, options.consumer])
             }
-            reader?.close()
-            reader = nil
+            reader.drop()
         }
         await deadLetters.close()
     }
 
-    private func connectedReader() throws(FerryError) -> RedisConnection {
-        if let reader, reader.isOpen { return reader }
-        let fresh = try RedisConnection(endpoint)
-        fresh.setTimeout(.seconds(5))
-        reader = fresh
-        return fresh
-    }
-
-    /// Runs on `readExecutor`: due retries, then own pending entries (once), then new entries
-    /// (blocking up to 100 ms), then reclaimable entries of silent members.
+    /// Runs on `readExecutor`: reads a batch, reconnecting with backoff after a loss.
     private func fetch() -> [(entry: RedisEntry, attempt: Int)] {
         guard !state.withLock({ $0.closed }) else { return [] }
         do throws(FerryError) {
-            let connection = try connectedReader()
-            backoff.reset()
-            let now = Event.micros(of: Date())
-            let due = state.withLock { $0.takeDue(now: now) }
-            if !due.isEmpty {
-                // Claimed back with the delivery counter set to the attempt the core asked for.
-                var claimed: [RedisEntry] = []
-                for (attempt, ids) in Dictionary(grouping: due, by: \.attempt).sorted(by: { $0.key < $1.key }) {
-                    claimed += try entries(try connection.command(
-                        ["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + ids.map(\.id) + ["RETRYCOUNT", String(attempt)]))
-                }
-                return try withAttempts(claimed, connection)
-            }
-            if let cursor = ownPendingCursor {
-                let own = try entries(stream(try connection.command(
-                    ["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "STREAMS", endpoint.stream, cursor])))
-                ownPendingCursor = own.last?.id
-                if !own.isEmpty { return try withAttempts(own, connection) }
-            }
-            let fresh = try entries(stream(try connection.command(
-                ["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "BLOCK", "100", "STREAMS", endpoint.stream, ">"])))
-            if !fresh.isEmpty { return fresh.map { ($0, 1) } }
-            if ContinuousClock.now - lastClaim >= .milliseconds(max(100, endpoint.claimIdleMilliseconds / 2)) {
-                lastClaim = .now
-                // JUSTID leaves delivery counters alone: this consumer's own held entries
-                // (being handled, or waiting for their retry) must not count as delivered again.
-                let claimed = try connection.command(
-                    ["XAUTOCLAIM", endpoint.stream, options.group, options.consumer, String(endpoint.claimIdleMilliseconds), "0-0",
-                     "COUNT", String(options.prefetch), "JUSTID"])
-                let idle = (claimed.array?.dropFirst().first?.array ?? []).compactMap(\.text)
-                let orphans = state.withLock { $0.orphans(idle) }
-                if !orphans.isEmpty {
-                    let reclaimed = try entries(try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + orphans))
-                    logger.info("reclaimed entries left pending by another member", metadata: ["stream": "\(endpoint.stream)", "count": "\(reclaimed.count)"])
-                    return try withAttempts(reclaimed, connection)
-                }
-            }
-            return []
+            return try reader.run(read)
         } catch {
-            reader = nil
-            logger.warning("Redis consumer lost its connection; reconnecting", metadata: ["stream": "\(endpoint.stream)", "error": "\(error)"])
-            backoff.sleepOnThisThread()
+            reader.backOff(after: error)
             return []
         }
+    }
+
+    /// Due retries, then own pending entries (once), then new entries (blocking up to 100 ms),
+    /// then reclaimable entries of silent members.
+    private func read(_ connection: RedisConnection) throws(FerryError) -> [(entry: RedisEntry, attempt: Int)] {
+        let now = Event.micros(of: Date())
+        let due = state.withLock { $0.takeDue(now: now) }
+        if !due.isEmpty {
+            // Claimed back with the delivery counter set to the attempt the core asked for.
+            var claimed: [RedisEntry] = []
+            for (attempt, ids) in Dictionary(grouping: due, by: \.attempt).sorted(by: { $0.key < $1.key }) {
+                claimed += try entries(try connection.command(
+                    ["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + ids.map(\.id) + ["RETRYCOUNT", String(attempt)]))
+            }
+            return try withAttempts(claimed, connection)
+        }
+        if let cursor = ownPendingCursor {
+            let own = try entries(stream(try connection.command(
+                ["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "STREAMS", endpoint.stream, cursor])))
+            ownPendingCursor = own.last?.id
+            if !own.isEmpty { return try withAttempts(own, connection) }
+        }
+        let fresh = try entries(stream(try connection.command(
+            ["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "BLOCK", "100", "STREAMS", endpoint.stream, ">"])))
+        if !fresh.isEmpty { return fresh.map { ($0, 1) } }
+        if ContinuousClock.now - lastClaim >= .milliseconds(max(100, endpoint.claimIdleMilliseconds / 2)) {
+            lastClaim = .now
+            // JUSTID leaves delivery counters alone: this consumer's own held entries
+            // (being handled, or waiting for their retry) must not count as delivered again.
+            let claimed = try connection.command(
+                ["XAUTOCLAIM", endpoint.stream, options.group, options.consumer, String(endpoint.claimIdleMilliseconds), "0-0",
+                 "COUNT", String(options.prefetch), "JUSTID"])
+            let idle = (claimed.array?.dropFirst().first?.array ?? []).compactMap(\.text)
+            let orphans = state.withLock { $0.orphans(idle) }
+            if !orphans.isEmpty {
+                let reclaimed = try entries(try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + orphans))
+                logger.info("reclaimed entries left pending by another member", metadata: ["stream": "\(endpoint.stream)", "count": "\(reclaimed.count)"])
+                return try withAttempts(reclaimed, connection)
+            }
+        }
+        return []
     }
 
     /// The attempt of each entry: Redis' delivery counter of the pending entry.
@@ -209,23 +206,19 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     /// fails too the entries stay pending and are handed out again (own pending on restart, or
     /// XAUTOCLAIM). Runs on `writeExecutor`.
     private func acknowledgeBlocking(_ ids: [String]) -> [Void] {
-        var lastError: FerryError?
-        for _ in 0..<2 {
-            do throws(FerryError) {
-                if writer?.isOpen != true { writer = try RedisConnection(endpoint) }
-                if case .error(let message) = try writer!.command(["XACK", endpoint.stream, options.group] + ids) {
-                    throw FerryError(.connectionFailed, "Redis at \(endpoint.location) refused XACK of \(ids.count) entries on '\(endpoint.stream)': \(message)")
-                }
-                return ids.map { _ in () }
-            } catch {
-                writer = nil
-                lastError = error
-                guard error.isRetriable else { break }
+        do throws(FerryError) {
+            let reply = try writer.runRetryingOnce { connection throws(FerryError) in
+                try connection.command(["XACK", endpoint.stream, options.group] + ids)
             }
+            if case .error(let message) = reply {
+                throw FerryError(.connectionFailed, "Redis at \(endpoint.location) refused XACK of \(ids.count) entries on '\(endpoint.stream)': \(message)")
+            }
+        } catch {
+            logger.warning(
+                "XACK failed; the entries stay pending and will be delivered again",
+                metadata: ["ids": "\(ids.count)", "first": "\(ids[0])", "error": "\(error)"])
         }
-        logger.warning(
-            "XACK failed; the entries stay pending and will be delivered again",
-            metadata: ["ids": "\(ids.count)", "first": "\(ids[0])", "error": "\(lastError.map { "\($0)" } ?? "")"])
         return ids.map { _ in () }
     }
+
 }

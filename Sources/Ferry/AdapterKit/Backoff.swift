@@ -2,21 +2,21 @@ import Foundation
 
 /// Exponential backoff for reconnecting: doubles from `initial` up to `maximum`, and starts
 /// over after a success.
-package struct Backoff: Sendable {
-    package let initial: Duration
-    package let maximum: Duration
-    package private(set) var next: Duration
+struct Backoff: Sendable {
+    let initial: Duration
+    let maximum: Duration
+    private(set) var next: Duration
 
-    package init(initial: Duration = .milliseconds(100), maximum: Duration = .seconds(5)) {
+    init(initial: Duration = .milliseconds(100), maximum: Duration = .seconds(5)) {
         self.initial = initial
         self.maximum = maximum
         next = initial
     }
 
-    package mutating func reset() { next = initial }
+    mutating func reset() { next = initial }
 
     /// Sleeps the current thread (a connection's own thread, never the cooperative pool).
-    package mutating func sleepOnThisThread() {
+    mutating func sleepOnThisThread() {
         Thread.sleep(forTimeInterval: Double(next.microseconds) / 1e6)
         next = min(next * 2, maximum)
     }
