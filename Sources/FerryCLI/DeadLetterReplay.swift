@@ -7,14 +7,12 @@ struct DeadLetterReplay: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Send dead letters back to where they came from (or elsewhere), at a limited rate.",
         discussion: """
-            Each letter is published again, unchanged but for its dead-letter headers, which move
-            into the header ferry-dlq-history; it is acknowledged in the DLQ only once the target
-            broker has confirmed it. The recorded origin has its password masked: Ferry reuses the
-            DLQ endpoint's credentials when the origin is on the same broker, else give --to.
+            Each letter is published again, unchanged but for its dead-letter headers, which move into \
+            the header ferry-dlq-history; it is acknowledged in the DLQ only once the target broker has \
+            confirmed it. The recorded origin has its password masked: Ferry reuses the DLQ endpoint's \
+            credentials when the origin is on the same broker, else give --to.
             """
     )
-
-    static let historyHeader = "ferry-dlq-history"
 
     @Argument(help: "The dead-letter endpoint.")
     var endpoint: String
@@ -60,7 +58,7 @@ struct DeadLetterReplay: AsyncParsableCommand {
             next = max(next + interval, .now)
             let key = target.description
             if publishers[key] == nil { publishers[key] = try await transports.transport(for: target).makePublisher(for: target) }
-            try await Self.republish(delivery, record, with: publishers[key]!)
+            try await Self.republish(delivery, with: publishers[key]!)
             try await delivery.ack()
             replayed += 1
             return true
@@ -84,12 +82,8 @@ struct DeadLetterReplay: AsyncParsableCommand {
         return origin
     }
 
-    static func republish(_ delivery: Delivery, _ record: DeadLetterRecord?, with publisher: any Publisher) async throws {
-        var headers = DeadLetterRecord.removing(from: delivery.event.headers)
-        if let record {
-            let entry = "\(record.reason.code)@\(record.attempts)@\(record.position)@\(delivery.event.headers[DeadLetterRecord.Header.lastFailure] ?? "")"
-            headers[historyHeader] = headers[historyHeader].map { "\($0); \(entry)" } ?? entry
-        }
+    static func republish(_ delivery: Delivery, with publisher: any Publisher) async throws {
+        let headers = DeadLetterRecord.replayed(delivery.event.headers)
         if delivery.isWrapped {  // a plain or broken message: send back its bytes as they were
             let event = delivery.event
             _ = try await publisher.publish(raw: RawMessage(body: event.data, headers: headers, contentType: event.datacontenttype, key: event.partitionkey))

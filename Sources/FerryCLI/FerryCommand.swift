@@ -8,7 +8,7 @@ struct FerryCommand: AsyncParsableCommand {
         discussion: """
             Endpoints are URLs:
               kafka://host:9092/topic
-              amqp://user:password@host:5672/vhost?exchange=orders&routing-key=placed&queue=billing
+              amqp://user:password@host:5672/vhost?exchange=E&queue=Q
               redis://[user:password@]host:6379/stream?db=0
               memory://name          (inside this process only)
 

@@ -6,9 +6,9 @@ struct LagCommand: AsyncParsableCommand {
         commandName: "lag",
         abstract: "Show how far a consumer group is behind, per partition, queue or stream.",
         discussion: """
-            Lag is the same measure on every broker: messages not yet handed to the group plus
-            those handed out and not yet acknowledged. Kafka: end offset minus committed offset;
-            RabbitMQ: ready + unacknowledged (management API); Redis: XINFO GROUPS lag + pending.
+            Lag is the same measure on every broker: messages not yet handed to the group plus those \
+            handed out and not yet acknowledged. Kafka: end offset minus committed offset; RabbitMQ: \
+            ready + unacknowledged (management API); Redis: XINFO GROUPS lag + pending.
             """
     )
 

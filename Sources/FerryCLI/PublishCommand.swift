@@ -7,8 +7,7 @@ struct PublishCommand: AsyncParsableCommand {
         commandName: "publish",
         abstract: "Publish events to an endpoint and wait for the broker to confirm each one.",
         discussion: """
-            Prints one line per confirmed event: its id and where the broker put it.
-            Examples:
+            Prints one line per confirmed event: its id and where the broker put it. Examples:
               ferry publish kafka://127.0.0.1:9092/orders --type order.placed --data '{"id":1}'
               ferry publish redis://127.0.0.1:6379/orders --type order.placed --file order.json --count 100
             """

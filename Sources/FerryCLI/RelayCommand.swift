@@ -12,12 +12,12 @@ struct RelayCommand: AsyncParsableCommand {
         commandName: "relay",
         abstract: "Copy events between brokers, as configured, without losing any.",
         discussion: """
-            Each route reads its source as a member of a consumer group and copies every event
-            to all its sinks; the source event is acknowledged only after every sink confirmed.
-            Run several relays with the same configuration to share the work (use a redis://
-            idempotency store then). SIGTERM or SIGINT: stop reading, finish the copies in
-            flight, acknowledge them, exit 0. A bad configuration exits 2 before connecting.
-            See Config/relay.example.yaml for every key.
+            Each route reads its source as a member of a consumer group and copies every event to all \
+            its sinks; the source event is acknowledged only after every sink confirmed. Run several \
+            relays with the same configuration to share the work (use a redis:// idempotency store \
+            then). SIGTERM or SIGINT: stop reading, finish the copies in flight, acknowledge them, exit \
+            0. A bad configuration exits 2 before connecting. See Config/relay.example.yaml for every \
+            key.
             """
     )
 

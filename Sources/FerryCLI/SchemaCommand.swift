@@ -14,10 +14,10 @@ struct SchemaCheck: AsyncParsableCommand {
         commandName: "check",
         abstract: "Check every version of every event type against its compatibility mode.",
         discussion: """
-            The directory holds <EventType>/v<N>.json (JSON Schema), optionally v<N>.upcast.json
-            (the steps from version N-1) and a file named compatibility (BACKWARD, FORWARD, FULL,
-            their _TRANSITIVE forms, or NONE; BACKWARD when absent). Prints each incompatible
-            change and exits 1 when there is any.
+            The directory holds <EventType>/v<N>.json (JSON Schema), optionally v<N>.upcast.json (the \
+            steps from version N-1) and a file named compatibility (BACKWARD, FORWARD, FULL, their \
+            _TRANSITIVE forms, or NONE; BACKWARD when absent). Prints each incompatible change and exits \
+            1 when there is any.
             """
     )
 

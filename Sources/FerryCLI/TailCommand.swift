@@ -7,10 +7,10 @@ struct TailCommand: AsyncParsableCommand {
         commandName: "tail",
         abstract: "Consume events from an endpoint as a group member and print them.",
         discussion: """
-            Each delivery is printed, then acknowledged (unless --no-ack), so a named --group
-            moves on. Without --group, a new group of its own reads from the start.
-            With --json, each line is one JSON object: the event in CloudEvents JSON form under
-            "event", plus "headers", "attempt", "position" and "mode" (binary, structured, plain).
+            Each delivery is printed, then acknowledged (unless --no-ack), so a named --group moves on. \
+            Without --group, a new group of its own reads from the start. With --json, each line is one \
+            JSON object: the event in CloudEvents JSON form under "event", plus "headers", "attempt", \
+            "position" and "mode" (binary, structured, plain).
             """
     )
 

@@ -11,6 +11,8 @@ public struct DeadLetterRecord: Sendable, Hashable {
         public static let lastFailure = "ferry-dlq-last-failure"
         public static let endpoint = "ferry-dlq-endpoint"
         public static let position = "ferry-dlq-position"
+        /// On a replayed letter: the records of its earlier dead-letterings, oldest first.
+        public static let history = "ferry-dlq-history"
         static let all = [reason, error, attempts, firstFailure, lastFailure, endpoint, position]
     }
 
@@ -68,8 +70,20 @@ public struct DeadLetterRecord: Sendable, Hashable {
         self.position = position
     }
 
-    /// `headers` without any dead-letter headers (for instance before a replay).
+    /// `headers` without any dead-letter headers.
     public static func removing(from headers: [String: String]) -> [String: String] {
         headers.filter { !Header.all.contains($0.key) }
+    }
+
+    /// The headers of a dead letter sent back for another try: its dead-letter headers move
+    /// into `ferry-dlq-history` (after earlier ones), so the next consumer sees the event as it
+    /// was published and an operator still sees its past.
+    public static func replayed(_ headers: [String: String]) -> [String: String] {
+        var out = removing(from: headers)
+        if let record = DeadLetterRecord(headers: headers) {
+            let entry = "\(record.reason.code)@\(record.attempts)@\(record.position)@\(headers[Header.lastFailure] ?? "")"
+            out[Header.history] = out[Header.history].map { "\($0); \(entry)" } ?? entry
+        }
+        return out
     }
 }
