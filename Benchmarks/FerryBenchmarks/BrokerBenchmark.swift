@@ -36,14 +36,20 @@ struct BrokerBenchmark {
         var ferryConsume: [Double] = []
         for round in 1...workload.repeats {
             Progress.say("\(broker): publish, round \(round) of \(workload.repeats)")
-            rawPublish.append(try await blocking.run { [target = target("raw", "pub\(round)")] () throws in try publishRaw(target, workload) })
+            rawPublish.append(
+                try await blocking.run { [target = target("raw", "pub\(round)")] () throws in try publishRaw(target, workload) })
             ferryPublish.append(try await ferry.publish(ferryURL(target("ferry", "pub\(round)")), workload))
             try cleanup([target("raw", "pub\(round)"), target("ferry", "pub\(round)")])  // a full broker is a slower one
             Progress.say("\(broker): consume+ack, round \(round) of \(workload.repeats)")
             for who in ["raw", "ferry"] { try await ferry.fill(ferryURL(target(who, "sub\(round)")), count: workload.events, workload) }
-            rawConsume.append(try await blocking.run { [target = target("raw", "sub\(round)")] () throws in try consumeRaw(target, "\(run)-raw\(round)", workload) })
-            ferryConsume.append(try await ferry.consume(
-                ferryURL(target("ferry", "sub\(round)")), group: "\(run)-ferry\(round)", count: workload.events, prefetch: workload.prefetch))
+            rawConsume.append(
+                try await blocking.run { [target = target("raw", "sub\(round)")] () throws in
+                    try consumeRaw(target, "\(run)-raw\(round)", workload)
+                })
+            ferryConsume.append(
+                try await ferry.consume(
+                    ferryURL(target("ferry", "sub\(round)")), group: "\(run)-ferry\(round)", count: workload.events,
+                    prefetch: workload.prefetch))
             try cleanup([target("raw", "sub\(round)"), target("ferry", "sub\(round)")])
         }
         Progress.say("\(broker): the Python peer")

@@ -19,7 +19,8 @@ struct CoreBenchmark {
         let records = try events.prefix(1000).map { try KafkaWireFormat.encode($0) }
         let decode = try time {
             for index in 0..<iterations {
-                bytes &+= try KafkaWireFormat.decode(records[index % records.count], position: position, source: "kafka://bench").get().event.id.utf8.count
+                bytes &+= try KafkaWireFormat.decode(records[index % records.count], position: position, source: "kafka://bench").get()
+                    .event.id.utf8.count
             }
         }
         guard bytes > 0 else { throw BenchmarkFailure("nothing was encoded") }
@@ -35,10 +36,14 @@ struct CoreBenchmark {
         let idempotency = (ContinuousClock.now - started) / iterations
         let validation = try time { for event in events { _ = try schemas.prepare(event) } }
         let upcast = try time {
-            for event in events where try schemas.prepare(event, to: 2).dataversion != 2 { throw BenchmarkFailure("upcast did not reach v2") }
+            for event in events where try schemas.prepare(event, to: 2).dataversion != 2 {
+                throw BenchmarkFailure("upcast did not reach v2")
+            }
         }
         func row(_ name: String, _ perEvent: Duration, target: String? = nil, met: Bool? = nil, note: String? = nil) -> BenchmarkRow {
-            BenchmarkRow(section: "Core overhead per event", name: name, unit: .nanoseconds, ferry: perEvent.microsecondsValue * 1000, target: target, met: met, note: note)
+            BenchmarkRow(
+                section: "Core overhead per event", name: name, unit: .nanoseconds, ferry: perEvent.microsecondsValue * 1000,
+                target: target, met: met, note: note)
         }
         let total = encode + decode + idempotency + upcast
         return [

@@ -26,7 +26,8 @@ struct FerryBench: AsyncParsableCommand {
     @Option(help: "Events for the relay memory run.") var memoryEvents = 1_000_000
     @Option(help: "Seconds the sink stays frozen in the memory run.") var freezeSeconds = 10
     @Option(help: "Iterations of the core overhead loops.") var coreIterations = 100_000
-    @Option(help: "Sections to run: core, kafka, rabbitmq, redis, relay, memory (comma-separated).") var only = "core,kafka,rabbitmq,redis,relay,memory"
+    @Option(help: "Sections to run: core, kafka, rabbitmq, redis, relay, memory (comma-separated).") var only =
+        "core,kafka,rabbitmq,redis,relay,memory"
     @Option(help: "The ferry binary the relay rows run.") var ferry = ".build/release/ferry"
     @Option(help: "Python with confluent-kafka, pika and redis installed.") var python = ".tools/venv/bin/python"
     @Option(help: "The peer script.") var peerScript = "Benchmarks/peers/peer.py"
@@ -42,7 +43,8 @@ struct FerryBench: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
-        let workload = Workload(events: events, payloadBytes: payload, batch: batch, prefetch: prefetch, latencySamples: latencySamples, repeats: repeats)
+        let workload = Workload(
+            events: events, payloadBytes: payload, batch: batch, prefetch: prefetch, latencySamples: latencySamples, repeats: repeats)
         let sections = Set(only.split(separator: ",").map(String.init))
         let urls = BrokerURLs()
         let transports = Transports([KafkaTransport(), RabbitMQTransport(), RedisTransport()])
@@ -66,7 +68,8 @@ struct FerryBench: AsyncParsableCommand {
         await transports.shutdown()
 
         rows.sort { Self.sectionOrder($0.section) < Self.sectionOrder($1.section) }
-        let report = Report(command: command, date: ISO8601DateFormatter().string(from: Date()), machine: machine(), workload: workload, rows: rows)
+        let report = Report(
+            command: command, date: ISO8601DateFormatter().string(from: Date()), machine: machine(), workload: workload, rows: rows)
         let appendix = (try? String(contentsOfFile: notes, encoding: .utf8)).map { "\n" + $0 } ?? ""
         try (report.markdown() + appendix).write(toFile: markdown, atomically: true, encoding: .utf8)
         try report.json().write(to: URL(fileURLWithPath: json))
@@ -98,14 +101,19 @@ struct FerryBench: AsyncParsableCommand {
                     try connection.declare(queue: target)
                     return try connection.latency(queue: target, message, workload)
                 },
-                rawConsume: { target, _, workload in try urls.rabbitMQ(confirms: false).consume(queue: target, count: workload.events, prefetch: workload.prefetch) },
+                rawConsume: { target, _, workload in
+                    try urls.rabbitMQ(confirms: false).consume(queue: target, count: workload.events, prefetch: workload.prefetch)
+                },
                 cleanup: { try urls.rabbitMQ(confirms: false).delete(queues: $0) }),
             BrokerBenchmark(
                 broker: "Redis", peer: ("redis", urls.peerRedis), ferryURL: urls.redis,
                 peerHeaders: fields.dropLast().map { (String(decoding: $0.0, as: UTF8.self), String(decoding: $0.1, as: UTF8.self)) },
                 rawPublish: { try RawRedis(host: urls.host, port: urls.redisPort).publish(stream: $0, fields, $1) },
                 rawLatency: { try RawRedis(host: urls.host, port: urls.redisPort).latency(stream: $0, fields, $1) },
-                rawConsume: { try RawRedis(host: urls.host, port: urls.redisPort).consume(stream: $0, group: $1, count: $2.events, prefetch: $2.prefetch) },
+                rawConsume: {
+                    try RawRedis(host: urls.host, port: urls.redisPort).consume(
+                        stream: $0, group: $1, count: $2.events, prefetch: $2.prefetch)
+                },
                 cleanup: { try RawRedis(host: urls.host, port: urls.redisPort).delete($0) }),
         ]
     }
@@ -125,7 +133,8 @@ struct FerryBench: AsyncParsableCommand {
             "memory": memory.map { String(format: "%.0f GiB", $0 / 1024 / 1024) } ?? "?",
             "os": os.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } ?? "?",
             "brokers": "Tansu (Kafka protocol), RabbitMQ 3.10, Redis 7.0, on loopback, started by scripts/brokers",
-            "clients": "librdkafka \(String(cString: rd_kafka_version_str())), rabbitmq-c \(version), hiredis \(HIREDIS_MAJOR).\(HIREDIS_MINOR).\(HIREDIS_PATCH)",
+            "clients":
+                "librdkafka \(String(cString: rd_kafka_version_str())), rabbitmq-c \(version), hiredis \(HIREDIS_MAJOR).\(HIREDIS_MINOR).\(HIREDIS_PATCH)",
             "build": "swift build -c release",
         ]
     }

@@ -96,7 +96,8 @@ struct RawKafka {
 
     private static func record(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
         let m = message.pointee
-        var record = KafkaRecord(key: m.key.map { Data(bytes: $0, count: m.key_len) }, value: m.payload.map { Data(bytes: $0, count: m.len) } ?? Data())
+        var record = KafkaRecord(
+            key: m.key.map { Data(bytes: $0, count: m.key_len) }, value: m.payload.map { Data(bytes: $0, count: m.len) } ?? Data())
         var headers: OpaquePointer?
         if rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
             var index = 0
@@ -145,7 +146,9 @@ struct RawKafka {
             }
             if code == RD_KAFKA_RESP_ERR_NO_ERROR { return }
             rd_kafka_headers_destroy(headers)
-            guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else { throw BenchmarkFailure("raw Kafka produce: \(String(cString: rd_kafka_err2str(code)))") }
+            guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
+                throw BenchmarkFailure("raw Kafka produce: \(String(cString: rd_kafka_err2str(code)))")
+            }
             rd_kafka_poll(producer, 1)
         }
     }

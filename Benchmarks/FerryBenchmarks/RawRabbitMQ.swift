@@ -103,7 +103,9 @@ final class RawRabbitMQ: @unchecked Sendable {
         var confirmed: UInt64 = 0
         while confirmed < last {
             var frame = amqp_frame_t()
-            guard amqp_simple_wait_frame(state, &frame) == AMQP_STATUS_OK.rawValue else { throw BenchmarkFailure("raw RabbitMQ: lost the connection") }
+            guard amqp_simple_wait_frame(state, &frame) == AMQP_STATUS_OK.rawValue else {
+                throw BenchmarkFailure("raw RabbitMQ: lost the connection")
+            }
             guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { continue }
             if frame.payload.method.id == Self.basicAck {
                 let ack = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
@@ -172,7 +174,8 @@ final class RawRabbitMQ: @unchecked Sendable {
 
     private static func check(_ reply: amqp_rpc_reply_t, _ doing: String) throws {
         guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
-            throw BenchmarkFailure("raw RabbitMQ \(doing) failed (reply type \(reply.reply_type.rawValue), library error \(reply.library_error))")
+            throw BenchmarkFailure(
+                "raw RabbitMQ \(doing) failed (reply type \(reply.reply_type.rawValue), library error \(reply.library_error))")
         }
     }
 }

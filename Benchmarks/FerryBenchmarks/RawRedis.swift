@@ -92,7 +92,7 @@ final class RawRedis: @unchecked Sendable {
 
     private func read(stream: String, group: String, count: Int) throws -> [(id: String, fields: [(Data, Data)])] {
         let reply = try pipeline([
-            ["XREADGROUP", "GROUP", group, "raw", "COUNT", String(count), "BLOCK", "100", "STREAMS", stream, ">"].map { Data($0.utf8) },
+            ["XREADGROUP", "GROUP", group, "raw", "COUNT", String(count), "BLOCK", "100", "STREAMS", stream, ">"].map { Data($0.utf8) }
         ])[0]
         defer { freeReplyObject(reply) }
         guard reply.pointee.type == REDIS_REPLY_ARRAY, reply.pointee.elements > 0 else { return [] }

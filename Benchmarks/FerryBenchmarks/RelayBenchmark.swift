@@ -27,36 +27,49 @@ struct RelayBenchmark {
         for round in 1...workload.repeats {
             Progress.say("relay: Kafka → Redis, round \(round) of \(workload.repeats)")
             let redisSink = "\(run)-\(round)-redis"
-            rates["redis-ferry", default: []].append(try await relay(source: run, group: "\(redisSink)-ferry", sink: urls.redis("\(redisSink)-ferry")) {
-                try await SinkWatch { try redis.length(of: "\(redisSink)-ferry") }.wait(for: events, timeout: .seconds(600))
-            }.rate)
+            rates["redis-ferry", default: []].append(
+                try await relay(source: run, group: "\(redisSink)-ferry", sink: urls.redis("\(redisSink)-ferry")) {
+                    try await SinkWatch { try redis.length(of: "\(redisSink)-ferry") }.wait(for: events, timeout: .seconds(600))
+                }.rate)
             async let rawToRedis: Void = blocking.run { [urls, workload] () throws in
                 let sink = try RawRedis(host: urls.host, port: urls.redisPort)
                 try kafka.read(topic: run, group: "\(redisSink)-raw", count: events, prefetch: workload.prefetch) { records in
-                    try sink.add(stream: "\(redisSink)-raw", records.map { record in
-                        record.headers.map { (Data($0.name.utf8), $0.value) } + [(Data("key".utf8), record.key ?? Data()), (Data("data".utf8), record.value)]
-                    })
+                    try sink.add(
+                        stream: "\(redisSink)-raw",
+                        records.map { record in
+                            record.headers.map { (Data($0.name.utf8), $0.value) } + [
+                                (Data("key".utf8), record.key ?? Data()), (Data("data".utf8), record.value),
+                            ]
+                        })
                 }
             }
-            rates["redis-raw", default: []].append(try await SinkWatch { try redis.length(of: "\(redisSink)-raw") }.wait(for: events, timeout: .seconds(600)).rate)
+            rates["redis-raw", default: []].append(
+                try await SinkWatch { try redis.length(of: "\(redisSink)-raw") }.wait(for: events, timeout: .seconds(600)).rate)
             try await rawToRedis
             try redis.delete(["\(redisSink)-ferry", "\(redisSink)-raw"])
 
             Progress.say("relay: Kafka → RabbitMQ, round \(round) of \(workload.repeats)")
             let queue = "\(run)-\(round)-amqp"
             for name in ["\(queue)-ferry", "\(queue)-raw"] { try rabbit.declare(queue: name) }
-            rates["amqp-ferry", default: []].append(try await relay(source: run, group: "\(queue)-ferry", sink: urls.amqp(queue: "\(queue)-ferry")) {
-                try await SinkWatch { try rabbit.depth(of: "\(queue)-ferry") }.wait(for: events, timeout: .seconds(600))
-            }.rate)
+            rates["amqp-ferry", default: []].append(
+                try await relay(source: run, group: "\(queue)-ferry", sink: urls.amqp(queue: "\(queue)-ferry")) {
+                    try await SinkWatch { try rabbit.depth(of: "\(queue)-ferry") }.wait(for: events, timeout: .seconds(600))
+                }.rate)
             async let rawToRabbit: Void = blocking.run { [urls, workload] () throws in
                 let sink = try urls.rabbitMQ(confirms: true)
                 try kafka.read(topic: run, group: "\(queue)-raw", count: events, prefetch: workload.prefetch) { records in
-                    try sink.publishConfirmed(queue: "\(queue)-raw", records.map { record in
-                        AMQPMessage(headers: Dictionary(record.headers.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) }, uniquingKeysWith: { $1 }), body: record.value)
-                    })
+                    try sink.publishConfirmed(
+                        queue: "\(queue)-raw",
+                        records.map { record in
+                            AMQPMessage(
+                                headers: Dictionary(
+                                    record.headers.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) }, uniquingKeysWith: { $1 }),
+                                body: record.value)
+                        })
                 }
             }
-            rates["amqp-raw", default: []].append(try await SinkWatch { try rabbit.depth(of: "\(queue)-raw") }.wait(for: events, timeout: .seconds(600)).rate)
+            rates["amqp-raw", default: []].append(
+                try await SinkWatch { try rabbit.depth(of: "\(queue)-raw") }.wait(for: events, timeout: .seconds(600)).rate)
             try await rawToRabbit
             try rabbit.delete(queues: ["\(queue)-ferry", "\(queue)-raw"])
         }
@@ -65,8 +78,11 @@ struct RelayBenchmark {
             let (raw, relay) = (Rate.percentile(rates["\(sink)-raw"]!, 0.5), Rate.percentile(rates["\(sink)-ferry"]!, 0.5))
             let spread = Rate.spread(rates["\(sink)-raw"]!, rates["\(sink)-ferry"]!).map { "; \($0)" } ?? ""
             return BenchmarkRow(
-                section: "Relay", name: name, unit: .eventsPerSecond, raw: raw, ferry: relay, target: "ferry/raw ≥ 0.7", met: relay / raw >= 0.7,
-                note: "\(events) events; `ferry relay` batch (in-flight) and raw batch \(workload.prefetch); dedup on (memory store)\(spread)")
+                section: "Relay", name: name, unit: .eventsPerSecond, raw: raw, ferry: relay, target: "ferry/raw ≥ 0.7",
+                met: relay / raw >= 0.7,
+                note:
+                    "\(events) events; `ferry relay` batch (in-flight) and raw batch \(workload.prefetch); dedup on (memory store)\(spread)"
+            )
         }
         return [row("Kafka → Redis", "redis"), row("Kafka → RabbitMQ", "amqp")]
     }
@@ -110,14 +126,16 @@ struct RelayBenchmark {
         let fifth = copied.residentAtFifth ?? 0
         let peak = copied.peakResident ?? 0
         return [
-            BenchmarkRow(section: "Relay memory", name: "resident after the first fifth of \(events) events", unit: .mebibytes, ferry: fifth),
+            BenchmarkRow(
+                section: "Relay memory", name: "resident after the first fifth of \(events) events", unit: .mebibytes, ferry: fifth),
             BenchmarkRow(
                 section: "Relay memory", name: "peak resident copying \(events) events Kafka → Redis", unit: .mebibytes, ferry: peak,
                 target: "≤ fifth mark + 32 MiB", met: peak <= fifth + 32,
                 note: "VmHWM of the relay process; dedup on (memory store, 100,000 keys: full by the fifth mark)"),
             BenchmarkRow(section: "Relay memory", name: "resident before freezing the sink", unit: .mebibytes, ferry: before),
             BenchmarkRow(
-                section: "Relay memory", name: "peak resident with Redis frozen (SIGSTOP) for \(frozen)", unit: .mebibytes, ferry: whileFrozen,
+                section: "Relay memory", name: "peak resident with Redis frozen (SIGSTOP) for \(frozen)", unit: .mebibytes,
+                ferry: whileFrozen,
                 target: "≤ before + 32 MiB", met: whileFrozen <= before + 32, note: "all \(frozenEvents) events arrived after SIGCONT"),
         ]
     }
@@ -128,14 +146,14 @@ struct RelayBenchmark {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = directory.appendingPathComponent("relay.yaml")
         try """
-            idempotency: memory://
-            routes:
-              - name: bench
-                source: \(urls.kafka(source))
-                group: \(group)
-                sinks: [\(sink)]
-                in-flight: \(workload.prefetch)
-            """.write(to: config, atomically: true, encoding: .utf8)
+        idempotency: memory://
+        routes:
+          - name: bench
+            source: \(urls.kafka(source))
+            group: \(group)
+            sinks: [\(sink)]
+            in-flight: \(workload.prefetch)
+        """.write(to: config, atomically: true, encoding: .utf8)
         let log = directory.appendingPathComponent("relay.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
@@ -148,7 +166,9 @@ struct RelayBenchmark {
             let result = try await body(process.processIdentifier)
             process.terminate()
             process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw BenchmarkFailure("ferry relay exited with \(process.terminationStatus); see \(log.path)") }
+            guard process.terminationStatus == 0 else {
+                throw BenchmarkFailure("ferry relay exited with \(process.terminationStatus); see \(log.path)")
+            }
             return result
         } catch {
             process.terminate()
@@ -156,7 +176,9 @@ struct RelayBenchmark {
         }
     }
 
-    private func relay(source: String, group: String, sink: String, _ body: () async throws -> SinkWatch.Result) async throws -> SinkWatch.Result {
+    private func relay(source: String, group: String, sink: String, _ body: () async throws -> SinkWatch.Result) async throws
+        -> SinkWatch.Result
+    {
         try await relay(source: source, group: group, sink: sink) { (_: Int32) in try await body() }
     }
 }

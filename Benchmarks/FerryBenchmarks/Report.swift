@@ -27,7 +27,8 @@ struct Report: Codable {
             out += "|---|---|---:|---:|---:|---:|---:|---|\n"
             for row in rows where row.section == section {
                 let target = row.target.map { "\($0) \(row.met == true ? "✅ met" : "❌ not met")" } ?? ""
-                out += "| \(row.name) | \(row.unit.rawValue) | \(Self.format(row.raw)) | \(Self.format(row.ferry)) | \(Self.format(row.peer)) "
+                out +=
+                    "| \(row.name) | \(row.unit.rawValue) | \(Self.format(row.raw)) | \(Self.format(row.ferry)) | \(Self.format(row.peer)) "
                 out += "| \(Self.ratio(row.ferryOverRaw)) | \(Self.ratio(row.ferryOverPeer)) | \(target) |\n"
             }
             let notes = rows.filter { $0.section == section }.compactMap { row in row.note.map { "- \(row.name): \($0)" } }

@@ -34,7 +34,9 @@ struct SinkWatch {
                 if let pid, let peak = ProcessMemory.peak(pid) { result.peakResident = peak }
                 return result
             }
-            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("the sink holds \(now) of \(expected) events after \(timeout)") }
+            guard ContinuousClock.now < deadline else {
+                throw BenchmarkFailure("the sink holds \(now) of \(expected) events after \(timeout)")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
     }

@@ -29,7 +29,8 @@ struct DeadLetterList: AsyncParsableCommand {
         let reader = DeadLetterReader(transports: transports, endpoint: try Endpoint(endpoint))
         var shown = 0
         // A fresh group each time: listing leaves every letter where it is.
-        try await reader.read(group: "ferry-dlq-list-\(UUID().uuidString.prefix(8).lowercased())", quiet: .milliseconds(Int(quiet * 1000))) { delivery, record in
+        try await reader.read(group: "ferry-dlq-list-\(UUID().uuidString.prefix(8).lowercased())", quiet: .milliseconds(Int(quiet * 1000)))
+        { delivery, record in
             guard reason == nil || record?.reason.code.name == reason else { return true }
             Output.line(json ? try DeadLetterList.json(delivery, record) : DeadLetterList.line(delivery, record))
             shown += 1
@@ -41,7 +42,8 @@ struct DeadLetterList: AsyncParsableCommand {
     static func line(_ delivery: Delivery, _ record: DeadLetterRecord?) -> String {
         let event = delivery.event
         guard let record else { return "\(delivery.position)\t\(event.id)\t\(event.type)\t(no dead-letter record)" }
-        return "\(delivery.position)\t\(event.id)\t\(event.type)\treason=\(record.reason.code)\tattempts=\(record.attempts)\tfrom=\(record.position)\t\(record.reason.message)"
+        return
+            "\(delivery.position)\t\(event.id)\t\(event.type)\treason=\(record.reason.code)\tattempts=\(record.attempts)\tfrom=\(record.position)\t\(record.reason.message)"
     }
 
     static func json(_ delivery: Delivery, _ record: DeadLetterRecord?) throws -> String {

@@ -47,7 +47,8 @@ struct DeadLetterReplay: AsyncParsableCommand {
         var skipped = 0
         let interval = Duration.microseconds(Int64(1_000_000 / rate))
         var next = ContinuousClock.now
-        try await DeadLetterReader(transports: transports, endpoint: source).read(group: group, quiet: .milliseconds(Int(quiet * 1000))) { delivery, record in
+        try await DeadLetterReader(transports: transports, endpoint: source).read(group: group, quiet: .milliseconds(Int(quiet * 1000))) {
+            delivery, record in
             guard reason == nil || record?.reason.code.name == reason else { return true }
             guard let target = try fixedTarget ?? record.map({ try Self.origin($0, dlq: source) }) else {
                 Output.error("dlq replay: \(delivery.position) has no dead-letter record; give --to to replay it")
@@ -86,7 +87,8 @@ struct DeadLetterReplay: AsyncParsableCommand {
         let headers = DeadLetterRecord.replayed(delivery.event.headers)
         if delivery.isWrapped {  // a plain or broken message: send back its bytes as they were
             let event = delivery.event
-            _ = try await publisher.publish(raw: RawMessage(body: event.data, headers: headers, contentType: event.datacontenttype, key: event.partitionkey))
+            _ = try await publisher.publish(
+                raw: RawMessage(body: event.data, headers: headers, contentType: event.datacontenttype, key: event.partitionkey))
         } else {
             var event = delivery.event
             event.headers = headers

@@ -22,7 +22,8 @@ struct DeadLetterShow: AsyncParsableCommand {
         let (transports, _) = common.transports()
         var found = false
         try await DeadLetterReader(transports: transports, endpoint: try Endpoint(endpoint))
-            .read(group: "ferry-dlq-show-\(UUID().uuidString.prefix(8).lowercased())", quiet: .milliseconds(Int(quiet * 1000))) { delivery, record in
+            .read(group: "ferry-dlq-show-\(UUID().uuidString.prefix(8).lowercased())", quiet: .milliseconds(Int(quiet * 1000))) {
+                delivery, record in
                 guard delivery.event.id == id else { return true }
                 Output.line(try DeadLetterList.json(delivery, record))
                 found = true

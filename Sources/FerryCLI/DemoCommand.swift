@@ -70,7 +70,9 @@ struct DemoPipeline: AsyncParsableCommand {
         let dlq = try await transports.subscribe(dlqURL, options: SubscribeOptions(group: "operators"))
         if let letter = try await dlq.next(), let record = DeadLetterRecord(headers: letter.event.headers) {
             let order = try letter.decode(OrderPlaced.self)
-            Output.line("dead letter in \(dlqURL): \(order.orderID) reason=\(record.reason.code) attempts=\(record.attempts) from \(record.position): \(record.reason.message)")
+            Output.line(
+                "dead letter in \(dlqURL): \(order.orderID) reason=\(record.reason.code) attempts=\(record.attempts) from \(record.position): \(record.reason.message)"
+            )
             try await letter.ack()
         }
         await dlq.close()

@@ -32,14 +32,23 @@ struct DemoSeed: AsyncParsableCommand {
                 partitionkey: customers[index % customers.count], dataversion: version, data: Data(fields.utf8))
         }
         let current = (0..<orders).map { index in
-            order(index, version: 2, #"{"orderID":"o-\#(index)","customer":"\#(customers[index % 5])","quantity":\#(index % 9 + 1),"currency":"EUR","lines":[{"sku":"sku-\#(index % 17)","count":1}]}"#)
+            order(
+                index, version: 2,
+                #"{"orderID":"o-\#(index)","customer":"\#(customers[index % 5])","quantity":\#(index % 9 + 1),"currency":"EUR","lines":[{"sku":"sku-\#(index % 17)","count":1}]}"#
+            )
         }
         let duplicates = Array(current.prefix(orders / 10))
-        let old = (0..<(orders / 10)).map { order(orders + $0, version: 1, #"{"orderID":"o-\#(orders + $0)","customer":"\#(customers[$0 % 5])","quantity":2}"#) }
-        let poison = (0..<max(1, orders / 50)).map { order(2 * orders + $0, version: 2, #"{"orderID":"o-poison-\#($0)","customer":"mallory","quantity":"lots"}"#) }
+        let old = (0..<(orders / 10)).map {
+            order(orders + $0, version: 1, #"{"orderID":"o-\#(orders + $0)","customer":"\#(customers[$0 % 5])","quantity":2}"#)
+        }
+        let poison = (0..<max(1, orders / 50)).map {
+            order(2 * orders + $0, version: 2, #"{"orderID":"o-poison-\#($0)","customer":"mallory","quantity":"lots"}"#)
+        }
         for batch in [current, duplicates, old, poison] { _ = try await publisher.publish(batch) }
         await publisher.close()
         await transports.shutdown()
-        Output.line("seeded \(target): \(current.count) orders (v2), \(duplicates.count) duplicates, \(old.count) v1 orders, \(poison.count) poison")
+        Output.line(
+            "seeded \(target): \(current.count) orders (v2), \(duplicates.count) duplicates, \(old.count) v1 orders, \(poison.count) poison"
+        )
     }
 }

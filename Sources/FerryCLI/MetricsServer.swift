@@ -24,7 +24,8 @@ final class MetricsServer: Sendable {
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             close(fd)
-            throw ValidationErrorText("cannot listen on \(address):\(port) for metrics: \(String(cString: strerror(errno))); choose another --metrics-port")
+            throw ValidationErrorText(
+                "cannot listen on \(address):\(port) for metrics: \(String(cString: strerror(errno))); choose another --metrics-port")
         }
         socket = fd
         self.port = port
@@ -36,9 +37,11 @@ final class MetricsServer: Sendable {
                 let count = read(client, &request, request.count)
                 let line = String(decoding: request.prefix(max(0, count)), as: UTF8.self).split(separator: "\r\n").first ?? ""
                 let (status, type, body): (String, String, [UInt8]) =
-                    line.hasPrefix("GET /metrics") ? ("200 OK", "text/plain; version=0.0.4", registry.emitToBuffer())
-                    : line.hasPrefix("GET /health") ? ("200 OK", "text/plain", Array("ok\n".utf8))
-                    : ("404 Not Found", "text/plain", Array("try /metrics or /health\n".utf8))
+                    line.hasPrefix("GET /metrics")
+                    ? ("200 OK", "text/plain; version=0.0.4", registry.emitToBuffer())
+                    : line.hasPrefix("GET /health")
+                        ? ("200 OK", "text/plain", Array("ok\n".utf8))
+                        : ("404 Not Found", "text/plain", Array("try /metrics or /health\n".utf8))
                 let head = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
                 _ = Array(head.utf8).withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
                 _ = body.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
@@ -47,7 +50,10 @@ final class MetricsServer: Sendable {
         }.start()
     }
 
-    func stop() { shutdown(socket, Int32(SHUT_RDWR)); close(socket) }
+    func stop() {
+        shutdown(socket, Int32(SHUT_RDWR))
+        close(socket)
+    }
 }
 
 /// An error whose text is the whole message (for the command line).

@@ -75,7 +75,9 @@ struct RelayCommand: AsyncParsableCommand {
             for (index, route) in routes.enumerated() {
                 let done = route.statistics.copied + route.statistics.duplicates + route.statistics.skipped
                 let (inFlight, lag) = route.progress
-                parts.append("\(route.configuration.name): \(done - previous[index]) ev/s, in flight \(inFlight), lag \(lag.map(String.init) ?? "?"), copied \(route.statistics.copied)")
+                parts.append(
+                    "\(route.configuration.name): \(done - previous[index]) ev/s, in flight \(inFlight), lag \(lag.map(String.init) ?? "?"), copied \(route.statistics.copied)"
+                )
                 previous[index] = done
             }
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + parts.joined(separator: " | ")).utf8))

@@ -32,7 +32,10 @@ struct TailCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-ack"), help: "Leave deliveries unacknowledged (they go back to the group).")
     var noAck = false
 
-    @Option(help: "Skip (and ack) events already printed, remembered in this idempotency store: memory://, sqlite:///path.db or redis://host:port/prefix.")
+    @Option(
+        help:
+            "Skip (and ack) events already printed, remembered in this idempotency store: memory://, sqlite:///path.db or redis://host:port/prefix."
+    )
     var dedup: String?
 
     @OptionGroup var common: CommonOptions
@@ -102,6 +105,7 @@ struct TailCommand: AsyncParsableCommand {
         func quoted(_ text: String) throws -> String {
             String(decoding: try JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed), as: UTF8.self)
         }
-        return #"{"attempt":\#(delivery.attempt),"mode":"\#(delivery.mode)","position":\#(try quoted(delivery.position.description)),"headers":\#(headers),"event":\#(structured)}"#
+        return
+            #"{"attempt":\#(delivery.attempt),"mode":"\#(delivery.mode)","position":\#(try quoted(delivery.position.description)),"headers":\#(headers),"event":\#(structured)}"#
     }
 }

@@ -82,7 +82,12 @@ public enum ConformanceSuite {
         let endpoint = try await h.freshEndpoint("fanout")
         let a = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("a")))
         let b = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("b")))
-        defer { Task { await a.close(); await b.close() } }
+        defer {
+            Task {
+                await a.close()
+                await b.close()
+            }
+        }
         let publisher = try await h.transport.makePublisher(for: endpoint)
         defer { Task { await publisher.close() } }
         let events = (0..<10).map { sample($0) }
@@ -168,7 +173,9 @@ public enum ConformanceSuite {
         try expectEqual(record.reason.message, "conformance: cannot handle", "reason text")
         try expectEqual(record.attempts, 1, "attempts")
         try expectEqual(record.position, position, "original position")
-        try expect(record.endpoint.contains(endpoint.path.isEmpty ? endpoint.hosts[0].name : endpoint.path), "original endpoint \(record.endpoint)")
+        try expect(
+            record.endpoint.contains(endpoint.path.isEmpty ? endpoint.hosts[0].name : endpoint.path), "original endpoint \(record.endpoint)"
+        )
         try await letter.ack()
         // The dead-lettered event is settled for its group.
         let sentinel = sample(8)
@@ -211,7 +218,9 @@ public enum ConformanceSuite {
         try expectEqual(letter.event.id, failing.id, "the dead letter is the failing event")
         try expectEqual(record.reason.code, .retriesExhausted, "reason class")
         try expectEqual(record.attempts, maxAttempts, "attempts")
-        try expect(record.firstFailureMicros < record.lastFailureMicros, "first failure before last: \(record.firstFailureMicros), \(record.lastFailureMicros)")
+        try expect(
+            record.firstFailureMicros < record.lastFailureMicros,
+            "first failure before last: \(record.firstFailureMicros), \(record.lastFailureMicros)")
         try await letter.ack()
     }
 
@@ -298,8 +307,11 @@ public enum ConformanceSuite {
         let broken = RawMessage(
             body: Data("{}".utf8), headers: ["\(prefix)specversion": "1.0", "\(prefix)type": "t", "\(prefix)source": "/s"])
         let badTime = RawMessage(
-            body: Data(), headers: ["\(prefix)specversion": "1.0", "\(prefix)id": "x", "\(prefix)type": "t",
-                "\(prefix)source": "/s", "\(prefix)time": "yesterday"])
+            body: Data(),
+            headers: [
+                "\(prefix)specversion": "1.0", "\(prefix)id": "x", "\(prefix)type": "t",
+                "\(prefix)source": "/s", "\(prefix)time": "yesterday",
+            ])
         let badJSON = RawMessage(body: Data("{not json".utf8), contentType: StructuredFormat.contentType)
         let good = sample(5)
         _ = try await publisher.publish(raw: broken)
@@ -431,7 +443,8 @@ public enum ConformanceSuite {
         _ = try await publisher.publish(event)
         struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
         let policy = RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(100), multiplier: 2, jitter: 0)
-        let consumer = Consumer(subscription: subscription, options: ConsumerOptions(retry: policy), logger: Logger(label: "conformance")) { _ in
+        let consumer = Consumer(subscription: subscription, options: ConsumerOptions(retry: policy), logger: Logger(label: "conformance")) {
+            _ in
             throw Boom()
         }
         var outcomes: [ConsumerOutcome] = []
@@ -475,16 +488,21 @@ public enum ConformanceSuite {
         var catalog = SchemaCatalog()
         try catalog.register(
             type: OrderV2.eventType, version: 1,
-            schema: try schema(#"{"type":"object","required":["orderID","qty"],"properties":{"orderID":{"type":"string"},"qty":{"type":"integer"}}}"#))
+            schema: try schema(
+                #"{"type":"object","required":["orderID","qty"],"properties":{"orderID":{"type":"string"},"qty":{"type":"integer"}}}"#))
         try catalog.register(
             type: OrderV2.eventType, version: 2,
-            schema: try schema(#"{"type":"object","required":["orderID","quantity"],"properties":{"orderID":{"type":"string"},"quantity":{"type":"integer"},"currency":{"type":"string"}}}"#),
+            schema: try schema(
+                #"{"type":"object","required":["orderID","quantity"],"properties":{"orderID":{"type":"string"},"quantity":{"type":"integer"},"currency":{"type":"string"}}}"#
+            ),
             upcast: [.rename(from: ["qty"], to: ["quantity"]), .add(path: ["currency"], value: .string("EUR"))], mode: .disabled)
         return SchemaRegistry(catalog: catalog)
     }
 
     static func order(version: Int, _ json: String) -> Event {
-        Event(source: "/conformance/orders", type: OrderV2.eventType, datacontenttype: "application/json", dataversion: version, data: Data(json.utf8))
+        Event(
+            source: "/conformance/orders", type: OrderV2.eventType, datacontenttype: "application/json", dataversion: version,
+            data: Data(json.utf8))
     }
 
     static func consumerReadsV1AsV2(_ h: ConformanceHarness) async throws {
@@ -496,7 +514,9 @@ public enum ConformanceSuite {
         _ = try await publisher.publish(order(version: 1, #"{"orderID":"o-1","qty":3}"#))
         let schemas = try orderSchemas()
         let seen = Locked<[OrderV2]>([])
-        let consumer = Consumer(subscription: subscription, options: ConsumerOptions(schemas: schemas), logger: Logger(label: "conformance")) { delivery in
+        let consumer = Consumer(
+            subscription: subscription, options: ConsumerOptions(schemas: schemas), logger: Logger(label: "conformance")
+        ) { delivery in
             let order = try delivery.decode(OrderV2.self, schemas: schemas)
             seen.withLock { $0.append(order) }
         }
@@ -534,7 +554,8 @@ public enum ConformanceSuite {
         let letters = try await dlq.take(3, within: h.timeout, "the three dead letters")
         for letter in letters { try await letter.ack() }
         try expectEqual(
-            Set(letters.compactMap { DeadLetterRecord(headers: $0.event.headers)?.reason.code.name }), ["schema", "decode"], "reasons recorded")
+            Set(letters.compactMap { DeadLetterRecord(headers: $0.event.headers)?.reason.code.name }), ["schema", "decode"],
+            "reasons recorded")
     }
 
     /// A handler that takes its process down: each "crash" leaves the delivery unsettled and
@@ -579,7 +600,9 @@ public enum ConformanceSuite {
             }
         }
         await member.close()
-        guard case .deadLettered(let reason)? = settled else { throw ConformanceFailure(message: "not dead-lettered: \(String(describing: settled))", file: #fileID, line: #line) }
+        guard case .deadLettered(let reason)? = settled else {
+            throw ConformanceFailure(message: "not dead-lettered: \(String(describing: settled))", file: #fileID, line: #line)
+        }
         try expectEqual(reason.code, .crashed, "reason of an event that crashed its consumer every time")
         try expectEqual(started.withLock { $0 }, 3, "handler runs before the event was given up")
         let letter = try await deadLetters.take(1, within: h.timeout, "the dead letter")[0]
@@ -600,7 +623,8 @@ public enum ConformanceSuite {
         let copied = try await h.transport.subscribe(to: copies, options: SubscribeOptions(group: h.uniqueGroup("same-id-copies")))
         defer { Task { await copied.close() } }
         let route = RelayRoute(
-            configuration: RouteConfiguration(name: h.uniqueGroup("route"), source: endpoint, group: h.uniqueGroup("relay"), sinks: [copies]),
+            configuration: RouteConfiguration(
+                name: h.uniqueGroup("route"), source: endpoint, group: h.uniqueGroup("relay"), sinks: [copies]),
             transports: Transports([h.transport]), store: MemoryIdempotencyStore(), schemas: nil, logger: Logger(label: "conformance"))
         let relay = Task { try await route.run() }
         defer { relay.cancel() }

@@ -7,12 +7,14 @@ public enum LocalBrokers {
 
     /// The recorded pid of `broker` (`kafka`, `redis` or `rabbitmq`).
     public static func pid(of broker: String) throws -> Int32 {
-        let tools = ProcessInfo.processInfo.environment["FERRY_TOOLS"].map { URL(fileURLWithPath: $0) }
+        let tools =
+            ProcessInfo.processInfo.environment["FERRY_TOOLS"].map { URL(fileURLWithPath: $0) }
             ?? root?.appendingPathComponent(".tools")
         guard let file = tools?.appendingPathComponent("run/\(broker)/pid"),
             let pid = Int32((try? String(contentsOf: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
         else {
-            throw ConformanceFailure(message: "no recorded pid for \(broker); start the brokers with scripts/brokers up", file: #fileID, line: #line)
+            throw ConformanceFailure(
+                message: "no recorded pid for \(broker); start the brokers with scripts/brokers up", file: #fileID, line: #line)
         }
         return pid
     }

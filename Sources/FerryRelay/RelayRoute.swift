@@ -132,7 +132,9 @@ public final class RelayRoute: Service {
             do {
                 if let ready = try await prepare(delivery) { outgoing.append(ready) }
             } catch {
-                logger.warning("could not settle a delivery; it will be delivered again", metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
+                logger.warning(
+                    "could not settle a delivery; it will be delivered again",
+                    metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
             }
         }
         return (outgoing, repeated)
@@ -147,7 +149,8 @@ public final class RelayRoute: Service {
             do {
                 try await settle(item, failed)
             } catch {
-                logger.warning("could not settle a delivery; it will be delivered again", metadata: ["event": "\(item.event.id)", "error": "\(error)"])
+                logger.warning(
+                    "could not settle a delivery; it will be delivered again", metadata: ["event": "\(item.event.id)", "error": "\(error)"])
             }
         }
     }
@@ -165,7 +168,8 @@ public final class RelayRoute: Service {
         }
         let hops = Int(event.headers[Self.hopsHeader] ?? "0") ?? 0
         guard hops < configuration.maxHops else {
-            let reason = DeadLetterReason(.loop, "crossed \(hops) relays; the limit of route '\(configuration.name)' is \(configuration.maxHops)")
+            let reason = DeadLetterReason(
+                .loop, "crossed \(hops) relays; the limit of route '\(configuration.name)' is \(configuration.maxHops)")
             count(try await pipeline.deadLetter(delivery, reason))
             return nil
         }
@@ -195,9 +199,12 @@ public final class RelayRoute: Service {
         guard !failures.isEmpty else { return count(try await pipeline.succeeded(item.ticket)) }
         let text = failures.map { "\($0.sink): \($0.error.message)" }.joined(separator: "; ")
         let error: any Error =
-            failures.contains { !$0.error.isRetriable } ? PermanentFailure(DeadLetterReason(.rejected, text)) : SinkFailure(description: text)
+            failures.contains { !$0.error.isRetriable }
+            ? PermanentFailure(DeadLetterReason(.rejected, text)) : SinkFailure(description: text)
         let outcome = try await pipeline.failed(item.ticket, error)
-        if case .retried = outcome { logger.warning("a sink failed; retrying", metadata: ["event": "\(item.event.id)", "error": "\(text)"]) }
+        if case .retried = outcome {
+            logger.warning("a sink failed; retrying", metadata: ["event": "\(item.event.id)", "error": "\(text)"])
+        }
         count(outcome)
     }
 
@@ -227,7 +234,8 @@ public final class RelayRoute: Service {
                     if !wrapped.isEmpty {
                         let raw = wrapped.map { index in
                             let event = items[index].event
-                            return RawMessage(body: event.data, headers: event.headers, contentType: event.datacontenttype, key: event.partitionkey)
+                            return RawMessage(
+                                body: event.data, headers: event.headers, contentType: event.datacontenttype, key: event.partitionkey)
                         }
                         results += zip(wrapped, await sink.publisher.send(raw: raw)).map { ($0, $1) }
                     }

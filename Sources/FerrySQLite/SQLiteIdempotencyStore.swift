@@ -23,15 +23,17 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             }
             database = try DatabaseQueue(path: path, configuration: configuration)
             try database.write { db in
-                try db.execute(sql: """
-                    CREATE TABLE IF NOT EXISTS idempotency (
-                        key TEXT PRIMARY KEY NOT NULL,
-                        done INTEGER NOT NULL,
-                        expires INTEGER NOT NULL,
-                        attempts INTEGER NOT NULL DEFAULT 0)
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE TABLE IF NOT EXISTS idempotency (
+                            key TEXT PRIMARY KEY NOT NULL,
+                            done INTEGER NOT NULL,
+                            expires INTEGER NOT NULL,
+                            attempts INTEGER NOT NULL DEFAULT 0)
+                        """)
                 try db.execute(sql: "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency(expires)")
-                if try !db.columns(in: "idempotency").contains(where: { $0.name == "attempts" }) {  // a store from before attempts were counted
+                // A store written before attempts were counted gets the column.
+                if try !db.columns(in: "idempotency").contains(where: { $0.name == "attempts" }) {
                     try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
                 }
             }

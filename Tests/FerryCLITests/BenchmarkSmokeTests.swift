@@ -12,8 +12,10 @@ import Testing
         let json = folder.appendingPathComponent("results.json").path
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let run = try await FerryProcess.run(
-            ["--only", "core", "--core-iterations", "2000", "--markdown", markdown, "--json", json, "--notes", "/nonexistent",
-             "--command", "smoke test", "--schemas", root.appendingPathComponent("Config/schemas").path],
+            [
+                "--only", "core", "--core-iterations", "2000", "--markdown", markdown, "--json", json, "--notes", "/nonexistent",
+                "--command", "smoke test", "--schemas", root.appendingPathComponent("Config/schemas").path,
+            ],
             program: FerryProcess.built("ferry-bench"), timeout: 120)
         #expect(run.status == 0, "\(run.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])

@@ -19,14 +19,18 @@ struct BrokerCLITests {
     @Test(arguments: brokerURLs)
     func publishThenTailShowsTheEvents(_ broker: String) async throws {
         let endpoint = uniqueEndpoint(broker, "roundtrip")
-        let published = try await FerryProcess.run(["publish", endpoint, "--type", "order.placed", "--data", #"{"order":7}"#, "--count", "3", "--key", "o-7", "--json"])
+        let published = try await FerryProcess.run([
+            "publish", endpoint, "--type", "order.placed", "--data", #"{"order":7}"#, "--count", "3", "--key", "o-7", "--json",
+        ])
         #expect(published.status == 0, "\(published.stderr)")
         let receipts = try published.stdout.split(separator: "\n").map {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: String]
         }
         #expect(receipts.count == 3)
 
-        let tailed = try await FerryProcess.run(["tail", endpoint, "--group", "cli-\(UUID().uuidString.prefix(8).lowercased())", "--count", "3", "--timeout", "60", "--json"], timeout: 90)
+        let tailed = try await FerryProcess.run(
+            ["tail", endpoint, "--group", "cli-\(UUID().uuidString.prefix(8).lowercased())", "--count", "3", "--timeout", "60", "--json"],
+            timeout: 90)
         #expect(tailed.status == 0, "\(tailed.stderr)")
         let deliveries = try tailed.stdout.split(separator: "\n").map {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
@@ -52,10 +56,14 @@ struct BrokerCLITests {
         await doomed.kill()
         #expect(gotAll, "the first member received \(doomed.output.count) of 5 events")
 
-        let heir = try await FerryProcess.run(["tail", endpoint, "--group", group, "--count", "5", "--timeout", "60", "--json"], timeout: 90)
+        let heir = try await FerryProcess.run(
+            ["tail", endpoint, "--group", group, "--count", "5", "--timeout", "60", "--json"], timeout: 90)
         #expect(heir.status == 0, "\(heir.stderr)")
         func ids(_ lines: [String]) throws -> Set<String> {
-            Set(try lines.map { ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["event"] as! [String: Any])["id"] as! String })
+            Set(
+                try lines.map {
+                    ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["event"] as! [String: Any])["id"] as! String
+                })
         }
         #expect(try ids(heir.stdout.split(separator: "\n").map(String.init)) == ids(doomed.output))
     }

@@ -26,7 +26,9 @@ import Testing
     }
 
     @Test func publishPrintsAReceiptPerEvent() async throws {
-        let result = try await FerryProcess.run(["publish", "memory://orders", "--type", "t", "--data", #"{"a":1}"#, "--count", "3", "--key", "k"])
+        let result = try await FerryProcess.run([
+            "publish", "memory://orders", "--type", "t", "--data", #"{"a":1}"#, "--count", "3", "--key", "k",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let receipts = result.stdout.split(separator: "\n").filter { $0.hasPrefix("published ") }
         #expect(receipts.count == 3)
@@ -68,7 +70,8 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-schemas-\(UUID().uuidString)")
         let type = directory.appendingPathComponent("shop.order")
         try FileManager.default.createDirectory(at: type, withIntermediateDirectories: true)
-        try #"{"type":"object","properties":{"id":{"type":"string"}}}"#.write(to: type.appendingPathComponent("v1.json"), atomically: true, encoding: .utf8)
+        try #"{"type":"object","properties":{"id":{"type":"string"}}}"#.write(
+            to: type.appendingPathComponent("v1.json"), atomically: true, encoding: .utf8)
         try #"{"type":"object","required":["id","total"],"properties":{"id":{"type":"integer"},"total":{"type":"number"}}}"#
             .write(to: type.appendingPathComponent("v2.json"), atomically: true, encoding: .utf8)
         let result = try await FerryProcess.run(["schema", "check", directory.path])
@@ -109,9 +112,12 @@ struct RelayProgressCLITests {
 
     @Test func anInteractiveTerminalShowsOneProgressLine() async throws {
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("relay-\(UUID().uuidString).yaml").path
-        try "routes:\n  - name: demo\n    source: memory://in\n    sinks: [memory://out]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "routes:\n  - name: demo\n    source: memory://in\n    sinks: [memory://out]\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
         let session = "ferry-\(UUID().uuidString.prefix(8))"
-        _ = try await tmux(["new-session", "-d", "-s", session, "-x", "160", "-y", "10", "\(FerryProcess.executable) relay --config \(config)"])
+        _ = try await tmux([
+            "new-session", "-d", "-s", session, "-x", "160", "-y", "10", "\(FerryProcess.executable) relay --config \(config)",
+        ])
         defer { Task { _ = try? await tmux(["kill-session", "-t", session]) } }
         let screen = Locked("")
         try await eventually(.seconds(20), "the progress line appears") {

@@ -39,7 +39,9 @@ struct OperatorCLITests {
         let dlqURL = dlq.description.replacingOccurrences(of: ":***@", with: ":guest@")
         let listed = try await FerryProcess.run(["dlq", "list", dlqURL, "--json", "--quiet", "5"], timeout: 90)
         #expect(listed.status == 0, "\(listed.stderr)")
-        let letters = try listed.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let letters = try listed.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
         #expect(letters.count == 1)
         #expect(letters.first?["reason"] as? String == "handler")
         #expect(letters.first?["error"] as? String == "payment service said no")
@@ -95,14 +97,18 @@ struct OperatorCLITests {
         let event = Event(source: "/dedup-test", type: "t")
         let other = Event(source: "/dedup-test", type: "t")
         _ = try await publisher.publish([event, event, other])  // a producer that retried
-        let first = try await FerryProcess.run(["tail", endpoint.description, "--group", "g", "--count", "2", "--timeout", "30", "--json", "--dedup", store])
+        let first = try await FerryProcess.run([
+            "tail", endpoint.description, "--group", "g", "--count", "2", "--timeout", "30", "--json", "--dedup", store,
+        ])
         #expect(first.status == 0, "\(first.stderr)")
         let ids = try first.stdout.split(separator: "\n").map {
             ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["event"] as! [String: Any])["id"] as! String
         }
         #expect(ids == [event.id, other.id])
         _ = try await publisher.publish(event)  // the duplicate again, after the first process is gone
-        let second = try await FerryProcess.run(["tail", endpoint.description, "--group", "g", "--count", "1", "--timeout", "3", "--dedup", store])
+        let second = try await FerryProcess.run([
+            "tail", endpoint.description, "--group", "g", "--count", "1", "--timeout", "3", "--dedup", store,
+        ])
         #expect(second.status == 1, "the duplicate is not shown again: \(second.stdout)")
         #expect(second.stdout.isEmpty)
         try await eventually(.seconds(10), "the skipped duplicate is acked") {

@@ -18,7 +18,8 @@ struct RelayCLITests {
     }
 
     @Test func aBadConfigurationExits2NamingTheKey() async throws {
-        let path = try write("routes:\n  - source: \(env["FERRY_KAFKA_URL"]!)/t\n    sinks: [\(env["FERRY_REDIS_URL"]!)/s]\n    batch: 10\n")
+        let path = try write(
+            "routes:\n  - source: \(env["FERRY_KAFKA_URL"]!)/t\n    sinks: [\(env["FERRY_REDIS_URL"]!)/s]\n    batch: 10\n")
         let result = try await FerryProcess.run(["relay", "--config", path])
         #expect(result.status == 2)
         #expect(result.stderr.contains("routes[0].batch: unknown key 'batch'"), "\(result.stderr)")
@@ -32,11 +33,14 @@ struct RelayCLITests {
         let redisSink = try Endpoint("\(env["FERRY_REDIS_URL"]!)/\(name)")
         let kafka = KafkaTransport()
         try await kafka.provision(source, partitions: 3)
-        let events = (0..<300).map { Event(source: "/relay-test", type: "order.placed", partitionkey: "k\($0 % 7)", data: Data("\($0)".utf8)) }
+        let events = (0..<300).map {
+            Event(source: "/relay-test", type: "order.placed", partitionkey: "k\($0 % 7)", data: Data("\($0)".utf8))
+        }
         let publisher = try await kafka.makePublisher(for: source)
         _ = try await publisher.publish(events + events.prefix(20))  // 20 duplicates, as a retrying producer makes
         let store = "sqlite://" + FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
-        let config = try write("""
+        let config = try write(
+            """
             idempotency: \(store)
             routes:
               - name: orders
@@ -57,7 +61,7 @@ struct RelayCLITests {
             while seen.count < events.count {
                 let delivery = try await reader.take(1, within: .seconds(60), "copies at \(sink) (\(seen.count) so far)")[0]
                 seen[delivery.event.id, default: 0] += 1
-                #expect(delivery.event.headers[ "ferry-hops"] == "1")
+                #expect(delivery.event.headers["ferry-hops"] == "1")
                 try await delivery.ack()
             }
             #expect(Set(seen.keys) == Set(events.map(\.id)), "every event reached \(sink)")

@@ -31,16 +31,18 @@ struct RelayOutageTests {
     func relayConfig(
         _ name: String, route: String, source: Endpoint, sinks: [String], idempotency: String? = nil, extra: String = ""
     ) throws -> String {
-        let store = idempotency ?? "sqlite://" + FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
+        let store =
+            idempotency ?? "sqlite://"
+            + FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/relay.db").path
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
         try """
-            idempotency: '\(store)'
-            routes:
-              - name: \(route)
-                source: '\(source.description)'
-                group: \(name)
-                sinks: [\(sinks.map { "'\($0)'" }.joined(separator: ", "))]\(extra)
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        idempotency: '\(store)'
+        routes:
+          - name: \(route)
+            source: '\(source.description)'
+            group: \(name)
+            sinks: [\(sinks.map { "'\($0)'" }.joined(separator: ", "))]\(extra)
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         return config
     }
 
@@ -60,7 +62,9 @@ struct RelayOutageTests {
             seen.withLock { _ = $0.insert(delivery.event.id) }
         }
         let reading = Task { try await consumer.run() }
-        try await eventually(.seconds(300), "all \(events.count) events read back from \(sink)") { seen.withLock { $0.count } == events.count }
+        try await eventually(.seconds(300), "all \(events.count) events read back from \(sink)") {
+            seen.withLock { $0.count } == events.count
+        }
         reading.cancel()
         await subscription.close()
         #expect(seen.withLock { $0 } == Set(events.map(\.id)), "every event reached \(sink)")

@@ -41,11 +41,20 @@ import Testing
         let retryTopic = TopicPartition(topic: "orders.retry.g", partition: 0)
         state.assign([partition, retryTopic])
         state.accept([message(0, topic: "orders.retry.g", headers: [RetryHeaders.due: "1000", RetryHeaders.attempt: "2"]), message(7)])
-        guard case .message(let first, _) = state.next(now: 0) else { Issue.record("the record behind the retry"); return }
+        guard case .message(let first, _) = state.next(now: 0) else {
+            Issue.record("the record behind the retry")
+            return
+        }
         #expect(first.offset == 7)
-        guard case .poll(let dueIn) = state.next(now: 400) else { Issue.record("nothing due yet: poll"); return }
+        guard case .poll(let dueIn) = state.next(now: 400) else {
+            Issue.record("nothing due yet: poll")
+            return
+        }
         #expect(dueIn == 600, "poll no longer than until the retry is due")
-        guard case .message(let retried, let headers) = state.next(now: 1000) else { Issue.record("the retry, once due"); return }
+        guard case .message(let retried, let headers) = state.next(now: 1000) else {
+            Issue.record("the retry, once due")
+            return
+        }
         #expect(retried.topic == "orders.retry.g")
         #expect(headers[RetryHeaders.attempt] == "2")
     }
@@ -59,7 +68,10 @@ import Testing
         let safe = state.revoke([partition])
         #expect(safe.map(\.1) == [1], "what the next owner starts from")
         state.accept([message(3)])
-        guard case .poll = state.next(now: 0) else { Issue.record("a revoked partition's record is not handed out"); return }
+        guard case .poll = state.next(now: 0) else {
+            Issue.record("a revoked partition's record is not handed out")
+            return
+        }
         let moved = state.settle(partition, 1)
         #expect(!moved, "a settle after the revoke changes nothing")
     }
@@ -69,6 +81,9 @@ import Testing
         state.assign([partition])
         state.accept([message(0)])
         state.close()
-        guard case .closed = state.next(now: 0) else { Issue.record("closed"); return }
+        guard case .closed = state.next(now: 0) else {
+            Issue.record("closed")
+            return
+        }
     }
 }

@@ -26,7 +26,7 @@ struct KafkaOutageTests {
         }
         kill(pid, SIGCONT)
         #expect(results.count == sent.count - 100, "every publish completed, one way or the other")
-        let confirmed = Set(results.compactMap { try? $0.get().eventID }) .union(batches[0].map(\.id))
+        let confirmed = Set(results.compactMap { try? $0.get().eventID }).union(batches[0].map(\.id))
         let failures = results.compactMap { result -> FerryError? in if case .failure(let e) = result { e } else { nil } }
         for failure in failures { #expect(failure.code == .publishFailed) }
 

@@ -45,7 +45,8 @@ import Testing
 
     @Test func structuredMessagesAreRead() throws {
         let event = WireFixtures.jsonEvent()
-        let message = AMQPWireFormat.message(RawMessage(body: try StructuredFormat.encode(event), contentType: StructuredFormat.contentType))
+        let message = AMQPWireFormat.message(
+            RawMessage(body: try StructuredFormat.encode(event), contentType: StructuredFormat.contentType))
         let decoded = try AMQPWireFormat.decode(message, position: position, source: "amqp://h/%2F").get()
         #expect(decoded.mode == .structured)
         #expect(decoded.event == event)

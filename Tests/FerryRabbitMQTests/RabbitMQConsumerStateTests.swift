@@ -7,12 +7,18 @@ import Testing
 /// The RabbitMQ consumer's state machine, without a broker.
 @Suite struct RabbitMQConsumerStateTests {
     func delivery(_ tag: UInt64) -> (delivered: AMQPDelivered, generation: Int) {
-        (AMQPDelivered(deliveryTag: tag, redelivered: false, exchange: "", routingKey: "q", message: AMQPMessage(headers: [:], body: Data())), 1)
+        (
+            AMQPDelivered(
+                deliveryTag: tag, redelivered: false, exchange: "", routingKey: "q", message: AMQPMessage(headers: [:], body: Data())), 1
+        )
     }
 
     @Test func handsOutInOrderThenAsksForAFetch() {
         var state = RabbitMQConsumerState()
-        guard case .fetch = state.next() else { Issue.record("nothing buffered: fetch"); return }
+        guard case .fetch = state.next() else {
+            Issue.record("nothing buffered: fetch")
+            return
+        }
         state.accept([delivery(1), delivery(2)])
         var tags: [UInt64] = []
         while case .message(let next) = state.next() { tags.append(next.delivered.deliveryTag) }
@@ -33,6 +39,9 @@ import Testing
         var state = RabbitMQConsumerState()
         state.accept([delivery(1)])
         state.close()
-        guard case .closed = state.next() else { Issue.record("closed"); return }
+        guard case .closed = state.next() else {
+            Issue.record("closed")
+            return
+        }
     }
 }

@@ -30,7 +30,8 @@ struct RabbitMQIntegrationTests {
         let classic = try await transport.subscribe(to: try Endpoint("\(amqpURL!)?queue=\(queue)"), options: SubscribeOptions(group: "g"))
         await classic.close()
         let error = await #expect(throws: FerryError.self) {
-            _ = try await transport.subscribe(to: try Endpoint("\(amqpURL!)?queue=\(queue)&queue-type=quorum"), options: SubscribeOptions(group: "g"))
+            _ = try await transport.subscribe(
+                to: try Endpoint("\(amqpURL!)?queue=\(queue)&queue-type=quorum"), options: SubscribeOptions(group: "g"))
         }
         #expect(error?.message.contains("PRECONDITION_FAILED") == true, "\(error?.message ?? "")")
         #expect(error?.remedy?.contains("other settings") == true)

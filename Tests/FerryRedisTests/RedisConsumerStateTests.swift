@@ -11,7 +11,10 @@ import Testing
     @Test func aRetryIsDueAtItsTimeWithItsAttemptAndFirstFailure() {
         var state = RedisConsumerState()
         state.accept([entry("1-0"), entry("2-0")])
-        guard case .message(let first) = state.next() else { Issue.record("first entry"); return }
+        guard case .message(let first) = state.next() else {
+            Issue.record("first entry")
+            return
+        }
         #expect(first.firstFailureMicros == nil)
         state.retry("1-0", due: 500, attempt: 2, firstFailure: 100)
         #expect(state.takeDue(now: 499).isEmpty, "not due yet")
@@ -19,7 +22,10 @@ import Testing
         #expect(state.takeDue(now: 600).isEmpty, "taken once")
         state.accept([(RedisEntry(id: "1-0", fields: []), 2)])
         _ = state.next()  // 2-0
-        guard case .message(let again) = state.next() else { Issue.record("the retried entry"); return }
+        guard case .message(let again) = state.next() else {
+            Issue.record("the retried entry")
+            return
+        }
         #expect(again.entry.id == "1-0")
         #expect(again.firstFailureMicros == 100, "kept for the dead-letter record")
     }
@@ -36,6 +42,9 @@ import Testing
     @Test func closingEndsTheConsumer() {
         var state = RedisConsumerState()
         state.close()
-        guard case .closed = state.next() else { Issue.record("closed"); return }
+        guard case .closed = state.next() else {
+            Issue.record("closed")
+            return
+        }
     }
 }

@@ -1,8 +1,9 @@
 import Ferry
 import FerryConformance
-@testable import FerryRedis
 import Foundation
 import Testing
+
+@testable import FerryRedis
 
 /// Redis-specific behaviour, against the local server that scripts/test starts.
 @Suite(.enabled(if: redisURL != nil, "needs FERRY_REDIS_URL (scripts/test sets it)"))
@@ -23,7 +24,9 @@ struct RedisIntegrationTests {
 
     @Test func anACLUserPublishesAndConsumes() async throws {
         let (user, password) = try await aclUser()
-        let url = redisURL!.replacingOccurrences(of: "redis://", with: "redis://\(user):\(password)@") + "/ferry-acl-\(UUID().uuidString.prefix(8).lowercased())?db=3"
+        let url =
+            redisURL!.replacingOccurrences(of: "redis://", with: "redis://\(user):\(password)@")
+            + "/ferry-acl-\(UUID().uuidString.prefix(8).lowercased())?db=3"
         let endpoint = try Endpoint(url)
         let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: "g"))
         let publisher = try await transport.makePublisher(for: endpoint)

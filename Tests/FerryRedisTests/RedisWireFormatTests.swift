@@ -32,7 +32,8 @@ import Testing
     }
 
     @Test func plainEntriesWithoutDataBecomeAJSONObject() throws {
-        let entry = RedisEntry(id: position.offset, fields: [.init(name: "order_id", value: Data("7".utf8)), .init(name: "total", value: Data("9.5".utf8))])
+        let entry = RedisEntry(
+            id: position.offset, fields: [.init(name: "order_id", value: Data("7".utf8)), .init(name: "total", value: Data("9.5".utf8))])
         let decoded = try RedisWireFormat.decode(entry, position: position, source: "redis://h/orders").get()
         #expect(decoded.mode == .plain)
         #expect(decoded.event.id == "redis:orders@1764000000000-0")
@@ -50,7 +51,8 @@ import Testing
     }
 
     @Test func malformedEntriesAreTypedErrors() {
-        let entry = RedisEntry(id: position.offset, fields: [.init(name: "ce_specversion", value: Data("1.0".utf8)), .init(name: "data", value: Data())])
+        let entry = RedisEntry(
+            id: position.offset, fields: [.init(name: "ce_specversion", value: Data("1.0".utf8)), .init(name: "data", value: Data())])
         #expect(throws: FerryError.self) { try RedisWireFormat.decode(entry, position: position, source: "redis://h/orders").get() }
     }
 

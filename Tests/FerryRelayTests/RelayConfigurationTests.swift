@@ -11,7 +11,8 @@ import Testing
     }
 
     @Test func theExampleConfigurationIsValid() throws {
-        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/relay.example.yaml").path
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/relay.example.yaml")
+            .path
         let configuration = try RelayConfiguration(file: example, environment: ["AMQP_PASSWORD": "guest"])
         #expect(configuration.routes.count == 1)
         #expect(configuration.routes[0].sinks.count == 2)
@@ -19,10 +20,19 @@ import Testing
     }
 
     @Test(arguments: [
-        ("routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    colour: red\n", "routes[0].colour: unknown key 'colour'", ":4:"),
+        (
+            "routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    colour: red\n", "routes[0].colour: unknown key 'colour'",
+            ":4:"
+        ),
         ("routes:\n  - source: nope\n    sinks: [redis://h/s]\n", "routes[0].source: endpoint 'nope'", ":2:"),
-        ("routes:\n  - source: kafka://h:9092/t\n    sinks: ['amqp://u:${NOPE}@h/%2F?queue=q']\n", "environment variable NOPE is not set", ":3:"),
-        ("routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    in-flight: lots\n", "routes[0].in-flight: expected a whole number", ":4:"),
+        (
+            "routes:\n  - source: kafka://h:9092/t\n    sinks: ['amqp://u:${NOPE}@h/%2F?queue=q']\n",
+            "environment variable NOPE is not set", ":3:"
+        ),
+        (
+            "routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    in-flight: lots\n",
+            "routes[0].in-flight: expected a whole number", ":4:"
+        ),
         ("routes:\n  - source: kafka://h:9092/t\n", "a route needs 'sinks'", ":2:"),
         ("idempotency: memory://\n", "no 'routes'", ":1:"),
     ])

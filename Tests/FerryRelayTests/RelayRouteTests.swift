@@ -26,7 +26,8 @@ import Testing
         let events = (0..<300).map { Event(source: "/t", type: "t", partitionkey: keys[$0 % 5], extensions: ["seq": String($0)]) }
         let publisher = try await transport.makePublisher(for: try Endpoint("memory://order-in?partitions=3"))
         _ = try await publisher.publish(events)
-        let reader = try await transport.subscribe(to: try Endpoint("memory://order-out"), options: SubscribeOptions(group: "check", prefetch: 1000))
+        let reader = try await transport.subscribe(
+            to: try Endpoint("memory://order-out"), options: SubscribeOptions(group: "check", prefetch: 1000))
         let copies = try await reader.take(events.count, within: .seconds(20), "every copy")
         for key in keys {
             let sequence = copies.filter { $0.event.partitionkey == key }.compactMap { Int($0.event.extensions["seq"] ?? "") }
@@ -61,9 +62,10 @@ import Testing
         // A plain producer's "Content-Type" header is a name the sink's wire mapping reserves:
         // the sink refuses the event, and no retry can change that.
         let publisher = try await transport.makePublisher(for: try Endpoint("memory://reject-in"))
-        _ = try await publisher.publish(raw: RawMessage(
-            body: Data("{}".utf8),
-            headers: ["ce_specversion": "1.0", "ce_id": "r1", "ce_source": "/t", "ce_type": "t", "Content-Type": "text/plain"]))
+        _ = try await publisher.publish(
+            raw: RawMessage(
+                body: Data("{}".utf8),
+                headers: ["ce_specversion": "1.0", "ce_id": "r1", "ce_source": "/t", "ce_type": "t", "Content-Type": "text/plain"]))
         let dlq = try await transport.subscribe(to: try Endpoint("memory://reject-in.dlq"), options: SubscribeOptions(group: "check"))
         let letter = try await dlq.take(1, within: .seconds(10), "the refused event")[0]
         let record = DeadLetterRecord(headers: letter.event.headers)

@@ -8,7 +8,10 @@ import Testing
         let text = #"{"orderID":"o-1","qty":3,"price":12.50,"tags":["a","b"],"gift":false,"note":null,"nested":{"x":-1.5e3}}"#
         let value = try JSONValue(parsing: Data(text.utf8))
         #expect(String(decoding: value.data, as: UTF8.self) == text)
-        guard case .object(let object) = value else { Issue.record("not an object"); return }
+        guard case .object(let object) = value else {
+            Issue.record("not an object")
+            return
+        }
         #expect(object["qty"] == .number("3"))
         #expect(object["orderID"] == .string("o-1"))
         #expect(value.canonical.hasPrefix(#"{"gift":false,"nested":{"x":-1500},"note":null,"orderID":"o-1","price":12.5"#))
@@ -21,9 +24,13 @@ import Testing
     }
 
     @Test func badTextNamesTheByte() {
-        for (text, problem) in [("{\"a\":}", "at byte 5"), ("[1,2", "at byte 4"), ("01", "at byte 1"), ("\"x", "unterminated"), ("{} x", "after the document")] {
+        for (text, problem) in [
+            ("{\"a\":}", "at byte 5"), ("[1,2", "at byte 4"), ("01", "at byte 1"), ("\"x", "unterminated"), ("{} x", "after the document"),
+        ] {
             #expect(throws: FerryError.self, "\(text)") { try JSONValue(parsing: Data(text.utf8)) }
-            do { _ = try JSONValue(parsing: Data(text.utf8)) } catch { #expect(error.message.contains(problem), "\(text): \(error.message)") }
+            do { _ = try JSONValue(parsing: Data(text.utf8)) } catch {
+                #expect(error.message.contains(problem), "\(text): \(error.message)")
+            }
         }
     }
 

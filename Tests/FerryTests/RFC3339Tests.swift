@@ -1,6 +1,7 @@
-@testable import Ferry
 import Foundation
 import Testing
+
+@testable import Ferry
 
 @Suite struct RFC3339Tests {
     @Test func formatsAndParsesMicroseconds() {

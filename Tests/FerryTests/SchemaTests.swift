@@ -29,17 +29,24 @@ import Testing
 
     @Test func compatibilityModesNameEachBreakingChange() throws {
         let v1 = try schema(#"{"type":"object","required":["id"],"properties":{"id":{"type":"string"},"state":{"enum":["new","paid"]}}}"#)
-        let addOptional = try schema(#"{"type":"object","required":["id"],"properties":{"id":{"type":"string"},"state":{"enum":["new","paid"]},"note":{"type":"string"}}}"#)
-        let addRequired = try schema(#"{"type":"object","required":["id","total"],"properties":{"id":{"type":"string"},"total":{"type":"number"}}}"#)
+        let addOptional = try schema(
+            #"{"type":"object","required":["id"],"properties":{"id":{"type":"string"},"state":{"enum":["new","paid"]},"note":{"type":"string"}}}"#
+        )
+        let addRequired = try schema(
+            #"{"type":"object","required":["id","total"],"properties":{"id":{"type":"string"},"total":{"type":"number"}}}"#)
         let narrowEnum = try schema(#"{"type":"object","required":["id"],"properties":{"id":{"type":"string"},"state":{"enum":["new"]}}}"#)
         let dropRequired = try schema(#"{"type":"object","properties":{"id":{"type":"string"}}}"#)
         #expect(SchemaCompatibility.problems(older: v1, newer: addOptional, mode: .full).isEmpty)
-        #expect(SchemaCompatibility.problems(older: v1, newer: addRequired, mode: .backward).contains {
-            $0.contains("$.total: required but absent from the other version")
-        })
+        #expect(
+            SchemaCompatibility.problems(older: v1, newer: addRequired, mode: .backward).contains {
+                $0.contains("$.total: required but absent from the other version")
+            })
         #expect(SchemaCompatibility.problems(older: v1, newer: addRequired, mode: .forward).isEmpty)
         #expect(SchemaCompatibility.problems(older: v1, newer: narrowEnum, mode: .backward).contains { $0.contains("\"paid\"") })
-        #expect(SchemaCompatibility.problems(older: v1, newer: dropRequired, mode: .forward).contains { $0.contains("$.id: required but optional") })
+        #expect(
+            SchemaCompatibility.problems(older: v1, newer: dropRequired, mode: .forward).contains {
+                $0.contains("$.id: required but optional")
+            })
         #expect(SchemaCompatibility.problems(older: v1, newer: dropRequired, mode: .backward).isEmpty)
         #expect(SchemaCompatibility.problems(older: v1, newer: addRequired, mode: .disabled).isEmpty)
     }
@@ -72,15 +79,18 @@ import Testing
 
     @Test func upcastsWithDeclarativeStepsAndWithCode() throws {
         var catalog = SchemaCatalog()
-        try catalog.register(type: "order", version: 1, schema: try schema(#"{"type":"object","required":["qty"],"properties":{"qty":{"type":"integer"}}}"#))
+        try catalog.register(
+            type: "order", version: 1, schema: try schema(#"{"type":"object","required":["qty"],"properties":{"qty":{"type":"integer"}}}"#))
         try catalog.register(
             type: "order", version: 2,
             schema: try schema(#"{"type":"object","properties":{"quantity":{"type":"integer"},"currency":{"type":"string"}}}"#),
             upcast: [.rename(from: ["qty"], to: ["quantity"]), .add(path: ["currency"], value: .string("EUR"))], mode: .disabled)
-        try catalog.register(type: "order", version: 3, schema: try schema(#"{"type":"object","required":["quantity","channel"]}"#), mode: .disabled)
+        try catalog.register(
+            type: "order", version: 3, schema: try schema(#"{"type":"object","required":["quantity","channel"]}"#), mode: .disabled)
         let registry = SchemaRegistry(catalog: catalog)
         registry.register(type: "order", from: 2) { fields in fields.merging(["channel": "web"]) { $1 } }
-        let v1 = Event(id: "e1", source: "/s", type: "order", datacontenttype: "application/json", dataversion: 1, data: Data(#"{"qty":3}"#.utf8))
+        let v1 = Event(
+            id: "e1", source: "/s", type: "order", datacontenttype: "application/json", dataversion: 1, data: Data(#"{"qty":3}"#.utf8))
         let v3 = try registry.prepare(v1, to: 3)
         #expect(v3.dataversion == 3)
         #expect(v3.dataschema == "order/v3.json")

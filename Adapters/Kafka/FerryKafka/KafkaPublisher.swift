@@ -6,7 +6,9 @@ struct KafkaPublisher: Publisher {
     let topic: String
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
-        await EncodedBatch.send(events, encode: KafkaWireFormat.encode) { await producer.produce($0.map { ($0.eventID, $0.message) }, topic: topic) }
+        await EncodedBatch.send(events, encode: KafkaWireFormat.encode) {
+            await producer.produce($0.map { ($0.eventID, $0.message) }, topic: topic)
+        }
     }
 
     func send(raw messages: [RawMessage]) async -> [Result<Receipt, FerryError>] {

@@ -97,7 +97,9 @@ final class KafkaSource: MessageSource {
             }
             if state.withLock({ $0.settle(TopicPartition(topic: message.topic, partition: message.partition), message.offset) }) {
                 // Offsets are committed every second: storing them a little later, together, is free.
-                consumer.blocking.execute(after: .milliseconds(50)) { [state, consumer] in consumer.store(state.withLock { $0.takeStores() }) }
+                consumer.blocking.execute(after: .milliseconds(50)) { [state, consumer] in
+                    consumer.store(state.withLock { $0.takeStores() })
+                }
             }
         }
     }

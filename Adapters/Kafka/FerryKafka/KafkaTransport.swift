@@ -78,7 +78,8 @@ public final class KafkaTransport: Transport {
     }
 
     private func producer(for endpoint: KafkaEndpoint) throws(FerryError) -> RDKafkaProducer {
-        let key = endpoint.brokers + "|" + endpoint.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+        let key =
+            endpoint.brokers + "|" + endpoint.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
         let result = producers.withLock { producers -> Result<RDKafkaProducer, FerryError> in
             if let existing = producers[key] { return .success(existing) }
             if producers.isEmpty { logRuntime() }
@@ -98,7 +99,8 @@ public final class KafkaTransport: Transport {
             logger.info("librdkafka \(KafkaRuntime.version)")
         } else {
             logger.warning(
-                "librdkafka \(KafkaRuntime.version) is older than 2.1 and cannot talk to some brokers (Tansu); put a newer librdkafka.so.1 first on LD_LIBRARY_PATH (see scripts/env.sh)")
+                "librdkafka \(KafkaRuntime.version) is older than 2.1 and cannot talk to some brokers (Tansu); put a newer librdkafka.so.1 first on LD_LIBRARY_PATH (see scripts/env.sh)"
+            )
         }
     }
 }

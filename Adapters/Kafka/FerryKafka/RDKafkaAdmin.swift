@@ -16,12 +16,15 @@ enum RDKafkaAdmin {
         var topics: [OpaquePointer?] = [newTopic]
         rd_kafka_CreateTopics(client, &topics, 1, nil, queue)
         guard let event = rd_kafka_queue_poll(queue, 15_000) else {
-            throw FerryError(.timeout, "Kafka at \(brokers) did not answer the creation of topic '\(topic)' within 15 s",
+            throw FerryError(
+                .timeout, "Kafka at \(brokers) did not answer the creation of topic '\(topic)' within 15 s",
                 remedy: "check that the broker is running", isRetriable: true)
         }
         defer { rd_kafka_event_destroy(event) }
         if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw FerryError(.connectionFailed, "creating Kafka topic '\(topic)' at \(brokers) failed: \(String(cString: rd_kafka_event_error_string(event)))")
+            throw FerryError(
+                .connectionFailed,
+                "creating Kafka topic '\(topic)' at \(brokers) failed: \(String(cString: rd_kafka_event_error_string(event)))")
         }
         var count = 0
         guard let result = rd_kafka_event_CreateTopics_result(event),
@@ -40,12 +43,14 @@ enum RDKafkaAdmin {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let code = rd_kafka_metadata(client, 0, handle, &metadata, 10_000)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-            throw FerryError(.connectionFailed, "no metadata for Kafka topic '\(topic)' from \(brokers): \(RDKafkaContext.describe(code))",
+            throw FerryError(
+                .connectionFailed, "no metadata for Kafka topic '\(topic)' from \(brokers): \(RDKafkaContext.describe(code))",
                 remedy: "check that the broker is running", isRetriable: true)
         }
         defer { rd_kafka_metadata_destroy(metadata) }
         guard metadata.pointee.topic_cnt == 1, metadata.pointee.topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw FerryError(.invalidEndpoint, "Kafka topic '\(topic)' does not exist at \(brokers)",
+            throw FerryError(
+                .invalidEndpoint, "Kafka topic '\(topic)' does not exist at \(brokers)",
                 remedy: "create it (ferry's provision or the broker's tools) or check the name")
         }
         return Int(metadata.pointee.topics[0].partition_cnt)
@@ -60,7 +65,8 @@ enum RDKafkaAdmin {
         for partition in 0..<Int32(partitions) { rd_kafka_topic_partition_list_add(list, topic, partition) }
         let code = rd_kafka_committed(consumer, list, 10_000)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw FerryError(.connectionFailed, "cannot read committed offsets of '\(topic)' from \(brokers): \(RDKafkaContext.describe(code))",
+            throw FerryError(
+                .connectionFailed, "cannot read committed offsets of '\(topic)' from \(brokers): \(RDKafkaContext.describe(code))",
                 isRetriable: true)
         }
         var out: [(Int32, Int64?, Int64, Int64)] = []
@@ -70,7 +76,9 @@ enum RDKafkaAdmin {
             var high: Int64 = 0
             let watermark = rd_kafka_query_watermark_offsets(consumer, topic, element.partition, &low, &high, 10_000)
             guard watermark == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw FerryError(.connectionFailed, "cannot read the end offset of \(topic)/\(element.partition) from \(brokers): \(RDKafkaContext.describe(watermark))",
+                throw FerryError(
+                    .connectionFailed,
+                    "cannot read the end offset of \(topic)/\(element.partition) from \(brokers): \(RDKafkaContext.describe(watermark))",
                     isRetriable: true)
             }
             out.append((element.partition, element.offset >= 0 ? element.offset : nil, high, low))

@@ -64,7 +64,8 @@ final class RDKafkaConsumer: @unchecked Sendable {
         for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
         let code = rd_kafka_subscribe(client, list)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw FerryError(.connectionFailed, "cannot subscribe to Kafka topics \(topics) at \(context.brokers): \(RDKafkaContext.describe(code))")
+            throw FerryError(
+                .connectionFailed, "cannot subscribe to Kafka topics \(topics) at \(context.brokers): \(RDKafkaContext.describe(code))")
         }
     }
 
@@ -82,8 +83,11 @@ final class RDKafkaConsumer: @unchecked Sendable {
                 if message.pointee.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                     let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
                     context.logger.warning(
-                        "Kafka consumer error", metadata: ["topic": "\(topic)", "brokers": "\(context.brokers)",
-                            "error": "\(RDKafkaContext.describe(message.pointee.err))"])
+                        "Kafka consumer error",
+                        metadata: [
+                            "topic": "\(topic)", "brokers": "\(context.brokers)",
+                            "error": "\(RDKafkaContext.describe(message.pointee.err))",
+                        ])
                 }
                 continue
             }
@@ -139,7 +143,8 @@ final class RDKafkaConsumer: @unchecked Sendable {
             var value: UnsafeRawPointer?
             var size = 0
             while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                record.headers.append(.init(name: name.map { String(cString: $0) } ?? "", value: value.map { Data(bytes: $0, count: size) } ?? Data()))
+                record.headers.append(
+                    .init(name: name.map { String(cString: $0) } ?? "", value: value.map { Data(bytes: $0, count: size) } ?? Data()))
                 index += 1
             }
         }

@@ -41,7 +41,8 @@ final class RDKafkaProducer: @unchecked Sendable {
         }
         thread.name = "ferry.kafka.poll"
         thread.start()
-        context.logger.debug("Kafka producer started", metadata: ["brokers": "\(context.brokers)", "librdkafka": "\(KafkaRuntime.version)"])
+        context.logger.debug(
+            "Kafka producer started", metadata: ["brokers": "\(context.brokers)", "librdkafka": "\(KafkaRuntime.version)"])
     }
 
     /// Sends records and waits for every delivery report. A full local queue (the broker is
@@ -93,11 +94,14 @@ final class RDKafkaProducer: @unchecked Sendable {
             let position = Position(destination: ticket.topic, partition: Int(message.partition), offset: String(message.offset))
             ticket.batch.complete(ticket.index, .success(Receipt(eventID: ticket.eventID, position: position)))
         } else {
-            ticket.batch.complete(ticket.index, .failure(FerryError(
-                .publishFailed,
-                "Kafka at \(context.brokers) did not confirm event \(ticket.eventID) on topic '\(ticket.topic)': "
-                    + RDKafkaContext.describe(message.err) + (context.lastError.map { " (last broker error: \($0))" } ?? ""),
-                remedy: RDKafkaProducer.remedy(message.err), isRetriable: message.err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)))
+            ticket.batch.complete(
+                ticket.index,
+                .failure(
+                    FerryError(
+                        .publishFailed,
+                        "Kafka at \(context.brokers) did not confirm event \(ticket.eventID) on topic '\(ticket.topic)': "
+                            + RDKafkaContext.describe(message.err) + (context.lastError.map { " (last broker error: \($0))" } ?? ""),
+                        remedy: RDKafkaProducer.remedy(message.err), isRetriable: message.err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)))
         }
     }
 

@@ -80,7 +80,8 @@ final class AMQPArena {
         case "d": String(field.value.f64)
         case "V": ""
         case "F": "{" + strings(field.value.table).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") + "}"
-        case "A": "[" + (0..<Int(field.value.array.num_entries)).map { describe(field.value.array.entries[$0]) }.joined(separator: ",") + "]"
+        case "A":
+            "[" + (0..<Int(field.value.array.num_entries)).map { describe(field.value.array.entries[$0]) }.joined(separator: ",") + "]"
         default: ""
         }
     }

@@ -38,7 +38,8 @@ final class AMQPConnection: BrokerConnection {
             amqp_ssl_socket_set_verify_hostname(socket, endpoint.verifyPeer ? 1 : 0)
             if let ca = endpoint.caCertificate, amqp_ssl_socket_set_cacert(socket, ca) != AMQP_STATUS_OK.rawValue {
                 amqp_destroy_connection(state)
-                throw FerryError(.invalidEndpoint, "cannot load the CA certificate '\(ca)' for RabbitMQ at \(endpoint.location)",
+                throw FerryError(
+                    .invalidEndpoint, "cannot load the CA certificate '\(ca)' for RabbitMQ at \(endpoint.location)",
                     remedy: "check the cacert= path in the endpoint URL")
             }
         }
@@ -255,7 +256,8 @@ final class AMQPConnection: BrokerConnection {
     private func lost(_ status: Int32, _ doing: String) -> FerryError {
         abandon()
         return FerryError(
-            .connectionFailed, "lost the connection to RabbitMQ at \(endpoint.location) while \(doing): \(String(cString: amqp_error_string2(status)))",
+            .connectionFailed,
+            "lost the connection to RabbitMQ at \(endpoint.location) while \(doing): \(String(cString: amqp_error_string2(status)))",
             remedy: "Ferry reconnects by itself; check the broker if this goes on", isRetriable: true)
     }
 
@@ -272,12 +274,13 @@ final class AMQPConnection: BrokerConnection {
             (code, text) = (close.reply_code, AMQPArena.string(close.reply_text))
         }
         abandon()
-        let remedy: String? = switch code {
-        case 403: "check the user's password and its permissions on vhost '\(endpoint.vhost)'"
-        case 404: "declare it first, or check the name in the endpoint URL"
-        case 406: "an existing queue or exchange has other settings (type, arguments); use the same ones or another name"
-        default: nil
-        }
+        let remedy: String? =
+            switch code {
+            case 403: "check the user's password and its permissions on vhost '\(endpoint.vhost)'"
+            case 404: "declare it first, or check the name in the endpoint URL"
+            case 406: "an existing queue or exchange has other settings (type, arguments); use the same ones or another name"
+            default: nil
+            }
         return FerryError(
             .connectionFailed, "RabbitMQ at \(endpoint.location) refused \(doing): \(text)", remedy: remedy,
             isRetriable: code != 403 && code != 404 && code != 406)

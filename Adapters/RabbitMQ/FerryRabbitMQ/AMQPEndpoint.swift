@@ -43,7 +43,8 @@ struct AMQPEndpoint: Sendable {
         exchange = endpoint.query["exchange"] ?? ""
         exchangeType = endpoint.query["exchange-type"] ?? "topic"
         guard ["direct", "topic", "fanout", "headers"].contains(exchangeType) else {
-            throw FerryError(.invalidEndpoint, "endpoint '\(endpoint)': exchange-type '\(exchangeType)' is not direct, topic, fanout or headers")
+            throw FerryError(
+                .invalidEndpoint, "endpoint '\(endpoint)': exchange-type '\(exchangeType)' is not direct, topic, fanout or headers")
         }
         queue = endpoint.query["queue"]
         guard !exchange.isEmpty || queue != nil else {

@@ -49,7 +49,8 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
             return fresh
         }
         batches = Coalescer(executor: executor, limit: window) { [weak self] items in
-            self?.publishBlocking(items) ?? items.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
+            self?.publishBlocking(items)
+                ?? items.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
         }
     }
 
@@ -67,7 +68,8 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
 
     /// Publishes to `queue` through the default exchange, declaring the queue first.
     func publish(_ items: [(eventID: String, message: AMQPMessage)], to queue: AMQPTopology.Queue) async -> [Result<Receipt, FerryError>] {
-        await batches.submit(items.map { Item(eventID: $0.eventID, message: $0.message, exchange: "", routingKey: queue.name, queue: queue) })
+        await batches.submit(
+            items.map { Item(eventID: $0.eventID, message: $0.message, exchange: "", routingKey: queue.name, queue: queue) })
     }
 
     func close() async {
@@ -91,11 +93,13 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
             }
         }
         return results.enumerated().map { index, result in
-            result ?? .failure(FerryError(
-                .publishFailed,
-                "RabbitMQ at \(endpoint.location) did not confirm event \(items[index].eventID) within \(timeout)"
-                    + (lastError.map { ": \($0.message)" } ?? ""),
-                remedy: lastError?.remedy ?? "check that the broker is running", isRetriable: lastError?.isRetriable ?? true))
+            result
+                ?? .failure(
+                    FerryError(
+                        .publishFailed,
+                        "RabbitMQ at \(endpoint.location) did not confirm event \(items[index].eventID) within \(timeout)"
+                            + (lastError.map { ": \($0.message)" } ?? ""),
+                        remedy: lastError?.remedy ?? "check that the broker is running", isRetriable: lastError?.isRetriable ?? true))
         }
     }
 
@@ -132,27 +136,37 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
                     // basic.return comes just before the ack of the same message.
                     returnedReason = nil
                     if let index = unconfirmed.removeValue(forKey: tag) {
-                        results[index] = .failure(FerryError(
-                            .publishFailed,
-                            "RabbitMQ at \(endpoint.location) could not route event \(items[index].eventID): no queue is bound to exchange '\(items[index].exchange)' with routing key '\(items[index].routingKey)' (\(reason))",
-                            remedy: "subscribe a consumer group first (it declares and binds its queue), or add &queue=NAME to the endpoint"))
+                        results[index] = .failure(
+                            FerryError(
+                                .publishFailed,
+                                "RabbitMQ at \(endpoint.location) could not route event \(items[index].eventID): no queue is bound to exchange '\(items[index].exchange)' with routing key '\(items[index].routingKey)' (\(reason))",
+                                remedy:
+                                    "subscribe a consumer group first (it declares and binds its queue), or add &queue=NAME to the endpoint"
+                            ))
                     }
                 }
                 settle(tag, multiple: multiple) { index, tag in
                     let item = items[index]
-                    return .success(Receipt(eventID: item.eventID, position: Position(destination: item.exchange.isEmpty ? item.routingKey : item.exchange, offset: String(tag))))
+                    return .success(
+                        Receipt(
+                            eventID: item.eventID,
+                            position: Position(destination: item.exchange.isEmpty ? item.routingKey : item.exchange, offset: String(tag))))
                 }
             case .nack(let tag, let multiple):
                 settle(tag, multiple: multiple) { index, _ in
-                    .failure(FerryError(.publishFailed, "RabbitMQ at \(endpoint.location) refused event \(items[index].eventID) (basic.nack)",
-                        remedy: "the broker could not store it (disk or memory alarm, queue limit); publish it again later", isRetriable: true))
+                    .failure(
+                        FerryError(
+                            .publishFailed, "RabbitMQ at \(endpoint.location) refused event \(items[index].eventID) (basic.nack)",
+                            remedy: "the broker could not store it (disk or memory alarm, queue limit); publish it again later",
+                            isRetriable: true))
                 }
             }
             return true
         }
         for index in items.indices where results[index] == nil {
             while unconfirmed.count >= window { _ = try readConfirm(wait: .seconds(10)) }
-            unconfirmed[try connection.publish(items[index].message, exchange: items[index].exchange, routingKey: items[index].routingKey)] = index
+            unconfirmed[
+                try connection.publish(items[index].message, exchange: items[index].exchange, routingKey: items[index].routingKey)] = index
             while connection.hasBuffered, try readConfirm(wait: .zero) {}
         }
         let deadline = ContinuousClock.now + .seconds(10)

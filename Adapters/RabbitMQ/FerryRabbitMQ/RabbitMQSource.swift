@@ -135,7 +135,8 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
                 try connection.ack(tag)
             } catch {
                 link.drop()
-                logger.warning("ack lost with the connection; the message will be redelivered", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                logger.warning(
+                    "ack lost with the connection; the message will be redelivered", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }
         }
         return tags.map { _ in () }

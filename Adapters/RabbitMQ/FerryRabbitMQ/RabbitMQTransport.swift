@@ -19,7 +19,9 @@ public final class RabbitMQTransport: Transport {
         var topology = AMQPTopology()
         if !amqp.exchange.isEmpty { topology.exchange = (amqp.exchange, amqp.exchangeType) }
         if let queue = amqp.queue {
-            topology.queues = [.init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))]
+            topology.queues = [
+                .init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))
+            ]
         }
         return RabbitMQPublisher(endpoint: amqp, exchange: amqp.exchange, routingKey: amqp.routingKey, topology: topology, logger: logger)
     }
@@ -29,7 +31,9 @@ public final class RabbitMQTransport: Transport {
         let queue = amqp.queue(for: options.group)
         var topology = AMQPTopology()
         if !amqp.exchange.isEmpty { topology.exchange = (amqp.exchange, amqp.exchangeType) }
-        topology.queues = [.init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))]
+        topology.queues = [
+            .init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))
+        ]
         let source = RabbitMQSource(endpoint: amqp, queue: queue, topology: topology, options: options, logger: logger)
         try await source.start()
         return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)

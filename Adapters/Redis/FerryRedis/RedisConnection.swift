@@ -11,7 +11,8 @@ final class RedisConnection: BrokerConnection {
     /// Connects, authenticates (password, or ACL user and password) and selects the database.
     init(_ endpoint: RedisEndpoint, timeout: Duration = .seconds(5)) throws(FerryError) {
         self.endpoint = endpoint
-        let connected = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0))
+        let connected = redisConnectWithTimeout(
+            endpoint.host, Int32(endpoint.port), timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0))
         guard let connected, connected.pointee.err == 0 else {
             let reason = connected.map { Self.errorText($0) } ?? "out of memory"
             if let connected { redisFree(connected) }
@@ -27,7 +28,8 @@ final class RedisConnection: BrokerConnection {
             if case .error(let message) = try command(auth) {
                 close()
                 throw FerryError(
-                    .connectionFailed, "Redis at \(endpoint.location) refused the login\(endpoint.user.map { " of user '\($0)'" } ?? ""): \(message)",
+                    .connectionFailed,
+                    "Redis at \(endpoint.location) refused the login\(endpoint.user.map { " of user '\($0)'" } ?? ""): \(message)",
                     remedy: "check the user and password in the endpoint URL")
             }
         }
@@ -49,7 +51,8 @@ final class RedisConnection: BrokerConnection {
     /// The socket timeout of blocking calls (must exceed any BLOCK time sent to the server).
     func setTimeout(_ timeout: Duration) {
         guard let context else { return }
-        _ = redisSetTimeout(context, timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000)))
+        _ = redisSetTimeout(
+            context, timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000)))
     }
 
     func command(_ arguments: [String]) throws(FerryError) -> RedisValue {

@@ -43,7 +43,8 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
         let endpoint = try RedisEndpoint(try Endpoint(url))
         self.endpoint = endpoint
         prefix = endpoint.stream
-        link = Reconnecting("Redis idempotency store at \(endpoint.location)", logger: Logger(label: "ferry.redis")) { () throws(FerryError) in
+        link = Reconnecting("Redis idempotency store at \(endpoint.location)", logger: Logger(label: "ferry.redis")) {
+            () throws(FerryError) in
             try RedisConnection(endpoint)
         }
     }

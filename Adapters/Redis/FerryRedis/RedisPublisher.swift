@@ -28,7 +28,8 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
         }
         head = ["XADD", stream] + (endpoint.maxLength.map { ["MAXLEN", "~", String($0)] } ?? []) + ["*"]
         batches = Coalescer(executor: executor, limit: 1000) { [weak self] entries in
-            self?.addBlocking(entries) ?? entries.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
+            self?.addBlocking(entries)
+                ?? entries.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
         }
     }
 
@@ -59,10 +60,14 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
                 let replies = try link.run { connection throws(FerryError) in try connection.pipeline(commands) }
                 return zip(entries, replies).map { item, reply in
                     if case .error(let message) = reply {
-                        return .failure(FerryError(.publishFailed, "Redis at \(endpoint.location) refused XADD to '\(stream)' for event \(item.eventID): \(message)"))
+                        return .failure(
+                            FerryError(
+                                .publishFailed,
+                                "Redis at \(endpoint.location) refused XADD to '\(stream)' for event \(item.eventID): \(message)"))
                     }
                     guard let id = reply.text else {
-                        return .failure(FerryError(.publishFailed, "Redis at \(endpoint.location) gave no entry id for event \(item.eventID)"))
+                        return .failure(
+                            FerryError(.publishFailed, "Redis at \(endpoint.location) gave no entry id for event \(item.eventID)"))
                     }
                     return .success(Receipt(eventID: item.eventID, position: Position(destination: stream, offset: id)))
                 }
@@ -73,7 +78,9 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
             }
         }
         let failure = FerryError(
-            .publishFailed, "Redis at \(endpoint.location) did not take the batch for '\(stream)' within \(timeout)" + (lastError.map { ": \($0.message)" } ?? ""),
+            .publishFailed,
+            "Redis at \(endpoint.location) did not take the batch for '\(stream)' within \(timeout)"
+                + (lastError.map { ": \($0.message)" } ?? ""),
             remedy: lastError?.remedy, isRetriable: lastError?.isRetriable ?? true)
         return entries.map { _ in .failure(failure) }
     }

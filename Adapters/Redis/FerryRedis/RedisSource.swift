@@ -41,7 +41,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             fresh.setTimeout(.seconds(5))
             return fresh
         }
-        writer = Reconnecting("Redis acknowledger of '\(endpoint.stream)' at \(endpoint.location)", logger: logger) { () throws(FerryError) in
+        writer = Reconnecting("Redis acknowledger of '\(endpoint.stream)' at \(endpoint.location)", logger: logger) {
+            () throws(FerryError) in
             try RedisConnection(endpoint)
         }
         acks = Coalescer(executor: writeExecutor, limit: 1000, delay: .milliseconds(1)) { [weak self] ids in
@@ -52,9 +53,15 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     /// Creates the group (and the stream) when missing, so a bad URL fails the subscribe call.
     func start() async throws {
         try await readExecutor.run { [self] () throws in
-            let create = try reader.run { connection throws(FerryError) in try connection.command(["XGROUP", "CREATE", endpoint.stream, options.group, options.start == .earliest ? "0" : "$", "MKSTREAM"]) }
+            let create = try reader.run { connection throws(FerryError) in
+                try connection.command([
+                    "XGROUP", "CREATE", endpoint.stream, options.group, options.start == .earliest ? "0" : "$", "MKSTREAM",
+                ])
+            }
             if case .error(let message) = create, !message.hasPrefix("BUSYGROUP") {
-                throw FerryError(.invalidEndpoint, "Redis at \(endpoint.location) refused to create group '\(options.group)' on '\(endpoint.stream)': \(message)")
+                throw FerryError(
+                    .invalidEndpoint,
+                    "Redis at \(endpoint.location) refused to create group '\(options.group)' on '\(endpoint.stream)': \(message)")
             }
         }
     }
@@ -105,32 +112,49 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             // Claimed back with the delivery counter set to the attempt the core asked for.
             var claimed: [RedisEntry] = []
             for (attempt, ids) in Dictionary(grouping: due, by: \.attempt).sorted(by: { $0.key < $1.key }) {
-                claimed += try entries(try connection.command(
-                    ["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + ids.map(\.id) + ["RETRYCOUNT", String(attempt)]))
+                claimed += try entries(
+                    try connection.command(
+                        ["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + ids.map(\.id) + ["RETRYCOUNT", String(attempt)])
+                )
             }
             return try withAttempts(claimed, connection)
         }
         if let cursor = ownPendingCursor {
-            let own = try entries(stream(try connection.command(
-                ["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "STREAMS", endpoint.stream, cursor])))
+            let own = try entries(
+                stream(
+                    try connection.command(
+                        [
+                            "XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "STREAMS",
+                            endpoint.stream, cursor,
+                        ])))
             ownPendingCursor = own.last?.id
             if !own.isEmpty { return try withAttempts(own, connection) }
         }
-        let fresh = try entries(stream(try connection.command(
-            ["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "BLOCK", "100", "STREAMS", endpoint.stream, ">"])))
+        let fresh = try entries(
+            stream(
+                try connection.command(
+                    [
+                        "XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "BLOCK", "100",
+                        "STREAMS", endpoint.stream, ">",
+                    ])))
         if !fresh.isEmpty { return fresh.map { ($0, 1) } }
         if ContinuousClock.now - lastClaim >= .milliseconds(max(100, endpoint.claimIdleMilliseconds / 2)) {
             lastClaim = .now
             // JUSTID leaves delivery counters alone: this consumer's own held entries
             // (being handled, or waiting for their retry) must not count as delivered again.
             let claimed = try connection.command(
-                ["XAUTOCLAIM", endpoint.stream, options.group, options.consumer, String(endpoint.claimIdleMilliseconds), "0-0",
-                 "COUNT", String(options.prefetch), "JUSTID"])
+                [
+                    "XAUTOCLAIM", endpoint.stream, options.group, options.consumer, String(endpoint.claimIdleMilliseconds), "0-0",
+                    "COUNT", String(options.prefetch), "JUSTID",
+                ])
             let idle = (claimed.array?.dropFirst().first?.array ?? []).compactMap(\.text)
             let orphans = state.withLock { $0.orphans(idle) }
             if !orphans.isEmpty {
-                let reclaimed = try entries(try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + orphans))
-                logger.info("reclaimed entries left pending by another member", metadata: ["stream": "\(endpoint.stream)", "count": "\(reclaimed.count)"])
+                let reclaimed = try entries(
+                    try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + orphans))
+                logger.info(
+                    "reclaimed entries left pending by another member",
+                    metadata: ["stream": "\(endpoint.stream)", "count": "\(reclaimed.count)"])
                 return try withAttempts(reclaimed, connection)
             }
         }
@@ -138,10 +162,14 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     }
 
     /// The attempt of each entry: Redis' delivery counter of the pending entry.
-    private func withAttempts(_ entries: [RedisEntry], _ connection: RedisConnection) throws(FerryError) -> [(entry: RedisEntry, attempt: Int)] {
+    private func withAttempts(_ entries: [RedisEntry], _ connection: RedisConnection) throws(FerryError) -> [(
+        entry: RedisEntry, attempt: Int
+    )] {
         let ids = entries.compactMap(\.id).sorted { Self.order($0) < Self.order($1) }
         guard let first = ids.first, let last = ids.last else { return [] }
-        let pending = try connection.command(["XPENDING", endpoint.stream, options.group, first, last, String(entries.count * 2), options.consumer])
+        let pending = try connection.command([
+            "XPENDING", endpoint.stream, options.group, first, last, String(entries.count * 2), options.consumer,
+        ])
         var counts: [String: Int] = [:]
         for item in pending.array ?? [] {
             if let fields = item.array, fields.count >= 4, let id = fields[0].text { counts[id] = fields[3].integer }
@@ -165,7 +193,9 @@ final class RedisSource: MessageSource, @unchecked Sendable {
             var fields: [RedisEntry.Field] = []
             var index = 0
             while index + 1 < values.count {
-                if case .string(let value) = values[index + 1], let name = values[index].text { fields.append(.init(name: name, value: value)) }
+                if case .string(let value) = values[index + 1], let name = values[index].text {
+                    fields.append(.init(name: name, value: value))
+                }
                 index += 2
             }
             return RedisEntry(id: id, fields: fields)
@@ -211,7 +241,9 @@ final class RedisSource: MessageSource, @unchecked Sendable {
                 try connection.command(["XACK", endpoint.stream, options.group] + ids)
             }
             if case .error(let message) = reply {
-                throw FerryError(.connectionFailed, "Redis at \(endpoint.location) refused XACK of \(ids.count) entries on '\(endpoint.stream)': \(message)")
+                throw FerryError(
+                    .connectionFailed,
+                    "Redis at \(endpoint.location) refused XACK of \(ids.count) entries on '\(endpoint.stream)': \(message)")
             }
         } catch {
             logger.warning(

@@ -110,7 +110,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         }.joined(separator: ",")
         if !path.isEmpty { out += "/" + Endpoint.encode(path) }
         if !query.isEmpty {
-            out += "?" + query.sorted { $0.key < $1.key }.map { "\(Endpoint.encode($0.key))=\(Endpoint.encode($0.value))" }
+            out +=
+                "?"
+                + query.sorted { $0.key < $1.key }.map { "\(Endpoint.encode($0.key))=\(Endpoint.encode($0.value))" }
                 .joined(separator: "&")
         }
         return out
@@ -136,7 +138,8 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         guard let text = query[key] else { return fallback }
         guard let value = Int(text), range.contains(value) else {
             throw FerryError(
-                .invalidEndpoint, "endpoint '\(self)': query parameter '\(key)=\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)")
+                .invalidEndpoint,
+                "endpoint '\(self)': query parameter '\(key)=\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }
@@ -144,7 +147,8 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// A duration query parameter in milliseconds (`500`, `500ms`) or seconds (`2s`).
     public func milliseconds(_ key: String, default fallback: Int) throws(FerryError) -> Int {
         guard let text = query[key] else { return fallback }
-        let (digits, scale) = text.hasSuffix("ms") ? (text.dropLast(2), 1) : text.hasSuffix("s") ? (text.dropLast(), 1000) : (Substring(text), 1)
+        let (digits, scale) =
+            text.hasSuffix("ms") ? (text.dropLast(2), 1) : text.hasSuffix("s") ? (text.dropLast(), 1000) : (Substring(text), 1)
         guard let value = Int(digits), value >= 0 else {
             throw FerryError(.invalidEndpoint, "endpoint '\(self)': query parameter '\(key)=\(text)' is not a duration such as 500ms or 2s")
         }

@@ -56,7 +56,7 @@ package struct Reconnecting<Connection: BrokerConnection> {
     package mutating func runRetryingOnce<T>(_ body: (Connection) throws(FerryError) -> T) throws(FerryError) -> T {
         do {
             return try run(body)
-        } catch where error.isRetriable {
+        } catch  where error.isRetriable {
             return try run(body)
         }
     }

@@ -4,7 +4,8 @@ enum EventAttribute: String, CaseIterable, Sendable {
     case id, source, type, specversion, time, datacontenttype, dataschema, subject
     case idempotencykey, correlationid, causationid, partitionkey, dataversion, traceparent, tracestate
     /// Structured mode's data members: never attributes in binary mode, and never extensions.
-    case data, dataBase64 = "data_base64"
+    case data
+    case dataBase64 = "data_base64"
 
     static let byName: [String: EventAttribute] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 }

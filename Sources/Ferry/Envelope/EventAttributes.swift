@@ -42,7 +42,9 @@ enum EventAttributes {
             guard isExtensionName(name), !known.contains(name) else {
                 throw FerryError(
                     .invalidEvent, "extension attribute '\(name)' of event \(event.id) is not allowed",
-                    remedy: "use lower-case ASCII letters and digits, and none of the CloudEvents attribute names; put other metadata in headers")
+                    remedy:
+                        "use lower-case ASCII letters and digits, and none of the CloudEvents attribute names; put other metadata in headers"
+                )
             }
             body(nil, name, value)
         }

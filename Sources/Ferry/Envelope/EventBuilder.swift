@@ -50,7 +50,8 @@ struct EventBuilder {
             throw FerryError(.malformedEnvelope, "\(origin()): required CloudEvents attribute '\(name)' is missing or empty")
         }
         guard specversion == Event.specVersion else {
-            throw FerryError(.malformedEnvelope, "\(origin()): CloudEvents specversion '\(specversion ?? "")' is not supported; only 1.0 is")
+            throw FerryError(
+                .malformedEnvelope, "\(origin()): CloudEvents specversion '\(specversion ?? "")' is not supported; only 1.0 is")
         }
         if let time {
             guard let micros = RFC3339.parse(time) else {

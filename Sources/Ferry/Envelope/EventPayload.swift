@@ -37,7 +37,8 @@ extension Event {
         let version = dataversion ?? 1
         guard version == Payload.eventVersion else {
             throw FerryError(
-                .payloadDecoding, "event \(id) of type '\(self.type)' is version \(version); \(Payload.self) reads version \(Payload.eventVersion)")
+                .payloadDecoding,
+                "event \(id) of type '\(self.type)' is version \(version); \(Payload.self) reads version \(Payload.eventVersion)")
         }
         do {
             return try Event.jsonDecoder().decode(Payload.self, from: data)

@@ -48,12 +48,18 @@ enum JSONText {
             var depth = 0
             while i < end {
                 switch bytes[i] {
-                case UInt8(ascii: "\""): _ = skipString(); if depth == 0 { return }; continue
+                case UInt8(ascii: "\""):
+                    _ = skipString()
+                    if depth == 0 { return }
+                    continue
                 case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
                     if depth == 0 { return }
                     depth -= 1
-                    if depth == 0 { i += 1; return }
+                    if depth == 0 {
+                        i += 1
+                        return
+                    }
                 case UInt8(ascii: ","): if depth == 0 { return }
                 default:
                     if depth == 0, isSpace(bytes[i]) { return }

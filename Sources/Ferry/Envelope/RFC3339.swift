@@ -21,9 +21,20 @@ enum RFC3339 {
                 out[i] = byte
                 i += 1
             }
-            put(y, 4); put(45); put(m, 2); put(45); put(d, 2); put(84)
-            put(sod / 3600, 2); put(58); put(sod % 3600 / 60, 2); put(58); put(sod % 60, 2)
-            put(46); put(micro, 6); put(90)
+            put(y, 4)
+            put(45)
+            put(m, 2)
+            put(45)
+            put(d, 2)
+            put(84)
+            put(sod / 3600, 2)
+            put(58)
+            put(sod % 3600 / 60, 2)
+            put(58)
+            put(sod % 60, 2)
+            put(46)
+            put(micro, 6)
+            put(90)
             return i
         }
     }

@@ -27,7 +27,10 @@ struct MemorySource: MessageSource {
     }
 
     func nextIfReady() -> Inbound? {
-        guard case .record(let record, let partition, let offset, let attempt, let firstFailure) = transport.state.withLock({ $0.take(member, now: .now) })
+        guard
+            case .record(let record, let partition, let offset, let attempt, let firstFailure) = transport.state.withLock({
+                $0.take(member, now: .now)
+            })
         else { return nil }
         return inbound(record, partition: partition, offset: offset, attempt: attempt, firstFailure: firstFailure)
     }

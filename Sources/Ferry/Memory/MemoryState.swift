@@ -135,7 +135,8 @@ struct MemoryState: Sendable {
         guard offset >= topics[name]!.groups[group]!.cursors[partition].committed,
             !topics[name]!.groups[group]!.cursors[partition].settled.contains(offset)
         else { return [] }
-        topics[name]!.groups[group]!.scheduleRetry(partition: partition, offset: offset, due: due, attempt: attempt, firstFailure: firstFailure)
+        topics[name]!.groups[group]!.scheduleRetry(
+            partition: partition, offset: offset, due: due, attempt: attempt, firstFailure: firstFailure)
         return topics[name]!.bump()
     }
 

@@ -63,7 +63,8 @@ package final class DeliveryPipeline: Sendable {
         if delivery.attempt > options.retry.maxAttempts {
             let reason = DeadLetterReason(
                 .crashed,
-                "delivered \(delivery.attempt) times, more than the \(options.retry.maxAttempts) attempts allowed, and never settled: the consumer stopped while handling it")
+                "delivered \(delivery.attempt) times, more than the \(options.retry.maxAttempts) attempts allowed, and never settled: the consumer stopped while handling it"
+            )
             return .settled(try await deadLetter(delivery, reason, key: key))
         }
         return .handle(Ticket(delivery: delivery, key: key, admitted: .now))

@@ -31,19 +31,24 @@ public struct SchemaCatalog: Sendable {
                 if file == "compatibility" {
                     let text = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                     guard let mode = CompatibilityMode(rawValue: text.uppercased()) else {
-                        throw FerryError(.invalidEvent, "\(path): '\(text)' is not a compatibility mode",
+                        throw FerryError(
+                            .invalidEvent, "\(path): '\(text)' is not a compatibility mode",
                             remedy: "use one of \(CompatibilityMode.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
                     modes[type] = mode
                 } else if let number = Self.version(file, suffix: ".json") {
                     let schema = try JSONSchema(json: try Self.json(path), place: path)
-                    versions[type, default: [:]][number, default: Version(number: number, schema: schema, upcast: [], file: path)].schema = schema
+                    versions[type, default: [:]][number, default: Version(number: number, schema: schema, upcast: [], file: path)].schema =
+                        schema
                     versions[type]![number]!.file = path
                 } else if let number = Self.version(file, suffix: ".upcast.json") {
-                    guard let list = try Self.json(path) as? [Any] else { throw FerryError(.invalidEvent, "\(path): upcast steps must be an array") }
+                    guard let list = try Self.json(path) as? [Any] else {
+                        throw FerryError(.invalidEvent, "\(path): upcast steps must be an array")
+                    }
                     var steps: [UpcastStep] = []
                     for (index, step) in list.enumerated() { steps.append(try UpcastStep(json: step, place: "\(path)[\(index)]")) }
-                    versions[type, default: [:]][number, default: Version(number: number, schema: JSONSchema(), upcast: [], file: path)].upcast = steps
+                    versions[type, default: [:]][number, default: Version(number: number, schema: JSONSchema(), upcast: [], file: path)]
+                        .upcast = steps
                 }
             }
         }
@@ -55,10 +60,12 @@ public struct SchemaCatalog: Sendable {
     ) throws(FerryError) {
         if let mode { modes[type] = mode }
         var candidate = self
-        candidate.versions[type, default: [:]][version] = Version(number: version, schema: schema, upcast: upcast, file: "\(type) v\(version)")
+        candidate.versions[type, default: [:]][version] = Version(
+            number: version, schema: schema, upcast: upcast, file: "\(type) v\(version)")
         let found = candidate.problems(of: type)
         guard found.isEmpty else {
-            throw FerryError(.schemaViolation, "\(type) v\(version) is not \(self.mode(of: type).rawValue) compatible: " + found.joined(separator: "; "))
+            throw FerryError(
+                .schemaViolation, "\(type) v\(version) is not \(self.mode(of: type).rawValue) compatible: " + found.joined(separator: "; "))
         }
         self = candidate
     }

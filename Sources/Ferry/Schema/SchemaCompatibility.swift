@@ -21,13 +21,17 @@ public enum SchemaCompatibility {
             let accepted = reader.types.contains("number") ? reader.types.union(["integer"]) : reader.types
             let refused = written.subtracting(accepted)
             if !refused.isEmpty {
-                out.append("\(path): type \(refused.sorted().joined(separator: "/")) is written but only \(reader.types.sorted().joined(separator: "/")) is read")
+                out.append(
+                    "\(path): type \(refused.sorted().joined(separator: "/")) is written but only \(reader.types.sorted().joined(separator: "/")) is read"
+                )
             }
         }
         if let allowed = reader.enumeration {
             if let written = writer.enumeration {
                 let missing = written.subtracting(allowed)
-                if !missing.isEmpty { out.append("\(path): enum value(s) \(missing.sorted().joined(separator: ", ")) are no longer accepted") }
+                if !missing.isEmpty {
+                    out.append("\(path): enum value(s) \(missing.sorted().joined(separator: ", ")) are no longer accepted")
+                }
             } else {
                 out.append("\(path): an enum restricts values that were free")
             }

@@ -25,11 +25,15 @@ public final class SchemaRegistry: Sendable {
         let known = catalog.versions[event.type] != nil
         guard known || target != nil else { return event }
         if known, catalog.schema(of: event.type, version: version) == nil {
-            throw FerryError(.schemaViolation, "event \(event.id): \(event.type) version \(version) is unknown (known: \(catalog.versions[event.type]!.keys.sorted().map { "v\($0)" }.joined(separator: ", ")))")
+            throw FerryError(
+                .schemaViolation,
+                "event \(event.id): \(event.type) version \(version) is unknown (known: \(catalog.versions[event.type]!.keys.sorted().map { "v\($0)" }.joined(separator: ", ")))"
+            )
         }
         let goal = target ?? version
         guard version <= goal else {
-            throw FerryError(.schemaViolation, "event \(event.id): \(event.type) v\(version) is newer than v\(goal), which this consumer reads")
+            throw FerryError(
+                .schemaViolation, "event \(event.id): \(event.type) v\(version) is newer than v\(goal), which this consumer reads")
         }
         var value: JSONValue
         do {
@@ -45,12 +49,14 @@ public final class SchemaRegistry: Sendable {
             }
             if let upcaster = upcasters.withLock({ $0["\(event.type)#\(step)"] }) {
                 do { fields = try Self.object(upcaster(fields.anyMembers)) } catch {
-                    throw FerryError(.schemaViolation, "event \(event.id): upcasting \(event.type) v\(step) to v\(step + 1) failed: \(error)")
+                    throw FerryError(
+                        .schemaViolation, "event \(event.id): upcasting \(event.type) v\(step) to v\(step + 1) failed: \(error)")
                 }
             } else if let declared = catalog.versions[event.type]?[step + 1], !declared.upcast.isEmpty {
                 for change in declared.upcast { try change.apply(to: &fields) }
             } else {
-                throw FerryError(.schemaViolation, "event \(event.id): no upcaster from \(event.type) v\(step) to v\(step + 1)",
+                throw FerryError(
+                    .schemaViolation, "event \(event.id): no upcaster from \(event.type) v\(step) to v\(step + 1)",
                     remedy: "register one in code, or add v\(step + 1).upcast.json beside the schema")
             }
             value = .object(fields)
@@ -73,7 +79,8 @@ public final class SchemaRegistry: Sendable {
         guard let schema = catalog.schema(of: event.type, version: version) else { return }
         let found = schema.violations(of: value)
         guard found.isEmpty else {
-            throw FerryError(.schemaViolation, "event \(event.id) does not match \(event.type) v\(version): " + found.prefix(5).joined(separator: "; "))
+            throw FerryError(
+                .schemaViolation, "event \(event.id) does not match \(event.type) v\(version): " + found.prefix(5).joined(separator: "; "))
         }
     }
 }
