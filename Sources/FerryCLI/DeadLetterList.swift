@@ -7,31 +7,23 @@ struct DeadLetterList: AsyncParsableCommand {
         commandName: "list",
         abstract: "Print the dead letters without removing them: position, id, type, reason, attempts, error.")
 
-    @Argument(help: "The dead-letter endpoint.")
-    var endpoint: String
+    @OptionGroup var letters: DeadLetterSource
 
-    @Option(help: "Only letters with this reason class (decode, schema, handler, retries-exhausted, timeout, rejected, loop).")
+    @Option(help: "Only letters with this reason class (decode, schema, handler, retries-exhausted, timeout, rejected, loop, crashed).")
     var reason: String?
 
     @Option(help: "Stop after this many letters.")
     var count: Int?
 
-    @Option(help: "Stop when no letter arrived for this many seconds.")
-    var quiet: Double = 3
-
     @Flag(help: "Print one JSON object per letter, with its full event.")
     var json = false
 
-    @OptionGroup var common: CommonOptions
-
     func run() async throws {
-        let (transports, _) = common.transports()
-        let reader = DeadLetterReader(transports: transports, endpoint: try Endpoint(endpoint))
+        let (transports, _) = letters.common.transports()
         var shown = 0
         // A fresh group each time: listing leaves every letter where it is.
-        try await reader.read(group: "ferry-dlq-list-\(UUID().uuidString.prefix(8).lowercased())", quiet: .milliseconds(Int(quiet * 1000)))
-        { delivery, record in
-            guard reason == nil || record?.reason.code.name == reason else { return true }
+        try await letters.read(group: "ferry-dlq-list-\(UUID().uuidString.prefix(8).lowercased())", with: transports) { delivery, record in
+            guard record.matches(reason: reason) else { return true }
             Output.line(json ? try DeadLetterList.json(delivery, record) : DeadLetterList.line(delivery, record))
             shown += 1
             return count.map { shown < $0 } ?? true

@@ -14,8 +14,7 @@ struct DeadLetterReplay: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The dead-letter endpoint.")
-    var endpoint: String
+    @OptionGroup var letters: DeadLetterSource
 
     @Option(help: "Publish here instead of each letter's original endpoint.")
     var to: String?
@@ -29,27 +28,22 @@ struct DeadLetterReplay: AsyncParsableCommand {
     @Option(help: "The group whose position in the DLQ moves as letters are replayed.")
     var group: String = "ferry-dlq-replay"
 
-    @Option(help: "Stop when no letter arrived for this many seconds.")
-    var quiet: Double = 3
-
-    @OptionGroup var common: CommonOptions
-
     func validate() throws {
         guard rate > 0 else { throw ValidationError("--rate must be above 0, not \(rate)") }
     }
 
     func run() async throws {
-        let (transports, _) = common.transports()
-        let source = try Endpoint(endpoint)
+        let (transports, _) = letters.common.transports()
+        let source = try Endpoint(letters.endpoint)
         let fixedTarget = try to.map { try Endpoint($0) }
         var publishers: [String: any Publisher] = [:]
         var replayed = 0
         var skipped = 0
         let interval = Duration.microseconds(Int64(1_000_000 / rate))
         var next = ContinuousClock.now
-        try await DeadLetterReader(transports: transports, endpoint: source).read(group: group, quiet: .milliseconds(Int(quiet * 1000))) {
+        try await letters.read(group: group, with: transports) {
             delivery, record in
-            guard reason == nil || record?.reason.code.name == reason else { return true }
+            guard record.matches(reason: reason) else { return true }
             guard let target = try fixedTarget ?? record.map({ try Self.origin($0, dlq: source) }) else {
                 Output.error("dlq replay: \(delivery.position) has no dead-letter record; give --to to replay it")
                 skipped += 1

@@ -27,6 +27,22 @@ public struct ConformanceHarness: Sendable {
         return endpoint
     }
 
+    /// What most cases start with: a fresh destination, one group subscribed to it (before
+    /// anything is published, as RabbitMQ needs), and a publisher. Close both with `close`.
+    public func fixture(_ label: String, partitions: Int = 3) async throws -> (Endpoint, Subscription, any Publisher) {
+        let endpoint = try await freshEndpoint(label, partitions: partitions)
+        let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: uniqueGroup(label)))
+        return (endpoint, subscription, try await transport.makePublisher(for: endpoint))
+    }
+
+    /// Closes a case's subscription and publisher in the background (for a `defer`).
+    public func close(_ subscription: Subscription, _ publisher: any Publisher) {
+        Task {
+            await subscription.close()
+            await publisher.close()
+        }
+    }
+
     public func uniqueGroup(_ label: String) -> String {
         "group-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
     }

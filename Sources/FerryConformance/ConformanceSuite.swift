@@ -39,12 +39,9 @@ public enum ConformanceSuite {
     }
 
     static func publishConfirmsEachEvent(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("confirm")
         // Where a broker routes only to existing subscriptions (RabbitMQ), one must exist.
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("confirm")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (_, subscription, publisher) = try await h.fixture("confirm")
+        defer { h.close(subscription, publisher) }
         let events = (0..<20).map { sample($0) }
         let receipts = try await publisher.publish(events)
         try expectEqual(receipts.map(\.eventID), events.map(\.id), "receipts name the published events in order")
@@ -124,12 +121,8 @@ public enum ConformanceSuite {
     }
 
     static func delayedRetryDoesNotBlock(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("retry", partitions: 1)
-        let subscription = try await h.transport.subscribe(
-            to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("retry")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("retry", partitions: 1)
+        defer { h.close(subscription, publisher) }
         let retried = sample(1, key: "same")
         let behind = sample(2, key: "same")
         _ = try await publisher.publish([retried, behind])
@@ -187,11 +180,8 @@ public enum ConformanceSuite {
     }
 
     static func retriedThenDeadLetteredCountsAttempts(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("exhausted", partitions: 1)
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("exhausted")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("exhausted", partitions: 1)
+        defer { h.close(subscription, publisher) }
         let failing = sample(9)
         _ = try await publisher.publish(failing)
         let maxAttempts = 3
@@ -225,11 +215,8 @@ public enum ConformanceSuite {
     }
 
     static func orderingPerKey(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("order", partitions: 3)
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("order")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("order", partitions: 3)
+        defer { h.close(subscription, publisher) }
         let keys = ["k1", "k2", "k3", "k4", "k5"]
         let events = (0..<50).map { sample($0, key: keys[$0 % keys.count]) }
         _ = try await publisher.publish(events)
@@ -243,11 +230,8 @@ public enum ConformanceSuite {
     }
 
     static func attributesAndHeadersRoundTrip(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("attributes")
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("attrs")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("attributes")
+        defer { h.close(subscription, publisher) }
         var full = WireFixtures.fullEvent()
         full.id = "evt-\(UUID().uuidString)"
         let minimal = Event(id: "min-\(UUID().uuidString)", source: "/s", type: "t", time: nil)
@@ -262,11 +246,8 @@ public enum ConformanceSuite {
     }
 
     static func structuredModeIsRead(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("structured")
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("structured")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("structured")
+        defer { h.close(subscription, publisher) }
         var event = sample(3)
         event.subject = "structured"
         let body = try StructuredFormat.encode(event)
@@ -280,11 +261,8 @@ public enum ConformanceSuite {
     }
 
     static func plainMessageIsWrapped(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("plain")
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("plain")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("plain")
+        defer { h.close(subscription, publisher) }
         let body = Data("hello from a plain producer".utf8)
         _ = try await publisher.publish(raw: RawMessage(body: body, headers: ["origin": "legacy"], contentType: "text/plain"))
         let delivery = try await subscription.take(1, within: h.timeout, "the plain message")[0]
@@ -298,11 +276,8 @@ public enum ConformanceSuite {
     }
 
     static func malformedEnvelopeGoesToDLQ(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("malformed", partitions: 1)
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("malformed")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("malformed", partitions: 1)
+        defer { h.close(subscription, publisher) }
         let prefix = h.transport.schemes.contains("amqp") ? "cloudEvents:" : "ce_"
         let broken = RawMessage(
             body: Data("{}".utf8), headers: ["\(prefix)specversion": "1.0", "\(prefix)type": "t", "\(prefix)source": "/s"])
@@ -348,11 +323,8 @@ public enum ConformanceSuite {
     }
 
     static func typedEvents(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("typed")
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("typed")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("typed")
+        defer { h.close(subscription, publisher) }
         let payload = Placed(orderID: "o-1", total: 12.5, lines: ["a", "b"])
         let receipt = try await publisher.publish(payload, source: "/orders", partitionkey: "o-1")
         let delivery = try await subscription.take(1, within: h.timeout, "the typed event")[0]
@@ -434,11 +406,8 @@ public enum ConformanceSuite {
     }
 
     static func consumerRetriesThenDeadLetters(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("always-fails", partitions: 1)
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("always-fails")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("always-fails", partitions: 1)
+        defer { h.close(subscription, publisher) }
         let event = sample(4)
         _ = try await publisher.publish(event)
         struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
@@ -506,11 +475,8 @@ public enum ConformanceSuite {
     }
 
     static func consumerReadsV1AsV2(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("upcast", partitions: 1)
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("upcast")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("upcast", partitions: 1)
+        defer { h.close(subscription, publisher) }
         _ = try await publisher.publish(order(version: 1, #"{"orderID":"o-1","qty":3}"#))
         let schemas = try orderSchemas()
         let seen = Locked<[OrderV2]>([])
@@ -526,11 +492,8 @@ public enum ConformanceSuite {
     }
 
     static func consumerDeadLettersSchemaFailures(_ h: ConformanceHarness) async throws {
-        let endpoint = try await h.freshEndpoint("schema-dlq", partitions: 1)
-        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup("schema-dlq")))
-        defer { Task { await subscription.close() } }
-        let publisher = try await h.transport.makePublisher(for: endpoint)
-        defer { Task { await publisher.close() } }
+        let (endpoint, subscription, publisher) = try await h.fixture("schema-dlq", partitions: 1)
+        defer { h.close(subscription, publisher) }
         let unknownVersion = order(version: 7, #"{"orderID":"o-7"}"#)
         let invalid = order(version: 1, #"{"orderID":42}"#)
         let garbage = order(version: 1, "not json at all")

@@ -1,16 +1,9 @@
+import Ferry
 import Foundation
 
 /// A Kafka record as Ferry writes and reads it, before it reaches librdkafka.
 package struct KafkaRecord: Sendable, Hashable {
-    package struct Header: Sendable, Hashable {
-        package var name: String
-        package var value: Data
-
-        package init(name: String, value: Data) {
-            self.name = name
-            self.value = value
-        }
-    }
+    package typealias Header = WireField
 
     package var key: Data?
     package var value: Data
@@ -31,7 +24,7 @@ extension KafkaRecord {
     /// A copy with `extra` appended as headers, in name order (a retry's or dead letter's).
     func adding(_ extra: [String: String]) -> KafkaRecord {
         var copy = self
-        copy.headers += extra.sorted { $0.key < $1.key }.map { Header(name: $0.key, value: Data($0.value.utf8)) }
+        copy.headers += WireField.list(extra)
         return copy
     }
 }

@@ -23,7 +23,7 @@ package enum KafkaWireFormat {
     }
 
     package static func record(_ message: RawMessage) -> KafkaRecord {
-        var headers = message.headers.sorted { $0.key < $1.key }.map { KafkaRecord.Header(name: $0.key, value: Data($0.value.utf8)) }
+        var headers = WireField.list(message.headers)
         if let contentType = message.contentType { headers.append(.init(name: "content-type", value: Data(contentType.utf8))) }
         return KafkaRecord(key: message.key.map { Data($0.utf8) }, value: message.body, headers: headers)
     }

@@ -1,16 +1,9 @@
+import Ferry
 import Foundation
 
 /// A Redis stream entry as Ferry writes and reads it, before it reaches hiredis.
 package struct RedisEntry: Sendable, Hashable {
-    package struct Field: Sendable, Hashable {
-        package var name: String
-        package var value: Data
-
-        package init(name: String, value: Data) {
-            self.name = name
-            self.value = value
-        }
-    }
+    package typealias Field = WireField
 
     /// The entry id (`1700000000000-0`); nil before XADD has assigned one.
     package var id: String?

@@ -218,7 +218,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
                 state.withLock { $0.retry(id, due: due, attempt: redelivery.nextAttempt, firstFailure: redelivery.firstFailureMicros) }
             case .deadLetter(let headers):
                 var copy = entry
-                copy.fields += headers.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: Data($0.value.utf8)) }
+                copy.fields += WireField.list(headers)
                 _ = try await deadLetters.add([(eventID, copy)])[0].get()
                 acknowledge(id)
             }

@@ -32,7 +32,7 @@ package enum RedisWireFormat {
     }
 
     package static func entry(_ message: RawMessage) -> RedisEntry {
-        var fields = message.headers.sorted { $0.key < $1.key }.map { RedisEntry.Field(name: $0.key, value: Data($0.value.utf8)) }
+        var fields = WireField.list(message.headers)
         if let contentType = message.contentType { fields.append(.init(name: "content-type", value: Data(contentType.utf8))) }
         fields.append(.init(name: "data", value: message.body))
         return RedisEntry(fields: fields)

@@ -3,6 +3,7 @@
 /// Each transport documents what the path and query mean for it (see the README). The
 /// password is kept for connecting but never printed: `description` masks it.
 public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+    /// One broker address: a name (or IP address) and, when given, a port.
     public struct Host: Sendable, Hashable {
         public var name: String
         public var port: Int?

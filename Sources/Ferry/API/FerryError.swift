@@ -3,6 +3,7 @@
 /// The message says what failed and where (a key, a URL with its password removed, a line);
 /// `remedy` says what to do next. Neither ever contains a secret.
 public struct FerryError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure it is; extensible, compared by name.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let name: String
         public init(_ name: String) { self.name = name }

@@ -2,6 +2,7 @@ import Foundation
 
 /// How to consume: which group to join and how much to hold at once.
 public struct SubscribeOptions: Sendable {
+    /// Where a new group starts reading.
     public enum Start: String, Sendable {
         /// A new group starts with the oldest message still kept.
         case earliest

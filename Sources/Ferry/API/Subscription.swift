@@ -73,6 +73,7 @@ public final class Subscription: AsyncSequence, Sendable {
         }
     }
 
+    /// Iterates the deliveries; each `next()` waits for one.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let subscription: Subscription
         public mutating func next() async throws -> Delivery? { try await subscription.next() }

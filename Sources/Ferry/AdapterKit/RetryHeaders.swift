@@ -19,11 +19,8 @@ package enum RetryHeaders {
     }
 
     /// The headers of a copy republished for its next attempt.
-    package static func next(
-        attempt next: Int, origin position: Position, firstFailureMicros: Int64, dueMicros: Int64? = nil
-    ) -> [String: String] {
-        var out = [attempt: String(next), origin: position.description, firstFailure: String(firstFailureMicros)]
-        if let dueMicros { out[due] = String(dueMicros) }
-        return out
+    package static func next(attempt next: Int, origin position: Position, firstFailureMicros: Int64, dueMicros: Int64) -> [String: String]
+    {
+        [attempt: String(next), origin: position.description, firstFailure: String(firstFailureMicros), due: String(dueMicros)]
     }
 }

@@ -1,5 +1,6 @@
 /// Why a message went to the dead-letter destination: a class operators filter on, and the text.
 public struct DeadLetterReason: Sendable, Hashable, CustomStringConvertible {
+    /// The reason class; extensible, compared by name.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let name: String
         public init(_ name: String) { self.name = name }

@@ -3,6 +3,7 @@ import Foundation
 /// The headers a dead letter carries on every backend, beside its untouched payload and
 /// attributes: why it failed, how often, when, and where it came from.
 public struct DeadLetterRecord: Sendable, Hashable {
+    /// The header names, the same on every broker.
     public enum Header {
         public static let reason = "ferry-dlq-reason"
         public static let error = "ferry-dlq-error"

@@ -1,6 +1,7 @@
 /// A JSON object's members in the order they were written (event payloads are small, so a
 /// linear lookup beats hashing).
 public struct JSONObject: Sendable, Hashable {
+    /// One name and value, in the order the document had them.
     public struct Member: Sendable, Hashable {
         public var name: String
         public var value: JSONValue

@@ -4,6 +4,7 @@ import Foundation
 /// `<dir>/<EventType>/v<N>.json` (JSON Schema), optionally `v<N>.upcast.json` (the steps from
 /// version N-1 to N) and `compatibility` (a mode name; BACKWARD when absent).
 public struct SchemaCatalog: Sendable {
+    /// One version of an event type: its schema and the upcast steps that lead to it.
     public struct Version: Sendable {
         public var number: Int
         public var schema: JSONSchema

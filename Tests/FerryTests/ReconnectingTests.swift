@@ -1,0 +1,84 @@
+import Ferry
+import Logging
+import Synchronization
+import Testing
+
+/// How adapters keep a connection, without a broker: a fake connection that can be made to fail.
+@Suite struct ReconnectingTests {
+    final class FakeConnection: BrokerConnection {
+        var isOpen = true
+        func close() { isOpen = false }
+    }
+
+    struct Boom: Error {}
+
+    /// Collects what is logged, to count the lines.
+    final class Lines: LogHandler, @unchecked Sendable {
+        let seen = Mutex<[(Logger.Level, String)]>([])
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { seen.withLock { $0.append((event.level, "\(event.message)")) } }
+        func count(_ level: Logger.Level) -> Int { seen.withLock { $0.filter { $0.0 == level }.count } }
+    }
+
+    @Test func opensOnUseAndAgainAfterAFailure() throws {
+        var opened = 0
+        var link = Reconnecting<FakeConnection>("test", logger: Logger(label: "test")) { () throws(FerryError) in
+            opened += 1
+            return FakeConnection()
+        }
+        try link.run { _ in }
+        try link.run { _ in }
+        #expect(opened == 1, "an open connection is reused")
+        #expect(link.generation == 1)
+        #expect(throws: FerryError.self) {
+            try link.run { _ throws(FerryError) in throw FerryError(.connectionFailed, "lost", isRetriable: true) }
+        }
+        #expect(link.current == nil, "a failure drops the connection")
+        try link.run { _ in }
+        #expect(opened == 2)
+        #expect(link.generation == 2, "deliveries read on the first connection are told apart")
+    }
+
+    @Test func aLossAndARecoveryAreLoggedOnceEach() throws {
+        let lines = Lines()
+        var failing = true
+        var link = Reconnecting<FakeConnection>("test link", logger: Logger(label: "test") { _ in lines }) { () throws(FerryError) in
+            if failing { throw FerryError(.connectionFailed, "refused", isRetriable: true) }
+            return FakeConnection()
+        }
+        for _ in 0..<3 {
+            do throws(FerryError) {
+                try link.run { _ in }
+            } catch {
+                link.backOff(after: error)
+            }
+        }
+        failing = false
+        try link.run { _ in }
+        try link.run { _ in }
+        #expect(lines.count(.warning) == 1, "three failed attempts, one warning")
+        #expect(lines.count(.notice) == 1, "one line when connected again")
+    }
+
+    @Test func retryingOnceOpensANewConnectionAfterALoss() throws {
+        var opened = 0
+        var link = Reconnecting<FakeConnection>("test", logger: Logger(label: "test")) { () throws(FerryError) in
+            opened += 1
+            return FakeConnection()
+        }
+        try link.run { _ in }
+        var calls = 0
+        let value = try link.runRetryingOnce { _ throws(FerryError) in
+            calls += 1
+            if calls == 1 { throw FerryError(.connectionFailed, "server restarted", isRetriable: true) }
+            return 42
+        }
+        #expect(value == 42)
+        #expect(opened == 2)
+    }
+}
