@@ -2,9 +2,4 @@
 package struct DecodedEnvelope: Sendable, Hashable {
     package var event: Event
     package var mode: EnvelopeMode
-
-    package init(event: Event, mode: EnvelopeMode) {
-        self.event = event
-        self.mode = mode
-    }
 }
