@@ -36,8 +36,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         self.options = options
         self.logger = logger
         publisher = RabbitMQPublisher(endpoint: endpoint, logger: logger)
-        link = Reconnecting("RabbitMQ consumer of queue '\(queue)' at \(endpoint.location)", logger: logger) {
-            [unowned self] () throws(FerryError) in
+        link = Reconnecting("RabbitMQ consumer of queue '\(queue)' at \(endpoint.location)", logger: logger) { () throws(FerryError) in
             let fresh = try AMQPConnection(endpoint, confirms: false)
             try topology.declare(on: fresh)
             try fresh.consume(queue: queue, prefetch: options.prefetch, consumerTag: options.consumer)
