@@ -121,7 +121,7 @@ public enum ConformanceSuite {
     }
 
     static func delayedRetryDoesNotBlock(_ h: ConformanceHarness) async throws {
-        let (endpoint, subscription, publisher) = try await h.fixture("retry", partitions: 1)
+        let (_, subscription, publisher) = try await h.fixture("retry", partitions: 1)
         defer { h.close(subscription, publisher) }
         let retried = sample(1, key: "same")
         let behind = sample(2, key: "same")
@@ -215,7 +215,7 @@ public enum ConformanceSuite {
     }
 
     static func orderingPerKey(_ h: ConformanceHarness) async throws {
-        let (endpoint, subscription, publisher) = try await h.fixture("order", partitions: 3)
+        let (_, subscription, publisher) = try await h.fixture("order", partitions: 3)
         defer { h.close(subscription, publisher) }
         let keys = ["k1", "k2", "k3", "k4", "k5"]
         let events = (0..<50).map { sample($0, key: keys[$0 % keys.count]) }
@@ -230,7 +230,7 @@ public enum ConformanceSuite {
     }
 
     static func attributesAndHeadersRoundTrip(_ h: ConformanceHarness) async throws {
-        let (endpoint, subscription, publisher) = try await h.fixture("attributes")
+        let (_, subscription, publisher) = try await h.fixture("attributes")
         defer { h.close(subscription, publisher) }
         var full = WireFixtures.fullEvent()
         full.id = "evt-\(UUID().uuidString)"
@@ -246,7 +246,7 @@ public enum ConformanceSuite {
     }
 
     static func structuredModeIsRead(_ h: ConformanceHarness) async throws {
-        let (endpoint, subscription, publisher) = try await h.fixture("structured")
+        let (_, subscription, publisher) = try await h.fixture("structured")
         defer { h.close(subscription, publisher) }
         var event = sample(3)
         event.subject = "structured"
@@ -261,7 +261,7 @@ public enum ConformanceSuite {
     }
 
     static func plainMessageIsWrapped(_ h: ConformanceHarness) async throws {
-        let (endpoint, subscription, publisher) = try await h.fixture("plain")
+        let (_, subscription, publisher) = try await h.fixture("plain")
         defer { h.close(subscription, publisher) }
         let body = Data("hello from a plain producer".utf8)
         _ = try await publisher.publish(raw: RawMessage(body: body, headers: ["origin": "legacy"], contentType: "text/plain"))
@@ -323,7 +323,7 @@ public enum ConformanceSuite {
     }
 
     static func typedEvents(_ h: ConformanceHarness) async throws {
-        let (endpoint, subscription, publisher) = try await h.fixture("typed")
+        let (_, subscription, publisher) = try await h.fixture("typed")
         defer { h.close(subscription, publisher) }
         let payload = Placed(orderID: "o-1", total: 12.5, lines: ["a", "b"])
         let receipt = try await publisher.publish(payload, source: "/orders", partitionkey: "o-1")
@@ -475,7 +475,7 @@ public enum ConformanceSuite {
     }
 
     static func consumerReadsV1AsV2(_ h: ConformanceHarness) async throws {
-        let (endpoint, subscription, publisher) = try await h.fixture("upcast", partitions: 1)
+        let (_, subscription, publisher) = try await h.fixture("upcast", partitions: 1)
         defer { h.close(subscription, publisher) }
         _ = try await publisher.publish(order(version: 1, #"{"orderID":"o-1","qty":3}"#))
         let schemas = try orderSchemas()
