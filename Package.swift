@@ -100,7 +100,10 @@ let package = Package(
 
         .testTarget(
             name: "FerryTests",
-            dependencies: ["Ferry", "FerryConformance", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")]
+            dependencies: [
+                "Ferry", "FerryConformance", .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(name: "FerrySQLiteTests", dependencies: ["FerrySQLite", "FerryConformance"]),
         .testTarget(name: "FerryRelayTests", dependencies: ["FerryRelay", "FerryConformance"]),

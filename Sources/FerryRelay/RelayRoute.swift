@@ -166,7 +166,7 @@ public final class RelayRoute: Service {
             counters.withLock { $0.skipped += 1 }
             return nil
         }
-        let hops = Int(event.headers[Self.hopsHeader] ?? "0") ?? 0
+        let hops = max(0, Int(event.headers[Self.hopsHeader] ?? "0") ?? 0)  // a forged negative count does not lift the limit
         guard hops < configuration.maxHops else {
             let reason = DeadLetterReason(
                 .loop, "crossed \(hops) relays; the limit of route '\(configuration.name)' is \(configuration.maxHops)")
@@ -174,7 +174,8 @@ public final class RelayRoute: Service {
             return nil
         }
         event.headers[Self.hopsHeader] = String(hops + 1)
-        if let target = configuration.upcastTo, let schemas, !delivery.isWrapped {
+        // Only catalogued types: the relay copies every other event as it is.
+        if let target = configuration.upcastTo, let schemas, !delivery.isWrapped, schemas.catalog.versions[event.type] != nil {
             do {
                 let before = event.dataversion ?? 1
                 event = try schemas.prepare(event, to: target)

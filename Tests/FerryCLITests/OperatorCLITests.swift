@@ -116,4 +116,19 @@ struct OperatorCLITests {
         }
         await publisher.close()
     }
+
+    /// A message's bytes must not reach the terminal as control sequences (here: clear screen).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_REDIS_URL"] != nil, "needs FERRY_REDIS_URL"))
+    func tailShowsControlCharactersEscaped() async throws {
+        let endpoint = try Endpoint(
+            "\(ProcessInfo.processInfo.environment["FERRY_REDIS_URL"]!)/ferry-ctl-\(UUID().uuidString.prefix(8).lowercased())")
+        let publisher = try await RedisTransport().makePublisher(for: endpoint)
+        _ = try await publisher.publish(raw: RawMessage(body: Data("before\u{1B}[2Jafter\nnext line".utf8)))
+        await publisher.close()
+        let tailed = try await FerryProcess.run(["tail", endpoint.description, "--count", "1", "--timeout", "30"])
+        #expect(tailed.status == 0, "\(tailed.stderr)")
+        #expect(!tailed.stdout.unicodeScalars.contains { $0.value == 0x1B }, "no raw escape byte")
+        #expect(tailed.stdout.contains("before\\u{1B}[2Jafter\\u{A}next line"), "\(tailed.stdout)")
+        #expect(tailed.stdout.split(separator: "\n").count == 1, "one line per delivery")
+    }
 }

@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func theCommitOffsetNeverPassesAnUnsettledRecord() {
-        var state = KafkaConsumerState()
+        var state = KafkaConsumerState(retryTopic: "orders.retry.g")
         state.assign([partition])
         state.accept((0..<5).map { message($0) })
         #expect(offsets(&state) == [0, 1, 2, 3, 4])
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func aRetryCopyIsHeldUntilDueWithoutHoldingUpTheRest() {
-        var state = KafkaConsumerState()
+        var state = KafkaConsumerState(retryTopic: "orders.retry.g")
         let retryTopic = TopicPartition(topic: "orders.retry.g", partition: 0)
         state.assign([partition, retryTopic])
         state.accept([message(0, topic: "orders.retry.g", headers: [RetryHeaders.due: "1000", RetryHeaders.attempt: "2"]), message(7)])
@@ -59,8 +59,21 @@ import Testing
         #expect(headers[RetryHeaders.attempt] == "2")
     }
 
+    @Test func retryHeadersOnAnyOtherTopicAreNotTrusted() {
+        var state = KafkaConsumerState(retryTopic: "orders.retry.g")
+        state.assign([partition])
+        // Forged by a producer: due in the year 2286, attempt at the top of Int.
+        state.accept([message(0, headers: [RetryHeaders.due: String(Int64.max), RetryHeaders.attempt: String(Int.max)])])
+        guard case .message(let record, let headers) = state.next(now: 0) else {
+            Issue.record("a forged due time does not hold the record back")
+            return
+        }
+        #expect(record.offset == 0)
+        #expect(headers.isEmpty, "no retry header is read off the source topic")
+    }
+
     @Test func revokedPartitionsDropTheirBufferedRecordsAndReportSafeOffsets() {
-        var state = KafkaConsumerState()
+        var state = KafkaConsumerState(retryTopic: "orders.retry.g")
         state.assign([partition])
         state.accept((0..<3).map { message($0) })
         #expect(offsets(&state).count == 3)
@@ -77,7 +90,7 @@ import Testing
     }
 
     @Test func closingEndsTheConsumer() {
-        var state = KafkaConsumerState()
+        var state = KafkaConsumerState(retryTopic: "orders.retry.g")
         state.assign([partition])
         state.accept([message(0)])
         state.close()

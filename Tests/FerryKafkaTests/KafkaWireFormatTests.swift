@@ -76,6 +76,17 @@ import Testing
     @Test func runtimeVersionIsKnown() {
         #expect(KafkaRuntime.version.split(separator: ".").count >= 3)
     }
+
+    /// A producer sets a record's timestamp to anything: one beyond what microseconds can
+    /// hold used to trap (overflow) in every consumer of the topic.
+    @Test(arguments: [Int64.max, Int64.max / 1000 + 1, -Int64.max, 253_402_300_800_000])
+    func anAbsurdTimestampIsDropped(_ millis: Int64) throws {
+        let decoded = try KafkaWireFormat.decode(
+            KafkaRecord(value: Data("x".utf8), timestampMillis: millis), position: position, source: "kafka://k/orders"
+        ).get()
+        #expect(decoded.mode == .plain)
+        #expect(decoded.event.timeMicros == nil, "no time rather than a wrong one")
+    }
 }
 
 @Suite struct KafkaRuntimeTests {

@@ -62,4 +62,13 @@ import Testing
     @Test func runtimeVersionIsKnown() {
         #expect(RabbitMQRuntime.version.hasPrefix("0."))
     }
+
+    /// The `timestamp` property is a producer's 64-bit number: near 2^63 it used to trap.
+    @Test(arguments: [UInt64.max, UInt64(Int64.max), UInt64(Int64.max / 1_000_000) + 1])
+    func anAbsurdTimestampIsDropped(_ seconds: UInt64) throws {
+        let message = AMQPMessage(timestamp: seconds, body: Data("x".utf8))
+        let decoded = try AMQPWireFormat.decode(message, position: position, source: "amqp://h/").get()
+        #expect(decoded.mode == .plain)
+        #expect(decoded.event.timeMicros == nil)
+    }
 }

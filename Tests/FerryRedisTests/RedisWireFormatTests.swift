@@ -59,4 +59,13 @@ import Testing
     @Test func headersVersionIsKnown() {
         #expect(HiredisRuntime.version.split(separator: ".").count == 3)
     }
+
+    /// An entry id's milliseconds are whatever the producer chose with an explicit XADD id.
+    @Test(arguments: ["9223372036854776-0", "18446744073709551615-0", "253402300800000-0"])
+    func anAbsurdEntryIDGivesNoTime(_ id: String) throws {
+        let entry = RedisEntry(id: id, fields: [.init(name: "data", value: Data("x".utf8))])
+        let decoded = try RedisWireFormat.decode(entry, position: Position(destination: "s", offset: id), source: "redis://h/s").get()
+        #expect(decoded.mode == .plain)
+        #expect(decoded.event.timeMicros == nil)
+    }
 }

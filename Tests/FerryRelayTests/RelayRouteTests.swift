@@ -9,13 +9,28 @@ import Testing
 @Suite struct RelayRouteTests {
     let transport = MemoryTransport()
 
-    func route(_ source: String, _ sink: String, maxHops: Int = 5) throws -> RelayRoute {
+    func route(_ source: String, _ sink: String, maxHops: Int = 5, upcastTo: Int? = nil, schemas: SchemaRegistry? = nil) throws
+        -> RelayRoute
+    {
         let configuration = RouteConfiguration(
             name: "test", source: try Endpoint(source), group: "relay", sinks: [try Endpoint(sink)], types: [], subjectPrefix: nil,
-            upcastTo: nil, maxHops: maxHops, inFlight: 32, retry: RetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(50)))
+            upcastTo: upcastTo, maxHops: maxHops, inFlight: 32, retry: RetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(50)))
         return RelayRoute(
-            configuration: configuration, transports: Transports([transport]), store: MemoryIdempotencyStore(), schemas: nil,
+            configuration: configuration, transports: Transports([transport]), store: MemoryIdempotencyStore(), schemas: schemas,
             logger: Logger(label: "test"))
+    }
+
+    @Test func upcastingLeavesTypesTheCatalogDoesNotKnowAsTheyAre() async throws {
+        let catalog = try SchemaCatalog(directory: #filePath.components(separatedBy: "/Tests/")[0] + "/Config/schemas")
+        let relay = try route("memory://types-in", "memory://types-out", upcastTo: 2, schemas: SchemaRegistry(catalog: catalog))
+        let running = Task { try await relay.run() }
+        defer { running.cancel() }
+        let stranger = Event(source: "/t", type: "com.example.unknown", dataversion: 1, data: Data("not even JSON".utf8))
+        _ = try await transport.makePublisher(for: try Endpoint("memory://types-in")).publish(stranger)
+        let copied = try await transport.subscribe(to: try Endpoint("memory://types-out"), options: SubscribeOptions(group: "check"))
+        let copy = try await copied.take(1, within: .seconds(10), "the uncatalogued event")[0]
+        #expect(copy.event.id == stranger.id)
+        #expect(copy.event.data == stranger.data && copy.event.dataversion == 1, "copied unchanged, not dead-lettered")
     }
 
     @Test func keepsTheOrderOfEachPartitionKey() async throws {
@@ -53,6 +68,17 @@ import Testing
         let letter = try await dlq.take(1, within: .seconds(10), "the looping event")[0]
         #expect(letter.event.id == looping.id)
         #expect(DeadLetterRecord(headers: letter.event.headers)?.reason.code == .loop)
+    }
+
+    @Test func aForgedNegativeHopCountDoesNotLiftTheLimit() async throws {
+        let relay = try route("memory://hops-in", "memory://hops-out", maxHops: 2)
+        let running = Task { try await relay.run() }
+        defer { running.cancel() }
+        let publisher = try await transport.makePublisher(for: try Endpoint("memory://hops-in"))
+        _ = try await publisher.publish(Event(source: "/t", type: "t", headers: [RelayRoute.hopsHeader: "-1000000"]))
+        let copied = try await transport.subscribe(to: try Endpoint("memory://hops-out"), options: SubscribeOptions(group: "check"))
+        let copy = try await copied.take(1, within: .seconds(10), "the copy")[0]
+        #expect(copy.event.headers[RelayRoute.hopsHeader] == "1", "counted from 0, so the limit still holds after two more relays")
     }
 
     @Test func anEventASinkRefusesForGoodIsDeadLetteredAsRejected() async throws {

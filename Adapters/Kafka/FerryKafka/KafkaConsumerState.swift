@@ -11,6 +11,8 @@ struct KafkaConsumerState: Sendable {
         case closed
     }
 
+    /// The group's retry topic: the only one whose records' retry headers are Ferry's own.
+    let retryTopic: String
     private var assigned: [TopicPartition: PartitionOffsets] = [:]
     private var fetched: [KafkaMessage] = []
     private var fetchedIndex = 0
@@ -18,6 +20,8 @@ struct KafkaConsumerState: Sendable {
     private(set) var closed = false
     /// Offsets that moved forward since librdkafka was last given them.
     private var toStore: [TopicPartition: Int64] = [:]
+
+    init(retryTopic: String) { self.retryTopic = retryTopic }
 
     mutating func assign(_ partitions: [TopicPartition]) {
         for partition in partitions where assigned[partition] == nil { assigned[partition] = PartitionOffsets() }
@@ -58,7 +62,7 @@ struct KafkaConsumerState: Sendable {
             guard assigned[partition] != nil else { continue }  // revoked while buffered
             assigned[partition]!.handOut(message.offset)
             var retryHeaders: [String: String] = [:]
-            for header in message.record.headers where RetryHeaders.names.contains(header.name) {
+            for header in message.record.headers where message.topic == retryTopic && RetryHeaders.names.contains(header.name) {
                 retryHeaders[header.name] = String(decoding: header.value, as: UTF8.self)
             }
             if let due = retryHeaders[RetryHeaders.due].flatMap({ Int64($0) }), due > now {

@@ -22,12 +22,13 @@ final class KafkaSource: MessageSource {
     private let sourceName: String
 
     init(endpoint: KafkaEndpoint, options: SubscribeOptions, producer: RDKafkaProducer, logger: Logger) throws(FerryError) {
-        let state = Locked(KafkaConsumerState())
+        let retryTopic = endpoint.retryTopic(group: options.group)
+        let state = Locked(KafkaConsumerState(retryTopic: retryTopic))
         self.state = state
         self.endpoint = endpoint
         sourceName = endpoint.endpoint.description
         self.producer = producer
-        retryTopic = endpoint.retryTopic(group: options.group)
+        self.retryTopic = retryTopic
         batchSize = options.prefetch
         var settings = endpoint.settings
         settings["group.id"] = options.group
@@ -65,6 +66,8 @@ final class KafkaSource: MessageSource {
         return inbound(message, retryHeaders)
     }
 
+    func stop() { state.withLock { $0.close() } }
+
     func close() async {
         let stores = state.withLock { state in
             state.close()
@@ -76,7 +79,7 @@ final class KafkaSource: MessageSource {
 
     private func inbound(_ message: KafkaMessage, _ retryHeaders: [String: String]) -> Inbound {
         var stripped = message.record
-        stripped.headers.removeAll { retryHeaders[$0.name] != nil }
+        stripped.headers.removeAll { RetryHeaders.names.contains($0.name) }  // forged ones included
         let record = stripped
         let position = Position(destination: message.topic, partition: Int(message.partition), offset: String(message.offset))
         let carried = RetryHeaders.read(retryHeaders)

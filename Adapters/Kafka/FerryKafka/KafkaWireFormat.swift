@@ -44,7 +44,9 @@ package enum KafkaWireFormat {
         }
         let key = record.key.map { String(decoding: $0, as: UTF8.self) }
         func origin() -> PlainOrigin {
-            PlainOrigin(id: "kafka:\(position)", source: source, timeMicros: record.timestampMillis.map { $0 * 1000 }, partitionkey: key)
+            PlainOrigin(
+                id: "kafka:\(position)", source: source,
+                timeMicros: record.timestampMillis.flatMap { PlainOrigin.time($0, unitMicros: 1000) }, partitionkey: key)
         }
         if binary {
             if let key { headers.append(("ce_partitionkey", key)) }

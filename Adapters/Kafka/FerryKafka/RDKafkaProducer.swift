@@ -73,7 +73,8 @@ final class RDKafkaProducer: @unchecked Sendable {
         let opaque = Unmanaged.passRetained(ticket).toOpaque()
         let code = record.value.withUnsafeBytes { value in
             withKey(record.key) { key, keyLength in
-                ferry_rd_kafka_produce(client, topic, key, keyLength, value.baseAddress, value.count, headers, opaque)
+                ferry_rd_kafka_produce(
+                    client, topic, key, keyLength, value.baseAddress, value.count, record.timestampMillis ?? 0, headers, opaque)
             }
         }
         if code != RD_KAFKA_RESP_ERR_NO_ERROR {

@@ -27,7 +27,7 @@ package enum AMQPWireFormat {
         func origin() -> PlainOrigin {
             PlainOrigin(
                 id: message.messageID ?? "amqp:\(position)", source: source,
-                timeMicros: message.timestamp.map { Int64($0) * 1_000_000 })
+                timeMicros: message.timestamp.flatMap { Int64(exactly: $0) }.flatMap { PlainOrigin.time($0, unitMicros: 1_000_000) })
         }
         return Result { () throws(FerryError) in
             var decoded = try binding.decode(

@@ -58,6 +58,8 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
 
     func nextIfReady() -> Inbound? { state.nextIfReady().map(inbound) }
 
+    func stop() { state.withLock { $0.close() } }
+
     func close() async {
         state.withLock { $0.close() }
         await executor.run { [self] in

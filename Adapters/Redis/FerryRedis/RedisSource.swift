@@ -72,6 +72,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
 
     func nextIfReady() -> Inbound? { state.nextIfReady().map(inbound) }
 
+    func stop() { state.withLock { $0.close() } }
+
     /// Stops reading. Pending entries stay with this consumer until another member reclaims
     /// them; the consumer is removed from the group only when it owns none.
     func close() async {

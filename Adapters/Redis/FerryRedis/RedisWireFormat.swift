@@ -88,6 +88,6 @@ package enum RedisWireFormat {
 
     /// Entry ids start with the milliseconds at which Redis added them.
     static func entryTimeMicros(_ id: String) -> Int64? {
-        id.split(separator: "-").first.flatMap { Int64($0) }.map { $0 * 1000 }
+        id.split(separator: "-").first.flatMap { Int64($0) }.flatMap { PlainOrigin.time($0, unitMicros: 1000) }
     }
 }

@@ -56,6 +56,10 @@ public final class Subscription: AsyncSequence, Sendable {
         return batch
     }
 
+    /// Ends the sequence after what was handed out: `next()` returns nil from now on, and the
+    /// deliveries in hand can still be settled. Call `close()` once they are.
+    public func stop() { source.stop() }
+
     /// Leaves the group. Deliveries not settled yet go back to it.
     public func close() async { await source.close() }
 

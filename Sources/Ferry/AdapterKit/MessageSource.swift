@@ -6,6 +6,9 @@ package protocol MessageSource: Sendable {
     /// A message already fetched, without waiting or touching the broker; nil when none is.
     /// Lets a caller take a whole batch at once (the relay).
     func nextIfReady() -> Inbound?
+    /// Stops handing out messages: `next()` returns nil from now on, while those already handed
+    /// out can still be settled (a graceful shutdown finishes the one in hand). `close()` follows.
+    func stop()
     /// Stops fetching; messages handed out and not settled go back to the group.
     func close() async
 }

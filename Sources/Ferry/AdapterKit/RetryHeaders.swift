@@ -13,9 +13,18 @@ package enum RetryHeaders {
 
     package static let names: Set<String> = [attempt, due, origin, firstFailure]
 
-    /// What Ferry's retry headers among `headers` say (nil where absent or unreadable).
+    /// The most attempts a header may claim; more is not Ferry's doing.
+    static let maxAttempt = 1_000_000
+
+    /// What Ferry's retry headers among `headers` say (nil where absent, unreadable or out of
+    /// bounds: adapters trust them only on messages from Ferry's own retry destination, and even
+    /// there a number must not overflow what is computed from it).
     package static func read(_ headers: [String: String]) -> (attempt: Int?, origin: Position?, firstFailureMicros: Int64?) {
-        (headers[attempt].flatMap { Int($0) }, headers[origin].flatMap(Position.init), headers[firstFailure].flatMap { Int64($0) })
+        (
+            headers[attempt].flatMap { Int($0) }.flatMap { (1...maxAttempt).contains($0) ? $0 : nil },
+            headers[origin].flatMap(Position.init),
+            headers[firstFailure].flatMap { Int64($0) }.flatMap { PlainOrigin.time($0, unitMicros: 1) }
+        )
     }
 
     /// The headers of a copy republished for its next attempt.

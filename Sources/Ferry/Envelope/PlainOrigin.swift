@@ -14,4 +14,13 @@ package struct PlainOrigin: Sendable {
         self.timeMicros = timeMicros
         self.partitionkey = partitionkey
     }
+
+    /// A broker's timestamp, `value` units of `unitMicros` microseconds since 1970, when it is a
+    /// time RFC 3339 can write (years 0001 to 9999); nil otherwise. Broker timestamps are set by
+    /// whoever produced the message: an absurd one must not overflow.
+    package static func time(_ value: Int64, unitMicros: Int64) -> Int64? {
+        let (micros, overflow) = value.multipliedReportingOverflow(by: unitMicros)
+        guard !overflow, RFC3339.representable.contains(micros) else { return nil }
+        return micros
+    }
 }

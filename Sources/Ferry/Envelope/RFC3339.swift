@@ -1,8 +1,13 @@
 /// RFC 3339 timestamps at microsecond precision, without Foundation's formatters (slow, and
 /// lossy at sub-millisecond precision). CloudEvents' `time` travels in this form on every broker.
 enum RFC3339 {
-    /// Formats microseconds since 1970-01-01T00:00:00Z as `YYYY-MM-DDThh:mm:ss.ffffffZ`.
+    /// The times it can write, years 0001 to 9999, in microseconds since 1970.
+    static let representable: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
+
+    /// Formats microseconds since 1970-01-01T00:00:00Z as `YYYY-MM-DDThh:mm:ss.ffffffZ`; a time
+    /// outside years 0001 to 9999 is written as the nearest end of that range.
     static func format(micros: Int64) -> String {
+        let micros = min(max(micros, representable.lowerBound), representable.upperBound)
         let (seconds, micro) = floorDivision(micros, 1_000_000)
         let (days, sod) = floorDivision(seconds, 86_400)
         let (y, m, d) = civil(fromDays: days)

@@ -43,6 +43,10 @@ struct MemorySource: MessageSource {
             settle: { settlement in settle(settlement, partition: partition, offset: offset) })
     }
 
+    func stop() {
+        transport.state.withLock { $0.stop(member) }.forEach { $0.resume() }
+    }
+
     func close() async {
         transport.state.withLock { $0.leave(member) }.forEach { $0.resume() }
     }

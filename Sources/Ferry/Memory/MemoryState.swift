@@ -8,6 +8,8 @@ struct MemoryState: Sendable {
         var group: String
         var prefetch: Int
         var closed = false
+        /// Hands out nothing more, but has not left: what it holds can still be settled.
+        var stopped = false
     }
 
     enum Take {
@@ -63,8 +65,15 @@ struct MemoryState: Sendable {
         return wakeups
     }
 
+    /// Stops handing out to `member`; wakes it if it waits.
+    mutating func stop(_ member: Int) -> Wakeups {
+        guard let entry = members[member] else { return [] }
+        members[member]!.stopped = true
+        return topics[entry.topic]!.waiters.removeValue(forKey: member).map { [$0] } ?? []
+    }
+
     mutating func take(_ member: Int, now: ContinuousClock.Instant) -> Take {
-        guard let entry = members[member], !entry.closed else { return .closed }
+        guard let entry = members[member], !entry.closed, !entry.stopped else { return .closed }
         var topic = topics[entry.topic]!
         defer { topics[entry.topic] = topic }
         var group = topic.groups[entry.group]!
@@ -107,7 +116,7 @@ struct MemoryState: Sendable {
 
     /// Parks a waiting member unless something changed since `generation`; false means go again.
     mutating func park(_ member: Int, generation: Int, _ continuation: CheckedContinuation<Void, Never>) -> Bool {
-        guard let entry = members[member], !entry.closed, topics[entry.topic]!.generation == generation else {
+        guard let entry = members[member], !entry.closed, !entry.stopped, topics[entry.topic]!.generation == generation else {
             return false
         }
         topics[entry.topic]!.waiters[member] = continuation

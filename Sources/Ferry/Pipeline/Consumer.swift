@@ -24,15 +24,23 @@ public final class Consumer: Service {
     }
 
     /// Handles deliveries until the subscription ends or a graceful shutdown is requested; then
-    /// the delivery in hand is finished and the subscription closed. The group's lag is
-    /// recorded every 10 seconds (`ferry_consumer_lag`).
+    /// the delivery in hand is finished and settled, and the subscription closed (also when a
+    /// settlement fails and `run` throws). The group's lag is recorded every 10 seconds
+    /// (`ferry_consumer_lag`).
     public func run() async throws {
         let lagProbe = Task { [pipeline, subscription] in await pipeline.probeLag(of: subscription, every: .seconds(10)) }
         defer { lagProbe.cancel() }
-        try await cancelWhenGracefulShutdown {
-            for try await delivery in self.subscription {
-                _ = try await self.process(delivery)
+        do {
+            try await withGracefulShutdownHandler {
+                for try await delivery in subscription {
+                    _ = try await process(delivery)
+                }
+            } onGracefulShutdown: { [subscription] in
+                subscription.stop()
             }
+        } catch {
+            await subscription.close()
+            throw error
         }
         await subscription.close()
     }
