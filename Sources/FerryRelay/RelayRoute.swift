@@ -37,7 +37,7 @@ public final class RelayRoute: Service {
         pipeline = DeliveryPipeline(
             scope: configuration.name, endpoint: configuration.source, group: configuration.group,
             options: ConsumerOptions(retry: configuration.retry, idempotency: store, retention: .seconds(7 * 24 * 3600)),
-            dimensions: [("route", configuration.name)], logger: logger)
+            dimensions: [("route", configuration.name)], timesHandlers: false, logger: logger)
     }
 
     public var statistics: RelayStatistics { counters.withLock { $0 } }
@@ -125,12 +125,13 @@ public final class RelayRoute: Service {
         var repeated: [Delivery] = []
         var keys = Set<String>()
         for delivery in batch {
-            guard keys.insert(IdempotencyKey.of(delivery.event, scope: configuration.name)).inserted else {
+            let key = pipeline.key(for: delivery.event)
+            guard keys.insert(key).inserted else {
                 repeated.append(delivery)
                 continue
             }
             do {
-                if let ready = try await prepare(delivery) { outgoing.append(ready) }
+                if let ready = try await prepare(delivery, key: key) { outgoing.append(ready) }
             } catch {
                 logger.warning(
                     "could not settle a delivery; it will be delivered again",
@@ -157,7 +158,7 @@ public final class RelayRoute: Service {
 
     /// Filters, counts the hop, upcasts and admits the delivery to the pipeline; nil when it
     /// was settled here (skipped, duplicate, dead-lettered, busy elsewhere).
-    private func prepare(_ delivery: Delivery) async throws -> Outgoing? {
+    private func prepare(_ delivery: Delivery, key: String) async throws -> Outgoing? {
         var event = delivery.event
         if !configuration.types.isEmpty && !configuration.types.contains(event.type)
             || configuration.subjectPrefix.map({ !(event.subject ?? "").hasPrefix($0) }) == true
@@ -185,7 +186,7 @@ public final class RelayRoute: Service {
                 return nil
             }
         }
-        switch try await pipeline.admit(delivery) {
+        switch try await pipeline.admit(delivery, key: key) {
         case .settled(let outcome):
             count(outcome)
             return nil

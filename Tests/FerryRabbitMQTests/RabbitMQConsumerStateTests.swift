@@ -9,7 +9,7 @@ import Testing
     func delivery(_ tag: UInt64) -> (delivered: AMQPDelivered, generation: Int) {
         (
             AMQPDelivered(
-                deliveryTag: tag, redelivered: false, exchange: "", routingKey: "q", message: AMQPMessage(headers: [:], body: Data())), 1
+                deliveryTag: tag, redelivered: false, message: AMQPMessage(headers: [:], body: Data())), 1
         )
     }
 

@@ -62,7 +62,7 @@ struct KafkaConsumerState: Sendable {
             guard assigned[partition] != nil else { continue }  // revoked while buffered
             assigned[partition]!.handOut(message.offset)
             var retryHeaders: [String: String] = [:]
-            for header in message.record.headers where message.topic == retryTopic && RetryHeaders.names.contains(header.name) {
+            for header in message.record.headers where message.topic == retryTopic && RetryHeaders.contains(header.name) {
                 retryHeaders[header.name] = String(decoding: header.value, as: UTF8.self)
             }
             if let due = retryHeaders[RetryHeaders.due].flatMap({ Int64($0) }), due > now {

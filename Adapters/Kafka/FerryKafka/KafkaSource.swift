@@ -79,7 +79,7 @@ final class KafkaSource: MessageSource {
 
     private func inbound(_ message: KafkaMessage, _ retryHeaders: [String: String]) -> Inbound {
         var stripped = message.record
-        stripped.headers.removeAll { RetryHeaders.names.contains($0.name) }  // forged ones included
+        stripped.headers.removeAll { RetryHeaders.contains($0.name) }  // forged ones included
         let record = stripped
         let position = Position(destination: message.topic, partition: Int(message.partition), offset: String(message.offset))
         let carried = RetryHeaders.read(retryHeaders)

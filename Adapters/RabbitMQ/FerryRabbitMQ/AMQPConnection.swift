@@ -199,7 +199,6 @@ final class AMQPConnection: BrokerConnection {
             defer { amqp_destroy_envelope(&envelope) }
             return AMQPDelivered(
                 deliveryTag: envelope.delivery_tag, redelivered: envelope.redelivered != 0,
-                exchange: AMQPArena.string(envelope.exchange), routingKey: AMQPArena.string(envelope.routing_key),
                 message: Self.message(envelope.message.properties, body: envelope.message.body))
         case AMQP_RESPONSE_LIBRARY_EXCEPTION where reply.library_error == AMQP_STATUS_TIMEOUT.rawValue:
             return nil

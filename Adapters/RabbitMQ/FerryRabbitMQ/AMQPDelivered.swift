@@ -2,7 +2,5 @@
 struct AMQPDelivered: Sendable {
     var deliveryTag: UInt64
     var redelivered: Bool
-    var exchange: String
-    var routingKey: String
     var message: AMQPMessage
 }

@@ -6,7 +6,7 @@ import Logging
 /// own executor; after a connection loss it reconnects with backoff, re-declares the topology
 /// and consumes again. Deliveries of a lost connection cannot be acked any more: the broker
 /// hands them out again, so their settlement is dropped (at-least-once).
-final class RabbitMQSource: MessageSource, @unchecked Sendable {
+final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     // @unchecked: `link` is only touched on `executor`; it and `acks` are set once, in init.
     private let endpoint: AMQPEndpoint
     private let queue: String
@@ -17,7 +17,8 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
     /// needed for every message).
     private let sourceName: String
     private let executor = BlockingExecutor(label: "ferry.amqp.consumer")
-    private let state = Locked(RabbitMQConsumerState())
+    let state = Locked(RabbitMQConsumerState())
+    var fetchExecutor: BlockingExecutor { executor }
     /// One confirming connection for every retry and dead letter of this consumer.
     private let publisher: RabbitMQPublisher
     private var link: Reconnecting<AMQPConnection>!
@@ -52,14 +53,6 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         try await executor.run { [self] () throws in try link.run { _ in } }
     }
 
-    func next() async throws -> Inbound? {
-        try await state.next(fetchingOn: executor) { [self] in fetch() }.map(inbound)
-    }
-
-    func nextIfReady() -> Inbound? { state.nextIfReady().map(inbound) }
-
-    func stop() { state.withLock { $0.close() } }
-
     func close() async {
         state.withLock { $0.close() }
         await executor.run { [self] in
@@ -71,7 +64,7 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
 
     /// Up to `prefetch` deliveries: waits up to 100 ms for the first (2 ms while acks may come),
     /// takes the rest only if already read. Runs on `executor`.
-    private func fetch() -> [(delivered: AMQPDelivered, generation: Int)] {
+    func fetch() -> [(delivered: AMQPDelivered, generation: Int)] {
         guard !state.withLock({ $0.closed }) else { return [] }
         acks.drain()
         do throws(FerryError) {
@@ -90,11 +83,12 @@ final class RabbitMQSource: MessageSource, @unchecked Sendable {
         }
     }
 
-    private func inbound(_ delivered: AMQPDelivered, _ deliveryGeneration: Int) -> Inbound {
+    func inbound(_ fetched: (delivered: AMQPDelivered, generation: Int)) -> Inbound {
+        let (delivered, deliveryGeneration) = fetched
         var message = delivered.message
         var retry: [String: String] = [:]
         for name in message.headers.keys {
-            if RetryHeaders.names.contains(name) {
+            if RetryHeaders.contains(name) {
                 retry[name] = message.headers.removeValue(forKey: name)
             } else if Self.brokerHeaders.contains(where: { name.hasPrefix($0) }) {
                 message.headers.removeValue(forKey: name)

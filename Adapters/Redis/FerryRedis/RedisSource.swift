@@ -9,7 +9,7 @@ import Logging
 /// entry stays pending and is claimed back (XCLAIM) once its delay has passed, so the attempt
 /// number is Redis' own delivery counter. A dead letter is XADDed to the DLQ stream before the
 /// original is XACKed: a crash in between duplicates, never loses.
-final class RedisSource: MessageSource, @unchecked Sendable {
+final class RedisSource: FetchingSource, @unchecked Sendable {
     // @unchecked: `reader`, `ownPendingCursor` and `lastClaim` are only touched on
     // `readExecutor`, `writer` on `writeExecutor`; those two and `acks` are set once, in init.
     private let endpoint: RedisEndpoint
@@ -21,7 +21,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     private let deadLetters: RedisPublisher
     private let readExecutor = BlockingExecutor(label: "ferry.redis.reader")
     private let writeExecutor = BlockingExecutor(label: "ferry.redis.writer")
-    private let state = Locked(RedisConsumerState())
+    let state = Locked(RedisConsumerState())
+    var fetchExecutor: BlockingExecutor { readExecutor }
     private var reader: Reconnecting<RedisConnection>!
     private var writer: Reconnecting<RedisConnection>!
     /// Where re-reading this consumer's own pending entries has got to; nil once done.
@@ -66,14 +67,6 @@ final class RedisSource: MessageSource, @unchecked Sendable {
         }
     }
 
-    func next() async throws -> Inbound? {
-        try await state.next(fetchingOn: readExecutor) { [self] in fetch() }.map(inbound)
-    }
-
-    func nextIfReady() -> Inbound? { state.nextIfReady().map(inbound) }
-
-    func stop() { state.withLock { $0.close() } }
-
     /// Stops reading. Pending entries stay with this consumer until another member reclaims
     /// them; the consumer is removed from the group only when it owns none.
     func close() async {
@@ -95,7 +88,7 @@ final class RedisSource: MessageSource, @unchecked Sendable {
     }
 
     /// Runs on `readExecutor`: reads a batch, reconnecting with backoff after a loss.
-    private func fetch() -> [(entry: RedisEntry, attempt: Int)] {
+    func fetch() -> [(entry: RedisEntry, attempt: Int)] {
         guard !state.withLock({ $0.closed }) else { return [] }
         do throws(FerryError) {
             return try reader.run(read)
@@ -204,7 +197,8 @@ final class RedisSource: MessageSource, @unchecked Sendable {
         }
     }
 
-    private func inbound(_ entry: RedisEntry, _ attempt: Int, _ firstFailure: Int64?) -> Inbound {
+    func inbound(_ fetched: (entry: RedisEntry, attempt: Int, firstFailureMicros: Int64?)) -> Inbound {
+        let (entry, attempt, firstFailure) = fetched
         let id = entry.id ?? ""
         let position = Position(destination: endpoint.stream, offset: id)
         let envelope = RedisWireFormat.decode(entry, position: position, source: sourceName)

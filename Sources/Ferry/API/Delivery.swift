@@ -8,17 +8,17 @@ public final class Delivery: Sendable {
     public let position: Position
     /// Where it was consumed from (its password is masked in `description`).
     public let endpoint: Endpoint
-    private let inbound: Inbound
+    private let handle: Inbound.Handle
     private let attemptCount: Atomic<Int>
     private let settled = Mutex(false)
 
     init(envelope: DecodedEnvelope, inbound: Inbound, endpoint: Endpoint) {
         self.event = envelope.event
         self.mode = envelope.mode
-        self.position = inbound.position
+        self.position = inbound.handle.position
         self.endpoint = endpoint
-        self.inbound = inbound
-        attemptCount = Atomic(inbound.attempt)
+        handle = inbound.handle
+        attemptCount = Atomic(inbound.handle.attempt)
     }
 
     /// 1 on first delivery, then 2, 3... on redelivery and retries, the same way on every
@@ -26,7 +26,7 @@ public final class Delivery: Sendable {
     public var attempt: Int { attemptCount.load(ordering: .relaxed) }
 
     /// Where the message was first consumed: `position`, unless this is a retried copy.
-    public var origin: Position { inbound.origin }
+    public var origin: Position { handle.origin }
 
     /// True when the message had no CloudEvents attributes and Ferry made them up.
     public var isWrapped: Bool { mode == .plain }
@@ -52,18 +52,28 @@ public final class Delivery: Sendable {
 
     /// Carries out a settlement once; a second one is a programming error and throws.
     public func settle(_ settlement: Settlement) async throws {
-        try await once {
+        try claim()
+        do {
             switch settlement {
-            case .ack: try await inbound.settle(.ack)
-            case .retry(let delay, _): try await inbound.retry(after: delay, nextAttempt: attempt + 1)
-            case .deadLetter(let reason): try await inbound.deadLetter(reason, attempt: attempt, endpoint: endpoint)
+            case .ack: try await handle.settle(.ack)
+            case .retry(let delay, _): try await handle.retry(after: delay, nextAttempt: attempt + 1)
+            case .deadLetter(let reason): try await handle.deadLetter(reason, attempt: attempt, endpoint: endpoint)
             }
+        } catch {
+            settled.withLock { $0 = false }  // nothing happened on the broker: it may be settled again
+            throw error
         }
     }
 
     /// Hands the event out again after `delay` without counting an attempt: it was not tried.
     func postpone(after delay: Duration) async throws {
-        try await once { try await inbound.retry(after: delay, nextAttempt: attempt) }
+        try claim()
+        do {
+            try await handle.retry(after: delay, nextAttempt: attempt)
+        } catch {
+            settled.withLock { $0 = false }
+            throw error
+        }
     }
 
     /// Counts attempts the broker did not see (deliveries that ended in a crash).
@@ -71,19 +81,14 @@ public final class Delivery: Sendable {
         _ = attemptCount.max(count, ordering: .relaxed)
     }
 
-    private func once(_ body: () async throws -> Void) async throws {
+    /// Marks the delivery settled; a second settlement is a programming error and throws.
+    private func claim() throws(FerryError) {
         let first = settled.withLock { done in
             defer { done = true }
             return !done
         }
         guard first else {
             throw FerryError(.alreadySettled, "delivery \(event.id) at \(position) was already settled")
-        }
-        do {
-            try await body()
-        } catch {
-            settled.withLock { $0 = false }  // nothing happened on the broker: it may be settled again
-            throw error
         }
     }
 }

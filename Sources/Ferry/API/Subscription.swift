@@ -66,14 +66,15 @@ public final class Subscription: AsyncSequence, Sendable {
     private func deadLetterUndecodable(_ inbound: Inbound, _ error: FerryError) async {
         logger.warning(
             "undecodable message sent to the dead-letter destination",
-            metadata: ["endpoint": "\(endpoint)", "position": "\(inbound.position)", "error": "\(error.message)"])
+            metadata: ["endpoint": "\(endpoint)", "position": "\(inbound.handle.position)", "error": "\(error.message)"])
         do {
-            try await inbound.deadLetter(DeadLetterReason(.decode, error.message), attempt: inbound.attempt, endpoint: endpoint)
+            try await inbound.handle.deadLetter(
+                DeadLetterReason(.decode, error.message), attempt: inbound.handle.attempt, endpoint: endpoint)
         } catch {
             // Not acked either: the broker keeps it and hands it out again.
             logger.error(
                 "could not dead-letter an undecodable message; it stays unacknowledged",
-                metadata: ["position": "\(inbound.position)", "error": "\(error)"])
+                metadata: ["position": "\(inbound.handle.position)", "error": "\(error)"])
         }
     }
 

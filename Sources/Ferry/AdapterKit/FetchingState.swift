@@ -16,6 +16,30 @@ package protocol FetchingState: Sendable {
 
     mutating func next() -> FetchStep<Message>
     mutating func accept(_ batch: [Fetched])
+    /// Hands out nothing more.
+    mutating func close()
+}
+
+/// A source built on a `FetchingState`: it fetches batches on its own executor and hands
+/// them out one at a time. Conforming gives it `next`, `nextIfReady` and `stop`.
+package protocol FetchingSource: MessageSource {
+    associatedtype State: FetchingState
+    var state: Locked<State> { get }
+    /// The thread `fetch` runs on (the one its connection is confined to).
+    var fetchExecutor: BlockingExecutor { get }
+    /// One batch from the broker, empty when none came in a short wait.
+    func fetch() -> [State.Fetched]
+    func inbound(_ message: State.Message) -> Inbound
+}
+
+extension FetchingSource {
+    package func next() async throws -> Inbound? {
+        try await state.next(fetchingOn: fetchExecutor) { fetch() }.map(inbound)
+    }
+
+    package func nextIfReady() -> Inbound? { state.nextIfReady().map(inbound) }
+
+    package func stop() { state.withLock { $0.close() } }
 }
 
 extension Locked where State: FetchingState {

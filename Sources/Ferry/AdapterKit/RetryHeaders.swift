@@ -13,6 +13,12 @@ package enum RetryHeaders {
 
     package static let names: Set<String> = [attempt, due, origin, firstFailure]
 
+    /// Whether `name` is one of them; checked for every header of every message, so the first
+    /// byte rules out most names before a hash is computed.
+    package static func contains(_ name: String) -> Bool {
+        name.utf8.first == UInt8(ascii: "f") && names.contains(name)
+    }
+
     /// The most attempts a header may claim; more is not Ferry's doing.
     static let maxAttempt = 1_000_000
 

@@ -18,33 +18,42 @@ package final class DeliveryPipeline: Sendable {
         package let delivery: Delivery
         /// The idempotency key reserved for it; nil when deduplication is off.
         let key: String?
-        let admitted: ContinuousClock.Instant
+        /// When it was admitted, where handler durations are measured.
+        let admitted: ContinuousClock.Instant?
     }
 
     private let scope: String
     private let options: ConsumerOptions
     private let metrics: PipelineMetrics
+    private let timesHandlers: Bool
     private let logger: Logger
 
     /// `scope` separates the keys of different consumers of one event (a group, a route).
+    /// Without `timesHandlers` no handler duration is recorded (a relay has no handler; its
+    /// sinks' confirm latency is measured per batch instead).
     package init(
         scope: String, endpoint: Endpoint, group: String, options: ConsumerOptions, dimensions: [(String, String)] = [],
-        logger: Logger
+        timesHandlers: Bool = true, logger: Logger
     ) {
         self.scope = scope
         self.options = options
+        self.timesHandlers = timesHandlers
         self.logger = logger
         metrics = PipelineMetrics(endpoint: endpoint, group: group, dimensions: dimensions)
     }
 
+    /// The key duplicates of `event` are recognised by in this pipeline.
+    package func key(for event: Event) -> String { IdempotencyKey.of(event, scope: scope) }
+
     /// Checks for a duplicate, reserves the event's key and counts the attempt. An event
     /// delivered more often than the retry policy allows without ever being settled is
     /// dead-lettered with reason `crashed`: it took its consumer down each time.
-    package func admit(_ delivery: Delivery) async throws -> Admission {
+    /// `key` saves computing `key(for:)` again where the caller has it.
+    package func admit(_ delivery: Delivery, key known: String? = nil) async throws -> Admission {
         metrics.received.increment()
         var key: String?
         if let store = options.idempotency {
-            let reserved = IdempotencyKey.of(delivery.event, scope: scope)
+            let reserved = known ?? self.key(for: delivery.event)
             switch try await store.reserve(reserved, for: options.reservation) {
             case .done:
                 try await delivery.ack()
@@ -67,12 +76,12 @@ package final class DeliveryPipeline: Sendable {
             )
             return .settled(try await deadLetter(delivery, reason, key: key))
         }
-        return .handle(Ticket(delivery: delivery, key: key, admitted: .now))
+        return .handle(Ticket(delivery: delivery, key: key, admitted: timesHandlers ? .now : nil))
     }
 
     /// Acks the delivery, then marks its key done: a crash in between handles it again.
     package func succeeded(_ ticket: Ticket) async throws -> ConsumerOutcome {
-        metrics.handlerDuration.recordNanoseconds((ContinuousClock.now - ticket.admitted).nanoseconds)
+        recordDuration(ticket)
         try await ticket.delivery.ack()
         if let key = ticket.key { try await options.idempotency?.complete(key, retention: options.retention) }
         metrics.handled.increment()
@@ -82,7 +91,7 @@ package final class DeliveryPipeline: Sendable {
     /// Retries the delivery with backoff, or dead-letters it with the reason the failure
     /// policy gives for `error`.
     package func failed(_ ticket: Ticket, _ error: any Error) async throws -> ConsumerOutcome {
-        metrics.handlerDuration.recordNanoseconds((ContinuousClock.now - ticket.admitted).nanoseconds)
+        recordDuration(ticket)
         metrics.failed.increment()
         let delivery = ticket.delivery
         guard let reason = deadLetterReason(for: error, attempt: delivery.attempt) else {
@@ -121,6 +130,11 @@ package final class DeliveryPipeline: Sendable {
             }
             try? await Task.sleep(for: interval)
         }
+    }
+
+    private func recordDuration(_ ticket: Ticket) {
+        guard let admitted = ticket.admitted else { return }
+        metrics.handlerDuration.recordNanoseconds((ContinuousClock.now - admitted).nanoseconds)
     }
 
     /// The failure policy: nil to retry, else why the event goes to the dead-letter destination.

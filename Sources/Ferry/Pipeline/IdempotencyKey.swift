@@ -3,7 +3,19 @@
 /// unique only per source), within a scope (a consumer group, a relay route).
 package enum IdempotencyKey {
     package static func of(_ event: Event, scope: String) -> String {
-        if let key = event.idempotencykey { return scope + "|" + key }
-        return scope + "|" + event.source + " " + event.id
+        // Built in one buffer: it is made for every event.
+        var key = scope
+        if let explicit = event.idempotencykey {
+            key.reserveCapacity(scope.utf8.count + 1 + explicit.utf8.count)
+            key += "|"
+            key += explicit
+        } else {
+            key.reserveCapacity(scope.utf8.count + 2 + event.source.utf8.count + event.id.utf8.count)
+            key += "|"
+            key += event.source
+            key += " "
+            key += event.id
+        }
+        return key
     }
 }
