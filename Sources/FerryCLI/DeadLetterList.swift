@@ -9,9 +9,6 @@ struct DeadLetterList: AsyncParsableCommand {
 
     @OptionGroup var letters: DeadLetterSource
 
-    @Option(help: "Only letters with this reason class (decode, schema, handler, retries-exhausted, timeout, rejected, loop, crashed).")
-    var reason: String?
-
     @Option(help: "Stop after this many letters.")
     var count: Int?
 
@@ -23,7 +20,6 @@ struct DeadLetterList: AsyncParsableCommand {
         var shown = 0
         // A fresh group each time: listing leaves every letter where it is.
         try await letters.read(group: "ferry-dlq-list-\(UUID().uuidString.prefix(8).lowercased())", with: transports) { delivery, record in
-            guard record.matches(reason: reason) else { return true }
             Output.line(json ? try DeadLetterList.json(delivery, record) : DeadLetterList.line(delivery, record))
             shown += 1
             return count.map { shown < $0 } ?? true

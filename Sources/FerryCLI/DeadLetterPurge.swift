@@ -8,9 +8,6 @@ struct DeadLetterPurge: AsyncParsableCommand {
 
     @OptionGroup var letters: DeadLetterSource
 
-    @Option(help: "Only letters with this reason class.")
-    var reason: String?
-
     @Option(help: "The group whose position in the DLQ moves (Kafka and Redis keep the letters for other groups).")
     var group: String = "ferry-dlq"
 
@@ -25,7 +22,6 @@ struct DeadLetterPurge: AsyncParsableCommand {
         let (transports, _) = letters.common.transports()
         var purged = 0
         try await letters.read(group: group, with: transports) { delivery, record in
-            guard record.matches(reason: reason) else { return true }
             try await delivery.ack()
             purged += 1
             return true

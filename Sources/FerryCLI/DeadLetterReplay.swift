@@ -22,9 +22,6 @@ struct DeadLetterReplay: AsyncParsableCommand {
     @Option(help: "At most this many letters per second.")
     var rate: Double = 100
 
-    @Option(help: "Only letters with this reason class.")
-    var reason: String?
-
     @Option(help: "The group whose position in the DLQ moves as letters are replayed.")
     var group: String = "ferry-dlq-replay"
 
@@ -43,7 +40,6 @@ struct DeadLetterReplay: AsyncParsableCommand {
         var next = ContinuousClock.now
         try await letters.read(group: group, with: transports) {
             delivery, record in
-            guard record.matches(reason: reason) else { return true }
             guard let target = try fixedTarget ?? record.map({ try Self.origin($0, dlq: source) }) else {
                 Output.error("dlq replay: \(delivery.position) has no dead-letter record; give --to to replay it")
                 skipped += 1

@@ -5,7 +5,6 @@ struct MemorySource: MessageSource {
     let transport: MemoryTransport
     let member: Int
     let topic: String
-    let group: String
     let endpoint: Endpoint
     let deadLetter: (name: String, partitions: Int)
 
@@ -76,14 +75,14 @@ struct MemorySource: MessageSource {
         let wakeups: MemoryState.Wakeups = transport.state.withLock { state in
             switch settlement {
             case .ack:
-                return state.ack(topic: topic, group: group, partition: partition, offset: offset)
+                return state.ack(member: member, partition: partition, offset: offset)
             case .retry(let redelivery):
                 return state.retry(
-                    topic: topic, group: group, partition: partition, offset: offset,
+                    member: member, partition: partition, offset: offset,
                     due: .now + redelivery.delay, attempt: redelivery.nextAttempt, firstFailure: redelivery.firstFailureMicros)
             case .deadLetter(let headers):
                 return state.deadLetter(
-                    topic: topic, group: group, partition: partition, offset: offset,
+                    member: member, partition: partition, offset: offset,
                     to: deadLetter.name, partitions: deadLetter.partitions, headers: headers, now: Event.micros(of: Date()))
             }
         }

@@ -133,15 +133,16 @@ struct MemoryState: Sendable {
         return topics[entry.topic]!.waiters.removeValue(forKey: member)
     }
 
-    mutating func ack(topic name: String, group: String, partition: Int, offset: Int) -> Wakeups {
+    mutating func ack(member: Int, partition: Int, offset: Int) -> Wakeups {
+        guard let (name, group) = place(of: member) else { return [] }
         _ = topics[name]!.groups[group]!.settle(partition: partition, offset: offset)
         return topics[name]!.bump()
     }
 
     mutating func retry(
-        topic name: String, group: String, partition: Int, offset: Int, due: ContinuousClock.Instant, attempt: Int, firstFailure: Int64
+        member: Int, partition: Int, offset: Int, due: ContinuousClock.Instant, attempt: Int, firstFailure: Int64
     ) -> Wakeups {
-        guard offset >= topics[name]!.groups[group]!.cursors[partition].committed,
+        guard let (name, group) = place(of: member), offset >= topics[name]!.groups[group]!.cursors[partition].committed,
             !topics[name]!.groups[group]!.cursors[partition].settled.contains(offset)
         else { return [] }
         topics[name]!.groups[group]!.scheduleRetry(
@@ -151,9 +152,9 @@ struct MemoryState: Sendable {
 
     /// Copies the record to `dlq` with `headers` added, then settles it: both or neither.
     mutating func deadLetter(
-        topic name: String, group: String, partition: Int, offset: Int, to dlq: String, partitions: Int,
-        headers: [String: String], now: Int64
+        member: Int, partition: Int, offset: Int, to dlq: String, partitions: Int, headers: [String: String], now: Int64
     ) -> Wakeups {
+        guard let (name, group) = place(of: member) else { return [] }
         let cursor = topics[name]!.groups[group]!.cursors[partition]
         guard offset >= cursor.committed, !cursor.settled.contains(offset) else { return [] }
         var letter = topics[name]!.partitions[partition][offset]
@@ -163,6 +164,11 @@ struct MemoryState: Sendable {
         _ = topics[name]!.groups[group]!.settle(partition: partition, offset: offset)
         wakeups += topics[name]!.bump()
         return wakeups
+    }
+
+    /// The topic and group of `member`: a member settles only there.
+    private func place(of member: Int) -> (topic: String, group: String)? {
+        members[member].map { ($0.topic, $0.group) }
     }
 
     func lag(topic name: String, group: String) -> [LagEntry] {
