@@ -52,28 +52,16 @@ public final class Delivery: Sendable {
 
     /// Carries out a settlement once; a second one is a programming error and throws.
     public func settle(_ settlement: Settlement) async throws {
-        try claim()
-        do {
-            switch settlement {
-            case .ack: try await handle.settle(.ack)
-            case .retry(let delay, _): try await handle.retry(after: delay, nextAttempt: attempt + 1)
-            case .deadLetter(let reason): try await handle.deadLetter(reason, attempt: attempt, endpoint: endpoint)
-            }
-        } catch {
-            settled.withLock { $0 = false }  // nothing happened on the broker: it may be settled again
-            throw error
+        switch settlement {
+        case .ack: try await carryOut(.ack)
+        case .retry(let delay, _): try await carryOut(handle.retrying(after: delay, nextAttempt: attempt + 1))
+        case .deadLetter(let reason): try await carryOut(handle.deadLettering(reason, attempt: attempt, endpoint: endpoint))
         }
     }
 
     /// Hands the event out again after `delay` without counting an attempt: it was not tried.
     func postpone(after delay: Duration) async throws {
-        try claim()
-        do {
-            try await handle.retry(after: delay, nextAttempt: attempt)
-        } catch {
-            settled.withLock { $0 = false }
-            throw error
-        }
+        try await carryOut(handle.retrying(after: delay, nextAttempt: attempt))
     }
 
     /// Counts attempts the broker did not see (deliveries that ended in a crash).
@@ -81,14 +69,21 @@ public final class Delivery: Sendable {
         _ = attemptCount.max(count, ordering: .relaxed)
     }
 
-    /// Marks the delivery settled; a second settlement is a programming error and throws.
-    private func claim() throws(FerryError) {
+    /// Has the adapter carry out `action`, once: a second settlement is a programming error and
+    /// throws.
+    private func carryOut(_ action: BrokerSettlement) async throws {
         let first = settled.withLock { done in
             defer { done = true }
             return !done
         }
         guard first else {
             throw FerryError(.alreadySettled, "delivery \(event.id) at \(position) was already settled")
+        }
+        do {
+            try await handle.settle(action)
+        } catch {
+            settled.withLock { $0 = false }  // nothing happened on the broker: it may be settled again
+            throw error
         }
     }
 }

@@ -68,8 +68,9 @@ public final class Subscription: AsyncSequence, Sendable {
             "undecodable message sent to the dead-letter destination",
             metadata: ["endpoint": "\(endpoint)", "position": "\(inbound.handle.position)", "error": "\(error.message)"])
         do {
-            try await inbound.handle.deadLetter(
-                DeadLetterReason(.decode, error.message), attempt: inbound.handle.attempt, endpoint: endpoint)
+            let handle = inbound.handle
+            try await handle.settle(
+                handle.deadLettering(DeadLetterReason(.decode, error.message), attempt: handle.attempt, endpoint: endpoint))
         } catch {
             // Not acked either: the broker keeps it and hands it out again.
             logger.error(

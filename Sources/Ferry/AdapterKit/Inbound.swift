@@ -19,22 +19,22 @@ package struct Inbound: Sendable {
         package var firstFailureMicros: Int64?
         package var settle: @Sendable (BrokerSettlement) async throws -> Void
 
-        /// Sends the message to the dead-letter destination with Ferry's record of why: the one
-        /// place dead-letter headers are written.
-        func deadLetter(_ reason: DeadLetterReason, attempt: Int, endpoint: Endpoint) async throws {
+        /// The move to the dead-letter destination with Ferry's record of why: the one place
+        /// dead-letter headers are written.
+        func deadLettering(_ reason: DeadLetterReason, attempt: Int, endpoint: Endpoint) -> BrokerSettlement {
             let record = DeadLetterRecord(
                 reason: reason, attempts: attempt, firstFailureMicros: firstFailureMicros, endpoint: endpoint.description,
                 position: origin)
-            try await settle(.deadLetter(headers: record.headers))
+            return .deadLetter(headers: record.headers)
         }
 
-        /// Hands the message out again after `delay`, as attempt `nextAttempt`.
-        func retry(after delay: Duration, nextAttempt: Int) async throws {
+        /// Another delivery after `delay`, as attempt `nextAttempt`, with the retry headers.
+        func retrying(after delay: Duration, nextAttempt: Int) -> BrokerSettlement {
             let now = Event.micros(of: Date())
             let first = firstFailureMicros ?? now
             let headers = RetryHeaders.next(
                 attempt: nextAttempt, origin: origin, firstFailureMicros: first, dueMicros: now + delay.microseconds)
-            try await settle(.retry(Redelivery(delay: delay, nextAttempt: nextAttempt, firstFailureMicros: first, headers: headers)))
+            return .retry(Redelivery(delay: delay, nextAttempt: nextAttempt, firstFailureMicros: first, headers: headers))
         }
     }
 
