@@ -38,6 +38,9 @@ struct RelayCommand: AsyncParsableCommand {
         let store: any IdempotencyStore
         let schemas: SchemaRegistry?
         do {
+            if let port = metricsPort, !(1...65535).contains(port) {
+                throw FerryError(.invalidConfiguration, "--metrics-port \(port) is not a TCP port", remedy: "give a port from 1 to 65535")
+            }
             configuration = try RelayConfiguration(file: config)
             for route in configuration.routes {
                 for endpoint in [route.source] + route.sinks { _ = try transports.transport(for: endpoint) }

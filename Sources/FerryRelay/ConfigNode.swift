@@ -53,9 +53,13 @@ struct ConfigNode {
     func duration() throws(FerryError) -> Duration {
         let text = try string()
         for (suffix, scale) in [("ms", 1), ("s", 1000), ("m", 60_000)] where text.hasSuffix(suffix) {
-            if let number = Int(text.dropLast(suffix.count)), number >= 0 { return .milliseconds(number * scale) }
+            if let number = Int(text.dropLast(suffix.count)), number >= 0,
+                case (let millis, false) = number.multipliedReportingOverflow(by: scale), millis <= Endpoint.longestMilliseconds
+            {
+                return .milliseconds(millis)
+            }
         }
-        throw fail("expected a duration such as 250ms, 2s or 1m, not '\(text)'")
+        throw fail("expected a duration such as 250ms, 2s or 1m, of at most 365 days, not '\(text)'")
     }
 
     func endpoint() throws(FerryError) -> Endpoint {

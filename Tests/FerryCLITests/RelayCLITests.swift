@@ -25,6 +25,17 @@ struct RelayCLITests {
         #expect(result.stderr.contains("routes[0].batch: unknown key 'batch'"), "\(result.stderr)")
     }
 
+    /// These used to trap (exit 132) on an overflow instead of naming the mistake.
+    @Test func aPortOrDurationOutOfRangeExits2() async throws {
+        let valid = "routes:\n  - source: \(env["FERRY_KAFKA_URL"]!)/t\n    sinks: [\(env["FERRY_REDIS_URL"]!)/s]\n"
+        let port = try await FerryProcess.run(["relay", "--config", try write(valid), "--metrics-port", "70000"])
+        #expect(port.status == 2)
+        #expect(port.stderr.contains("--metrics-port 70000"), "\(port.stderr)")
+        let delay = try await FerryProcess.run(["relay", "--config", try write(valid + "    retry:\n      max-delay: 9223372036854775m\n")])
+        #expect(delay.status == 2)
+        #expect(delay.stderr.contains("routes[0].retry.max-delay"), "\(delay.stderr)")
+    }
+
     @Test func copiesKafkaToRabbitMQAndRedisOnceEachThenDrainsOnSIGTERM() async throws {
         let name = "ferry-relay-\(UUID().uuidString.prefix(8).lowercased())"
         let group = "\(name)-relay"  // Kafka groups are broker-wide

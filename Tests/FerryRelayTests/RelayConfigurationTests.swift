@@ -34,6 +34,10 @@ import Testing
             "routes[0].in-flight: expected a whole number", ":4:"
         ),
         ("routes:\n  - source: kafka://h:9092/t\n", "a route needs 'sinks'", ":2:"),
+        (
+            "routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    retry:\n      max-delay: 9223372036854775m\n",
+            "routes[0].retry.max-delay: expected a duration", ":5:"
+        ),
         ("idempotency: memory://\n", "no 'routes'", ":1:"),
     ])
     func mistakesNameTheirKeyAndLine(_ yaml: String, _ message: String, _ line: String) throws {

@@ -47,6 +47,14 @@ import Testing
         #expect(try endpoint.milliseconds("absent", default: 7) == 7)
     }
 
+    /// Numbers that overflow once scaled used to trap the process.
+    @Test(arguments: ["9223372036854775807s", "9223372036854775s", "366000000000ms", "-1s"])
+    func aDurationBeyondAYearIsAnError(_ text: String) throws {
+        let endpoint = try Endpoint("redis://h/s?claim-idle=\(text)")
+        let error = #expect(throws: FerryError.self) { try endpoint.milliseconds("claim-idle", default: 0) }
+        #expect(error?.message.contains("claim-idle") == true)
+    }
+
     @Test func unknownSchemeNamesTheKnownOnes() throws {
         let transports = Transports([MemoryTransport()])
         let error = #expect(throws: FerryError.self) { try transports.transport(for: try Endpoint("nats://host/x")) }

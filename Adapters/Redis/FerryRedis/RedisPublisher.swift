@@ -51,25 +51,37 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
         await executor.run { [self] in link.drop() }
     }
 
+    /// Sends every entry still without a result, again after a lost connection or a reply
+    /// that says Redis cannot take writes for now (`LOADING` after a restart, `READONLY`...),
+    /// until each has its entry id or a refusal for good, or `timeout` has passed.
     private func addBlocking(_ entries: [(eventID: String, command: RedisCommand)]) -> [Result<Receipt, FerryError>] {
-        let commands = entries.map(\.command)
+        var results = [Result<Receipt, FerryError>?](repeating: nil, count: entries.count)
         let deadline = ContinuousClock.now + timeout
         var lastError: FerryError?
-        while ContinuousClock.now < deadline {
+        while results.contains(where: { $0 == nil }), ContinuousClock.now < deadline {
+            let pending = results.indices.filter { results[$0] == nil }
             do throws(FerryError) {
-                let replies = try link.run { connection throws(FerryError) in try connection.pipeline(commands) }
-                return zip(entries, replies).map { item, reply in
-                    if case .error(let message) = reply {
-                        return .failure(
-                            FerryError(
+                // A "not now" reply fails the round, so that it is tried again with backoff; the
+                // entries Redis took keep their receipts.
+                try link.run { connection throws(FerryError) in
+                    let replies = try connection.pipeline(pending.map { entries[$0].command })
+                    var notNow: FerryError?
+                    for (index, reply) in zip(pending, replies) {
+                        let eventID = entries[index].eventID
+                        if case .error(let message) = reply {
+                            let refusal = FerryError(
                                 .publishFailed,
-                                "Redis at \(endpoint.location) refused XADD to '\(stream)' for event \(item.eventID): \(message)"))
+                                "Redis at \(endpoint.location) refused XADD to '\(stream)' for event \(eventID): \(message)",
+                                isRetriable: RedisValue.isTransient(message))
+                            if refusal.isRetriable { notNow = refusal } else { results[index] = .failure(refusal) }
+                        } else if let id = reply.text {
+                            results[index] = .success(Receipt(eventID: eventID, position: Position(destination: stream, offset: id)))
+                        } else {
+                            results[index] = .failure(
+                                FerryError(.publishFailed, "Redis at \(endpoint.location) gave no entry id for event \(eventID)"))
+                        }
                     }
-                    guard let id = reply.text else {
-                        return .failure(
-                            FerryError(.publishFailed, "Redis at \(endpoint.location) gave no entry id for event \(item.eventID)"))
-                    }
-                    return .success(Receipt(eventID: item.eventID, position: Position(destination: stream, offset: id)))
+                    if let notNow { throw notNow }
                 }
             } catch {
                 lastError = error
@@ -82,6 +94,6 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
             "Redis at \(endpoint.location) did not take the batch for '\(stream)' within \(timeout)"
                 + (lastError.map { ": \($0.message)" } ?? ""),
             remedy: lastError?.remedy, isRetriable: lastError?.isRetriable ?? true)
-        return entries.map { _ in .failure(failure) }
+        return results.map { $0 ?? .failure(failure) }
     }
 }

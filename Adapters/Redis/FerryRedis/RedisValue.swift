@@ -18,6 +18,15 @@ enum RedisValue: Sendable {
         }
     }
 
+    /// Whether an error reply says the server cannot take the command for now, but will: while
+    /// it loads its data after a restart, while it is a replica, out of memory or unable to
+    /// persist, or busy with a script.
+    static func isTransient(_ message: String) -> Bool {
+        ["LOADING", "READONLY", "MASTERDOWN", "TRYAGAIN", "BUSY", "CLUSTERDOWN", "OOM", "MISCONF"].contains {
+            message.hasPrefix($0 + " ") || message == $0
+        }
+    }
+
     var array: [RedisValue]? {
         if case .array(let items) = self { items } else { nil }
     }

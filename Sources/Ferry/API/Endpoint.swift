@@ -150,11 +150,19 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         guard let text = query[key] else { return fallback }
         let (digits, scale) =
             text.hasSuffix("ms") ? (text.dropLast(2), 1) : text.hasSuffix("s") ? (text.dropLast(), 1000) : (Substring(text), 1)
-        guard let value = Int(digits), value >= 0 else {
-            throw FerryError(.invalidEndpoint, "endpoint '\(self)': query parameter '\(key)=\(text)' is not a duration such as 500ms or 2s")
+        guard let value = Int(digits), value >= 0, case (let millis, false) = value.multipliedReportingOverflow(by: scale),
+            millis <= Endpoint.longestMilliseconds
+        else {
+            throw FerryError(
+                .invalidEndpoint,
+                "endpoint '\(self)': query parameter '\(key)=\(text)' is not a duration such as 500ms or 2s, of at most 365 days")
         }
-        return value * scale
+        return millis
     }
+
+    /// The longest duration a query parameter may give: a year, far beyond any sensible wait,
+    /// and far below what the arithmetic on it could overflow.
+    package static let longestMilliseconds = 365 * 86_400_000
 
     /// `text` with its password masked, for messages about URLs that may not even parse.
     public static func redacted(_ text: String) -> String {

@@ -7,8 +7,9 @@ package protocol BrokerConnection: AnyObject {
 }
 
 /// How every adapter keeps a connection: opened on first use, dropped when an operation on it
-/// fails, opened again on the next use, with backoff between failed attempts. The loss is
-/// logged once and the recovery once, not every attempt. Use it on one thread (an executor's).
+/// fails, opened again on the next use, with backoff between failed attempts (also after a
+/// reply that says "not now"). The first failure is logged once and the recovery once, not
+/// every attempt. Use it on one thread (an executor's).
 package struct Reconnecting<Connection: BrokerConnection> {
     private var connection: Connection?
     private var backoff = Backoff()
@@ -42,7 +43,7 @@ package struct Reconnecting<Connection: BrokerConnection> {
             if lost {
                 lost = false
                 backoff.reset()
-                logger.notice("\(what): connected again")
+                logger.notice("\(what): working again")
             }
             return result
         } catch {
@@ -66,7 +67,7 @@ package struct Reconnecting<Connection: BrokerConnection> {
     package mutating func backOff(after error: FerryError) {
         if !lost {
             lost = true
-            logger.warning("\(what): connection lost; reconnecting with backoff", metadata: ["error": "\(error)"])
+            logger.warning("\(what): failing; trying again with backoff", metadata: ["error": "\(error)"])
         }
         backoff.sleepOnThisThread()
     }
