@@ -63,12 +63,16 @@ struct DeadLetterReplay: AsyncParsableCommand {
     /// The recorded origin, with the DLQ endpoint's credentials when it is on the same broker.
     static func origin(_ record: DeadLetterRecord, dlq: Endpoint) throws -> Endpoint {
         var origin = try Endpoint(record.endpoint)
-        if origin.password == "***" {
+        let maskedQuery = origin.query.filter { $0.value == "***" && Endpoint.isSecret($0.key) }.map(\.key)
+        if origin.password == "***" || !maskedQuery.isEmpty {
             guard origin.hosts == dlq.hosts else {
-                throw ValidationError("the origin \(record.endpoint) is on another broker; its password is not recorded: give --to")
+                throw ValidationError("the origin \(record.endpoint) is on another broker; its secrets are not recorded: give --to")
             }
-            origin.user = dlq.user
-            origin.password = dlq.password
+            if origin.password == "***" {
+                origin.user = dlq.user
+                origin.password = dlq.password
+            }
+            for key in maskedQuery { origin.query[key] = dlq.query[key] }
         }
         return origin
     }

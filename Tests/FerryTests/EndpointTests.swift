@@ -32,6 +32,17 @@ import Testing
         #expect(error?.message.contains("port 'notaport'") == true)
     }
 
+    /// librdkafka's settings pass through the query, its secrets with them.
+    @Test func neverPrintsSecretQueryValues() throws {
+        let url = "kafka://127.0.0.1:9092/orders?rdkafka.sasl.password=hunter2&rdkafka.ssl.key.password=swordfish&rdkafka.linger.ms=5"
+        let endpoint = try Endpoint(url)
+        #expect(!endpoint.description.contains("hunter2") && !endpoint.description.contains("swordfish"), "\(endpoint)")
+        #expect(endpoint.description.contains("rdkafka.linger.ms=5"), "other settings stay readable")
+        #expect(endpoint.query["rdkafka.sasl.password"] == "hunter2", "kept for connecting")
+        let redacted = Endpoint.redacted(url.replacingOccurrences(of: ":9092", with: ":notaport"))
+        #expect(!redacted.contains("hunter2") && !redacted.contains("swordfish"), "\(redacted)")
+    }
+
     @Test(arguments: ["orders", "kafka://", "kafka:///orders", "kafka://host:0/x", "kafka://host:99999/x", "memory://x?bad=%zz"])
     func rejectsMalformed(_ text: String) {
         let error = #expect(throws: FerryError.self) { try Endpoint(text) }

@@ -97,7 +97,8 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The URL with the password replaced by `***`: safe for logs and error messages.
+    /// The URL with the password and secret query values (`isSecret`) replaced by `***`: safe
+    /// for logs, error messages and dead-letter headers.
     public var description: String {
         var out = scheme + "://"
         if let user {
@@ -113,7 +114,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         if !query.isEmpty {
             out +=
                 "?"
-                + query.sorted { $0.key < $1.key }.map { "\(Endpoint.encode($0.key))=\(Endpoint.encode($0.value))" }
+                + query.sorted { $0.key < $1.key }.map {
+                    "\(Endpoint.encode($0.key))=\(Endpoint.isSecret($0.key) ? "***" : Endpoint.encode($0.value))"
+                }
                 .joined(separator: "&")
         }
         return out
@@ -164,15 +167,33 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// and far below what the arithmetic on it could overflow.
     package static let longestMilliseconds = 365 * 86_400_000
 
-    /// `text` with its password masked, for messages about URLs that may not even parse.
+    /// Whether a query parameter holds a secret (librdkafka's `sasl.password`,
+    /// `ssl.key.password`, `sasl.oauthbearer.client.secret`, a token): its value is masked like
+    /// the password wherever the endpoint is printed.
+    package static func isSecret(_ key: String) -> Bool {
+        let key = key.lowercased()
+        return ["password", "secret", "token", "credential", "passphrase", "key.pem", "keystore"].contains { key.contains($0) }
+    }
+
+    /// `text` with its password and secret query values masked, for messages about URLs that
+    /// may not even parse.
     public static func redacted(_ text: String) -> String {
         guard let schemeEnd = text.range(of: "://") else { return text }
-        let rest = text[schemeEnd.upperBound...]
+        var out = text
+        if let question = text.firstIndex(of: "?") {
+            let pairs = text[text.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map {
+                (pair: Substring) -> String in
+                guard let equals = pair.firstIndex(of: "="), isSecret(String(pair[pair.startIndex..<equals])) else { return String(pair) }
+                return String(pair[pair.startIndex...equals]) + "***"
+            }
+            out = String(text[...question]) + pairs.joined(separator: "&")
+        }
+        let rest = out[schemeEnd.upperBound...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         guard let at = rest[..<authorityEnd].lastIndex(of: "@"),
             let colon = rest[..<at].firstIndex(of: ":")
-        else { return text }
-        return String(text[..<rest.index(after: colon)]) + "***" + String(rest[at...])
+        else { return out }
+        return String(out[..<rest.index(after: colon)]) + "***" + String(rest[at...])
     }
 
     private static func decode(_ text: Substring, _ fail: (String) -> FerryError) throws(FerryError) -> String {
