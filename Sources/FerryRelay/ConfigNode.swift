@@ -3,7 +3,10 @@ import Foundation
 import Yams
 
 /// A YAML node with its key path and line, so every configuration error can say where it is.
-/// `${NAME}` in a scalar is replaced by the environment variable NAME (a missing one is an error).
+/// `${NAME}` in a scalar is replaced by the environment variable NAME, `${file:/path}` by the
+/// file's content without its final newline (a secret mounted as a file); a missing one is an
+/// error. Inside an endpoint the value is percent-encoded, so a password may hold `/`, `?` or
+/// `%`; a value that is the whole endpoint is taken as a URL.
 struct ConfigNode {
     let node: Node
     let path: String
@@ -39,7 +42,7 @@ struct ConfigNode {
 
     func string() throws(FerryError) -> String {
         guard let scalar = node.scalar else { throw fail("expected a text value") }
-        return try substitute(scalar.string)
+        return try substitute(scalar.string, forURL: false)
     }
 
     func integer(in range: ClosedRange<Int>) throws(FerryError) -> Int {
@@ -63,24 +66,37 @@ struct ConfigNode {
     }
 
     func endpoint() throws(FerryError) -> Endpoint {
+        guard let scalar = node.scalar else { throw fail("expected a text value") }
+        let text = try substitute(scalar.string, forURL: true)
         do {
-            return try Endpoint(try string())
+            return try Endpoint(text)
         } catch {
             throw fail(error.description)
         }
     }
 
-    private func substitute(_ text: String) throws(FerryError) -> String {
+    private func substitute(_ text: String, forURL: Bool) throws(FerryError) -> String {
         var out = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
             out += rest[..<start.lowerBound]
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else { throw fail("unclosed ${ in the value") }
             let name = String(rest[start.upperBound..<end])
-            guard let value = environment[name] else {
-                throw fail("environment variable \(name) is not set; export it or remove ${\(name)}")
+            let value: String
+            if name.hasPrefix("file:") {
+                let path = String(name.dropFirst("file:".count))
+                guard let content = FileManager.default.contents(atPath: path) else {
+                    throw fail("cannot read the file \(path) named by ${\(name)}; check that it exists and is readable")
+                }
+                value = String(decoding: content, as: UTF8.self).replacing(/\r?\n$/, with: "")
+            } else {
+                guard let variable = environment[name] else {
+                    throw fail("environment variable \(name) is not set; export it or remove ${\(name)}")
+                }
+                value = variable
             }
-            out += value
+            let whole = out.isEmpty && rest[rest.index(after: end)...].isEmpty
+            out += forURL && !whole ? Endpoint.encode(value) : value
             rest = rest[rest.index(after: end)...]
         }
         return out + rest

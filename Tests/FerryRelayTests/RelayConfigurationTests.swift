@@ -19,6 +19,25 @@ import Testing
         #expect(configuration.routes[0].sinks[0].password == "guest")
     }
 
+    /// A password may hold characters that mean something in a URL, and may come from a file.
+    @Test func secretsAreEncodedIntoURLsAndReadFromFiles() throws {
+        let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)").path
+        try "from-a-file\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let path = try write(
+            """
+            routes:
+              - source: 'amqp://u:${PW}@h:5672/%2F?queue=q'
+                sinks: ['redis://:${file:\(secretFile)}@h:6379/s', '${WHOLE_URL}']
+            """)
+        let configuration = try RelayConfiguration(file: path, environment: ["PW": "p/w?x%y@z", "WHOLE_URL": "redis://h:6379/t"])
+        #expect(configuration.routes[0].sinks[1].path == "t", "a whole URL from a variable is a URL")
+        #expect(configuration.routes[0].source.password == "p/w?x%y@z")
+        #expect(configuration.routes[0].sinks[0].password == "from-a-file")
+        let missing = try write("routes:\n  - source: 'amqp://u:${file:/nonexistent/pw}@h/%2F'\n    sinks: [redis://h/s]\n")
+        let error = #expect(throws: FerryError.self) { try RelayConfiguration(file: missing, environment: [:]) }
+        #expect(error?.message.contains("/nonexistent/pw") == true)
+    }
+
     @Test(arguments: [
         (
             "routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    colour: red\n", "routes[0].colour: unknown key 'colour'",

@@ -217,7 +217,8 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func encode(_ text: String) -> String {
+    /// `text` percent-encoded but for unreserved characters: safe anywhere in a URL.
+    package static func encode(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             let c = Character(Unicode.Scalar(byte))
