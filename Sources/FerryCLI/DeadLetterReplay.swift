@@ -9,8 +9,8 @@ struct DeadLetterReplay: AsyncParsableCommand {
         discussion: """
             Each letter is published again, unchanged but for its dead-letter headers, which move into \
             the header ferry-dlq-history; it is acknowledged in the DLQ only once the target broker has \
-            confirmed it. The recorded origin has its password masked: Ferry reuses the DLQ endpoint's \
-            credentials when the origin is on the same broker, else give --to.
+            confirmed it. A letter goes back to its recorded topic, queue or stream on the DLQ's broker, \
+            with the DLQ endpoint's credentials and settings; for another broker, give --to.
             """
     )
 
@@ -40,8 +40,14 @@ struct DeadLetterReplay: AsyncParsableCommand {
         var next = ContinuousClock.now
         try await letters.read(group: group, with: transports) {
             delivery, record in
-            guard let target = try fixedTarget ?? record.map({ try Self.origin($0, dlq: source) }) else {
-                Output.error("dlq replay: \(delivery.position) has no dead-letter record; give --to to replay it")
+            let target: Endpoint
+            do {
+                guard let known = try fixedTarget ?? record.map({ try Self.origin($0, dlq: source) }) else {
+                    throw ValidationError("it has no dead-letter record")
+                }
+                target = known
+            } catch {
+                Output.error("dlq replay: \(delivery.position): \(error); give --to to replay it")
                 skipped += 1
                 return true
             }
@@ -60,21 +66,26 @@ struct DeadLetterReplay: AsyncParsableCommand {
         if skipped > 0 { throw ExitCode(1) }
     }
 
-    /// The recorded origin, with the DLQ endpoint's credentials when it is on the same broker.
+    /// Query parameters that say where on a broker an event goes. Only these are taken from a
+    /// letter's recorded origin; credentials and client settings come from the DLQ endpoint.
+    static let routingKeys: Set<String> = [
+        "exchange", "exchange-type", "routing-key", "binding-key", "queue", "queue-type", "db", "maxlen", "partitions",
+    ]
+
+    /// Where a letter goes back to: its recorded origin's topic, queue or stream, on the DLQ's
+    /// broker, reached with the DLQ endpoint's credentials and settings. A letter's headers are
+    /// anyone's writing: an origin on another broker is refused, and none of its other query
+    /// parameters (`rdkafka.*` among them) is used.
     static func origin(_ record: DeadLetterRecord, dlq: Endpoint) throws -> Endpoint {
-        var origin = try Endpoint(record.endpoint)
-        let maskedQuery = origin.query.filter { $0.value == "***" && Endpoint.isSecret($0.key) }.map(\.key)
-        if origin.password == "***" || !maskedQuery.isEmpty {
-            guard origin.hosts == dlq.hosts else {
-                throw ValidationError("the origin \(record.endpoint) is on another broker; its secrets are not recorded: give --to")
-            }
-            if origin.password == "***" {
-                origin.user = dlq.user
-                origin.password = dlq.password
-            }
-            for key in maskedQuery { origin.query[key] = dlq.query[key] }
+        let recorded = try Endpoint(record.endpoint)
+        guard recorded.scheme == dlq.scheme, recorded.hosts == dlq.hosts else {
+            throw ValidationError("its origin \(recorded) is not on the DLQ's broker, where alone Ferry replays")
         }
-        return origin
+        var target = dlq
+        target.path = recorded.path
+        target.query = dlq.query.filter { !routingKeys.contains($0.key) && $0.key != "dlq" }
+            .merging(recorded.query.filter { routingKeys.contains($0.key) }) { $1 }
+        return target
     }
 
     static func republish(_ delivery: Delivery, with publisher: any Publisher) async throws {
