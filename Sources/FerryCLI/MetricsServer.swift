@@ -33,6 +33,12 @@ final class MetricsServer: Sendable {
             while true {
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { return }
+                // A client that connects and says nothing (or stops reading) must not hold up the
+                // next scrape or health check: every read and write gives up after 2 seconds.
+                var limit = timeval(tv_sec: 2, tv_usec: 0)
+                for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+                    setsockopt(client, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+                }
                 var request = [UInt8](repeating: 0, count: 2048)
                 let count = read(client, &request, request.count)
                 let line = String(decoding: request.prefix(max(0, count)), as: UTF8.self).split(separator: "\r\n").first ?? ""

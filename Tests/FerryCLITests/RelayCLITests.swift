@@ -36,6 +36,36 @@ struct RelayCLITests {
         #expect(delay.stderr.contains("routes[0].retry.max-delay"), "\(delay.stderr)")
     }
 
+    /// A client that connects and sends nothing used to block the metrics thread for good, so
+    /// every later health check hung.
+    @Test func anIdleClientDoesNotHoldUpTheHealthCheck() async throws {
+        let name = "ferry-idle-\(UUID().uuidString.prefix(8).lowercased())"
+        let config = try write(
+            "routes:\n  - source: \(env["FERRY_KAFKA_URL"]!)/\(name)\n    group: \(name)\n    sinks: [\(env["FERRY_REDIS_URL"]!)/\(name)]\n"
+        )
+        let port = Int.random(in: 30_000...39_999)
+        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", String(port)])
+        let idle = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(idle) }
+        var address = sockaddr_in()  // the idle client's, never sending a byte
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let target = address
+        try await eventually(.seconds(30), "the metrics port listens") {
+            withUnsafePointer(to: target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(idle, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        }
+        let started = ContinuousClock.now
+        let health = try await within(.seconds(10), "/health while another client sits idle") {
+            try String(contentsOf: URL(string: "http://127.0.0.1:\(port)/health")!, encoding: .utf8)
+        }
+        #expect(health == "ok\n")
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(await relay.stop(SIGTERM) == 0, "\(relay.stderr)")
+    }
+
     @Test func copiesKafkaToRabbitMQAndRedisOnceEachThenDrainsOnSIGTERM() async throws {
         let name = "ferry-relay-\(UUID().uuidString.prefix(8).lowercased())"
         let group = "\(name)-relay"  // Kafka groups are broker-wide
