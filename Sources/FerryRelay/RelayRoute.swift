@@ -133,9 +133,7 @@ public final class RelayRoute: Service {
             do {
                 if let ready = try await prepare(delivery, key: key) { outgoing.append(ready) }
             } catch {
-                logger.warning(
-                    "could not settle a delivery; it will be delivered again",
-                    metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
+                await giveBack(delivery, error)
             }
         }
         return (outgoing, repeated)
@@ -150,8 +148,7 @@ public final class RelayRoute: Service {
             do {
                 try await settle(item, failed)
             } catch {
-                logger.warning(
-                    "could not settle a delivery; it will be delivered again", metadata: ["event": "\(item.event.id)", "error": "\(error)"])
+                await giveBack(item.delivery, error)
             }
         }
     }
@@ -208,6 +205,22 @@ public final class RelayRoute: Service {
             logger.warning("a sink failed; retrying", metadata: ["event": "\(item.event.id)", "error": "\(text)"])
         }
         count(outcome)
+    }
+
+    /// A delivery the route could not settle (the idempotency store or the source failed) is
+    /// handed back to the source for a later try: left alone, it would stay with this member
+    /// until a restart. It was not tried, so no attempt is counted. If even that fails, the
+    /// broker redelivers it once this member's connection or session ends.
+    private func giveBack(_ delivery: Delivery, _ error: any Error) async {
+        do {
+            try await delivery.postpone(after: configuration.retry.delay(after: 1))
+            logger.warning(
+                "could not settle a delivery; it will come back", metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
+        } catch {
+            logger.error(
+                "could not settle a delivery nor hand it back; it is delivered again once this member leaves",
+                metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
+        }
     }
 
     private func count(_ outcome: ConsumerOutcome) {

@@ -70,6 +70,41 @@ import Testing
         #expect(DeadLetterRecord(headers: letter.event.headers)?.reason.code == .loop)
     }
 
+    /// An idempotency store that is down for its first calls, as a Redis store during a restart.
+    final class FlakyStore: IdempotencyStore {
+        let failures = Locked(3)
+        let store = MemoryIdempotencyStore()
+        func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
+            let down = failures.withLock { left in
+                defer { left -= 1 }
+                return left > 0
+            }
+            if down { throw FerryError(.connectionFailed, "the store is down", isRetriable: true) }
+            return try await store.reserve(key, for: ttl)
+        }
+        func complete(_ key: String, retention: Duration) async throws { try await store.complete(key, retention: retention) }
+        func release(_ key: String) async throws { try await store.release(key) }
+        func forget(_ key: String) async throws { try await store.forget(key) }
+    }
+
+    /// A delivery the route could not settle used to stay with it until a restart. Handing it
+    /// back counts no attempt: with two allowed, three store failures must not dead-letter it.
+    @Test func anEventTheStoreFailedOnComesBackAndIsCopied() async throws {
+        let configuration = RouteConfiguration(
+            name: "flaky", source: try Endpoint("memory://flaky-in"), group: "relay", sinks: [try Endpoint("memory://flaky-out")],
+            retry: RetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(20), jitter: 0))
+        let relay = RelayRoute(
+            configuration: configuration, transports: Transports([transport]), store: FlakyStore(), schemas: nil,
+            logger: Logger(label: "test"))
+        let running = Task { try await relay.run() }
+        defer { running.cancel() }
+        let event = Event(source: "/t", type: "t")
+        _ = try await transport.makePublisher(for: try Endpoint("memory://flaky-in")).publish(event)
+        let copied = try await transport.subscribe(to: try Endpoint("memory://flaky-out"), options: SubscribeOptions(group: "check"))
+        let copy = try await copied.take(1, within: .seconds(10), "the copy once the store is back")[0]
+        #expect(copy.event.id == event.id)
+    }
+
     @Test func aForgedNegativeHopCountDoesNotLiftTheLimit() async throws {
         let relay = try route("memory://hops-in", "memory://hops-out", maxHops: 2)
         let running = Task { try await relay.run() }

@@ -60,7 +60,7 @@ public final class Delivery: Sendable {
     }
 
     /// Hands the event out again after `delay` without counting an attempt: it was not tried.
-    func postpone(after delay: Duration) async throws {
+    package func postpone(after delay: Duration) async throws {
         try await carryOut(handle.retrying(after: delay, nextAttempt: attempt))
     }
 
