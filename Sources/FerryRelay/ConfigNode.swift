@@ -52,17 +52,17 @@ struct ConfigNode {
         return value
     }
 
-    /// `250ms`, `2s`, `1m`.
+    /// `250ms`, `2s`, `1m`, `6h`, `7d`.
     func duration() throws(FerryError) -> Duration {
         let text = try string()
-        for (suffix, scale) in [("ms", 1), ("s", 1000), ("m", 60_000)] where text.hasSuffix(suffix) {
+        for (suffix, scale) in [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)] where text.hasSuffix(suffix) {
             if let number = Int(text.dropLast(suffix.count)), number >= 0,
                 case (let millis, false) = number.multipliedReportingOverflow(by: scale), millis <= Endpoint.longestMilliseconds
             {
                 return .milliseconds(millis)
             }
         }
-        throw fail("expected a duration such as 250ms, 2s or 1m, of at most 365 days, not '\(text)'")
+        throw fail("expected a duration such as 250ms, 2s, 1m, 6h or 7d, of at most 365 days, not '\(text)'")
     }
 
     func endpoint() throws(FerryError) -> Endpoint {

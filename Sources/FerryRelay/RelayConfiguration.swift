@@ -46,6 +46,7 @@ public struct RelayConfiguration: Sendable {
     static func route(_ node: ConfigNode, index: Int) throws(FerryError) -> RouteConfiguration {
         let keys = try node.mapping(allowed: [
             "name", "source", "group", "sinks", "types", "subject-prefix", "upcast-to", "max-hops", "in-flight", "retry",
+            "dedup-retention",
         ])
         guard let source = keys["source"] else { throw node.fail("a route needs a 'source' endpoint") }
         guard let sinkList = keys["sinks"] else { throw node.fail("a route needs 'sinks': one or more endpoints") }
@@ -70,6 +71,7 @@ public struct RelayConfiguration: Sendable {
             upcastTo: try keys["upcast-to"]?.integer(in: 1...1_000_000),
             maxHops: try keys["max-hops"]?.integer(in: 1...100) ?? 5,
             inFlight: try keys["in-flight"]?.integer(in: 1...100_000) ?? 256,
-            retry: retry)
+            retry: retry,
+            dedupRetention: try keys["dedup-retention"]?.duration() ?? RouteConfiguration.defaultDedupRetention)
     }
 }

@@ -36,7 +36,7 @@ public final class RelayRoute: Service {
         self.logger = logger
         pipeline = DeliveryPipeline(
             scope: configuration.name, endpoint: configuration.source, group: configuration.group,
-            options: ConsumerOptions(retry: configuration.retry, idempotency: store, retention: .seconds(7 * 24 * 3600)),
+            options: ConsumerOptions(retry: configuration.retry, idempotency: store, retention: configuration.dedupRetention),
             dimensions: [("route", configuration.name)], timesHandlers: false, logger: logger)
     }
 

@@ -18,10 +18,15 @@ public struct RouteConfiguration: Sendable {
     public var inFlight: Int
     /// Failed events go to the source's dead-letter destination after this.
     public var retry: RetryPolicy
+    /// How long a copied event is remembered: a duplicate arriving later is copied again.
+    public var dedupRetention: Duration
+
+    public static let defaultDedupRetention = Duration.seconds(7 * 24 * 3600)
 
     public init(
         name: String, source: Endpoint, group: String, sinks: [Endpoint], types: Set<String> = [], subjectPrefix: String? = nil,
-        upcastTo: Int? = nil, maxHops: Int = 5, inFlight: Int = 256, retry: RetryPolicy = RetryPolicy()
+        upcastTo: Int? = nil, maxHops: Int = 5, inFlight: Int = 256, retry: RetryPolicy = RetryPolicy(),
+        dedupRetention: Duration = RouteConfiguration.defaultDedupRetention
     ) {
         self.name = name
         self.source = source
@@ -33,5 +38,6 @@ public struct RouteConfiguration: Sendable {
         self.maxHops = maxHops
         self.inFlight = inFlight
         self.retry = retry
+        self.dedupRetention = dedupRetention
     }
 }

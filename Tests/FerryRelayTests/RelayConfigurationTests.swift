@@ -19,6 +19,15 @@ import Testing
         #expect(configuration.routes[0].sinks[0].password == "guest")
     }
 
+    @Test func dedupRetentionIsSetPerRouteInDays() throws {
+        let path = try write(
+            "routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    dedup-retention: 2d\n  - source: kafka://h:9092/u\n    sinks: [redis://h/s]\n"
+        )
+        let configuration = try RelayConfiguration(file: path, environment: [:])
+        #expect(configuration.routes[0].dedupRetention == .seconds(2 * 86_400))
+        #expect(configuration.routes[1].dedupRetention == .seconds(7 * 86_400), "a week unless said otherwise")
+    }
+
     /// A password may hold characters that mean something in a URL, and may come from a file.
     @Test func secretsAreEncodedIntoURLsAndReadFromFiles() throws {
         let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)").path
