@@ -33,35 +33,25 @@ package protocol FetchingSource: MessageSource {
 }
 
 extension FetchingSource {
+    /// The next message, fetching batches on `fetchExecutor` until one comes or the state closes.
     package func next() async throws -> Inbound? {
-        try await state.next(fetchingOn: fetchExecutor) { fetch() }.map(inbound)
-    }
-
-    package func nextIfReady() -> Inbound? { state.nextIfReady().map(inbound) }
-
-    package func stop() { state.withLock { $0.close() } }
-}
-
-extension Locked where State: FetchingState {
-    /// The next message, fetching batches on `executor` until one comes or the state closes.
-    package func next(fetchingOn executor: BlockingExecutor, _ fetch: @escaping @Sendable () -> [State.Fetched]) async throws
-        -> State.Message?
-    {
         while true {
             try Task.checkCancellation()
-            switch withLock({ $0.next() }) {
+            switch state.withLock({ $0.next() }) {
             case .closed: return nil
-            case .message(let message): return message
+            case .message(let message): return inbound(message)
             case .fetch:
-                let batch = await executor.run(fetch)
-                withLock { $0.accept(batch) }
+                let batch = await fetchExecutor.run { fetch() }
+                state.withLock { $0.accept(batch) }
             }
         }
     }
 
     /// A message already fetched, if there is one.
-    package func nextIfReady() -> State.Message? {
-        guard case .message(let message) = withLock({ $0.next() }) else { return nil }
-        return message
+    package func nextIfReady() -> Inbound? {
+        guard case .message(let message) = state.withLock({ $0.next() }) else { return nil }
+        return inbound(message)
     }
+
+    package func stop() { state.withLock { $0.close() } }
 }
