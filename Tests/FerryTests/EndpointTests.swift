@@ -41,6 +41,8 @@ import Testing
         #expect(endpoint.query["rdkafka.sasl.password"] == "hunter2", "kept for connecting")
         let redacted = Endpoint.redacted(url.replacingOccurrences(of: ":9092", with: ":notaport"))
         #expect(!redacted.contains("hunter2") && !redacted.contains("swordfish"), "\(redacted)")
+        #expect(Endpoint.redacted("amqp://u:pw@h:bad/%2F?token=t&queue=q") == "amqp://u:***@h:bad/%2F?token=***&queue=q")
+        #expect(Endpoint.redacted("redis://h/s") == "redis://h/s")
     }
 
     @Test(arguments: ["orders", "kafka://", "kafka:///orders", "kafka://host:0/x", "kafka://host:99999/x", "memory://x?bad=%zz"])

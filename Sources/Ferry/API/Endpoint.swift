@@ -178,22 +178,24 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// `text` with its password and secret query values masked, for messages about URLs that
     /// may not even parse.
     public static func redacted(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://") else { return text }
-        var out = text
-        if let question = text.firstIndex(of: "?") {
-            let pairs = text[text.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map {
-                (pair: Substring) -> String in
-                guard let equals = pair.firstIndex(of: "="), isSecret(String(pair[pair.startIndex..<equals])) else { return String(pair) }
-                return String(pair[pair.startIndex...equals]) + "***"
+        guard text.contains("://") else { return text }
+        // The part before `?` has the password; the query, secret values.
+        let question = text.firstIndex(of: "?") ?? text.endIndex
+        var head = String(text[..<question])
+        if let schemeEnd = head.range(of: "://") {
+            let rest = head[schemeEnd.upperBound...]
+            let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+                head = String(head[...colon]) + "***" + String(rest[at...])
             }
-            out = String(text[...question]) + pairs.joined(separator: "&")
         }
-        let rest = out[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@"),
-            let colon = rest[..<at].firstIndex(of: ":")
-        else { return out }
-        return String(out[..<rest.index(after: colon)]) + "***" + String(rest[at...])
+        guard question < text.endIndex else { return head }
+        let pairs = text[text.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map {
+            (pair: Substring) -> String in
+            guard let equals = pair.firstIndex(of: "="), isSecret(String(pair[pair.startIndex..<equals])) else { return String(pair) }
+            return String(pair[pair.startIndex...equals]) + "***"
+        }
+        return head + "?" + pairs.joined(separator: "&")
     }
 
     private static func decode(_ text: Substring, _ fail: (String) -> FerryError) throws(FerryError) -> String {
