@@ -25,22 +25,27 @@ import Testing
         func count(_ level: Logger.Level) -> Int { seen.withLock { $0.filter { $0.0 == level }.count } }
     }
 
-    @Test func opensOnUseAndAgainAfterAFailure() throws {
-        var opened = 0
-        var link = Reconnecting<FakeConnection>("test", logger: Logger(label: "test")) { () throws(FerryError) in
-            opened += 1
+    /// A link whose every open succeeds and is counted in `opened`.
+    func countingLink(_ opened: Locked<Int>) -> Reconnecting<FakeConnection> {
+        Reconnecting("test", logger: Logger(label: "test")) { () throws(FerryError) in
+            opened.withLock { $0 += 1 }
             return FakeConnection()
         }
+    }
+
+    @Test func opensOnUseAndAgainAfterAFailure() throws {
+        let opened = Locked(0)
+        var link = countingLink(opened)
         try link.run { _ in }
         try link.run { _ in }
-        #expect(opened == 1, "an open connection is reused")
+        #expect(opened.withLock { $0 } == 1, "an open connection is reused")
         #expect(link.generation == 1)
         #expect(throws: FerryError.self) {
             try link.run { _ throws(FerryError) in throw FerryError(.connectionFailed, "lost", isRetriable: true) }
         }
         #expect(link.current == nil, "a failure drops the connection")
         try link.run { _ in }
-        #expect(opened == 2)
+        #expect(opened.withLock { $0 } == 2)
         #expect(link.generation == 2, "deliveries read on the first connection are told apart")
     }
 
@@ -66,11 +71,8 @@ import Testing
     }
 
     @Test func retryingOnceOpensANewConnectionAfterALoss() throws {
-        var opened = 0
-        var link = Reconnecting<FakeConnection>("test", logger: Logger(label: "test")) { () throws(FerryError) in
-            opened += 1
-            return FakeConnection()
-        }
+        let opened = Locked(0)
+        var link = countingLink(opened)
         try link.run { _ in }
         var calls = 0
         let value = try link.runRetryingOnce { _ throws(FerryError) in
@@ -79,6 +81,6 @@ import Testing
             return 42
         }
         #expect(value == 42)
-        #expect(opened == 2)
+        #expect(opened.withLock { $0 } == 2)
     }
 }
