@@ -29,9 +29,12 @@ public struct ConformanceHarness: Sendable {
 
     /// What most cases start with: a fresh destination, one group subscribed to it (before
     /// anything is published, as RabbitMQ needs), and a publisher. Close both with `close`.
-    public func fixture(_ label: String, partitions: Int = 3) async throws -> (Endpoint, Subscription, any Publisher) {
+    public func fixture(
+        _ label: String, partitions: Int = 3, limits: MessageLimits = MessageLimits()
+    ) async throws -> (Endpoint, Subscription, any Publisher) {
         let endpoint = try await freshEndpoint(label, partitions: partitions)
-        let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: uniqueGroup(label)))
+        let subscription = try await transport.subscribe(
+            to: endpoint, options: SubscribeOptions(group: uniqueGroup(label), limits: limits))
         return (endpoint, subscription, try await transport.makePublisher(for: endpoint))
     }
 

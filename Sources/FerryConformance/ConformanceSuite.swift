@@ -21,6 +21,7 @@ public enum ConformanceSuite {
         ConformanceCase(name: "structured-mode-is-read", body: structuredModeIsRead),
         ConformanceCase(name: "plain-message-is-wrapped", body: plainMessageIsWrapped),
         ConformanceCase(name: "malformed-envelope-goes-to-dlq", body: malformedEnvelopeGoesToDLQ),
+        ConformanceCase(name: "oversize-message-goes-to-dlq-whole", body: oversizeMessageGoesToDLQWhole),
         ConformanceCase(name: "typed-events", body: typedEvents),
         ConformanceCase(name: "lag-counts-unsettled", body: lagCountsUnsettled),
         ConformanceCase(name: "consumer-handles-a-duplicate-once", body: consumerHandlesADuplicateOnce),
@@ -312,6 +313,41 @@ public enum ConformanceSuite {
         try expect(texts.contains { $0.contains("'id'") }, "a reason names the missing id: \(texts)")
         try expect(texts.contains { $0.contains("'time'") }, "a reason names the bad time: \(texts)")
         try expect(texts.contains { $0.contains("JSON") }, "a reason names the bad JSON: \(texts)")
+    }
+
+    static func oversizeMessageGoesToDLQWhole(_ h: ConformanceHarness) async throws {
+        let limits = MessageLimits(maxBytes: 64 << 10, maxHeaders: 20)
+        let (endpoint, subscription, publisher) = try await h.fixture("oversize", partitions: 1, limits: limits)
+        defer { h.close(subscription, publisher) }
+        let big = RawMessage(body: Data(repeating: 0x61, count: 100 << 10), headers: ["which": "big"], contentType: "text/plain")
+        var many = RawMessage(body: Data("many headers".utf8), contentType: "text/plain")
+        for index in 0..<30 { many.headers["h\(index)"] = "\(index)" }
+        many.headers["which"] = "many"
+        let good = sample(6)
+        _ = try await publisher.publish(raw: big)
+        _ = try await publisher.publish(raw: many)
+        _ = try await publisher.publish(good)
+        let delivery = try await subscription.take(1, within: h.timeout, "the good event after two oversize ones")[0]
+        try expectEqual(delivery.event.id, good.id, "the consumer refuses oversize messages and goes on")
+        try await delivery.ack()
+        let dlq = try await h.transport.subscribe(
+            to: try h.transport.deadLetterEndpoint(for: endpoint),
+            options: SubscribeOptions(group: h.uniqueGroup("oversize-dlq"), limits: MessageLimits(maxBytes: 1 << 20, maxHeaders: 100)))
+        defer { Task { await dlq.close() } }
+        var reasons: [String: String] = [:]
+        for letter in try await dlq.take(2, within: h.timeout, "two dead letters") {
+            guard let record = DeadLetterRecord(headers: letter.event.headers), let which = letter.event.headers["which"] else {
+                throw ConformanceFailure(message: "dead letter without its headers: \(letter.event.headers)", file: #fileID, line: #line)
+            }
+            try expectEqual(record.reason.code, .decode, "reason class of an oversize message")
+            reasons[which] = record.reason.message
+            let original = which == "big" ? big : many
+            try expectEqual(letter.event.data, original.body, "the dead letter keeps the whole body")
+            try expect(original.headers.allSatisfy { letter.event.headers[$0.key] == $0.value }, "and every header")
+            try await letter.ack()
+        }
+        try expect(reasons["big"]?.contains("maxBytes = 65536") == true, "the reason names the size limit: \(reasons)")
+        try expect(reasons["many"]?.contains("maxHeaders = 20") == true, "the reason names the header limit: \(reasons)")
     }
 
     struct Placed: EventPayload, Equatable {

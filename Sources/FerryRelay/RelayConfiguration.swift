@@ -46,7 +46,7 @@ public struct RelayConfiguration: Sendable {
     static func route(_ node: ConfigNode, index: Int) throws(FerryError) -> RouteConfiguration {
         let keys = try node.mapping(allowed: [
             "name", "source", "group", "sinks", "types", "subject-prefix", "upcast-to", "max-hops", "in-flight", "retry",
-            "dedup-retention",
+            "dedup-retention", "limits",
         ])
         guard let source = keys["source"] else { throw node.fail("a route needs a 'source' endpoint") }
         guard let sinkList = keys["sinks"] else { throw node.fail("a route needs 'sinks': one or more endpoints") }
@@ -60,6 +60,13 @@ public struct RelayConfiguration: Sendable {
             if let value = settings["max-delay"] { retry.maxDelay = try value.duration() }
             if let value = settings["multiplier"] { retry.multiplier = Double(try value.integer(in: 1...10)) }
         }
+        var limits = MessageLimits()
+        if let limitsNode = keys["limits"] {
+            let settings = try limitsNode.mapping(allowed: ["max-bytes", "max-headers", "max-nesting"])
+            if let value = settings["max-bytes"] { limits.maxBytes = try value.integer(in: 1...(1 << 30)) }
+            if let value = settings["max-headers"] { limits.maxHeaders = try value.integer(in: 1...100_000) }
+            if let value = settings["max-nesting"] { limits.maxNesting = try value.integer(in: 1...32) }
+        }
         let name = try keys["name"]?.string() ?? "route-\(index + 1)"
         return RouteConfiguration(
             name: name,
@@ -72,6 +79,7 @@ public struct RelayConfiguration: Sendable {
             maxHops: try keys["max-hops"]?.integer(in: 1...100) ?? 5,
             inFlight: try keys["in-flight"]?.integer(in: 1...100_000) ?? 256,
             retry: retry,
-            dedupRetention: try keys["dedup-retention"]?.duration() ?? RouteConfiguration.defaultDedupRetention)
+            dedupRetention: try keys["dedup-retention"]?.duration() ?? RouteConfiguration.defaultDedupRetention,
+            limits: limits)
     }
 }

@@ -51,7 +51,9 @@ public final class RelayRoute: Service {
     public func run() async throws {
         let source = configuration.source
         let subscription = try await transports.transport(for: source).subscribe(
-            to: source, options: SubscribeOptions(group: configuration.group, prefetch: 2 * configuration.inFlight))
+            to: source,
+            options: SubscribeOptions(
+                group: configuration.group, prefetch: 2 * configuration.inFlight, limits: configuration.limits))
         var opened: [(endpoint: Endpoint, publisher: any Publisher)] = []
         for sink in configuration.sinks { opened.append((sink, try await transports.publisher(for: sink))) }
         let sinks = opened

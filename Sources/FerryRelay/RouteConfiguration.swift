@@ -20,13 +20,15 @@ public struct RouteConfiguration: Sendable {
     public var retry: RetryPolicy
     /// How long a copied event is remembered: a duplicate arriving later is copied again.
     public var dedupRetention: Duration
+    /// A source message larger than these is dead-lettered with reason `decode`, not read.
+    public var limits: MessageLimits
 
     public static let defaultDedupRetention = Duration.seconds(7 * 24 * 3600)
 
     public init(
         name: String, source: Endpoint, group: String, sinks: [Endpoint], types: Set<String> = [], subjectPrefix: String? = nil,
         upcastTo: Int? = nil, maxHops: Int = 5, inFlight: Int = 256, retry: RetryPolicy = RetryPolicy(),
-        dedupRetention: Duration = RouteConfiguration.defaultDedupRetention
+        dedupRetention: Duration = RouteConfiguration.defaultDedupRetention, limits: MessageLimits = MessageLimits()
     ) {
         self.name = name
         self.source = source
@@ -39,5 +41,6 @@ public struct RouteConfiguration: Sendable {
         self.inFlight = inFlight
         self.retry = retry
         self.dedupRetention = dedupRetention
+        self.limits = limits
     }
 }

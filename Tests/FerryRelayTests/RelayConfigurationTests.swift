@@ -28,6 +28,19 @@ import Testing
         #expect(configuration.routes[1].dedupRetention == .seconds(7 * 86_400), "a week unless said otherwise")
     }
 
+    @Test func messageLimitsAreSetPerRoute() throws {
+        let path = try write(
+            "routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    limits: {max-bytes: 1024, max-headers: 10}\n"
+                + "  - source: kafka://h:9092/u\n    sinks: [redis://h/s]\n")
+        let configuration = try RelayConfiguration(file: path, environment: [:])
+        #expect(configuration.routes[0].limits == MessageLimits(maxBytes: 1024, maxHeaders: 10))
+        #expect(configuration.routes[1].limits == MessageLimits())
+        let tooDeep = try write("routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    limits: {max-nesting: 40}\n")
+        #expect { try RelayConfiguration(file: tooDeep, environment: [:]) } throws: {
+            "\($0)".contains("routes[0].limits.max-nesting") && "\($0)".contains("1...32")
+        }
+    }
+
     /// A password may hold characters that mean something in a URL, and may come from a file.
     @Test func secretsAreEncodedIntoURLsAndReadFromFiles() throws {
         let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)").path

@@ -34,6 +34,19 @@ import Testing
         }
     }
 
+    /// A task's stack is small: the deepest document the parser accepts is parsed, compared,
+    /// validated and written back on one, and one level more is refused, not followed.
+    @Test func theDeepestAcceptedDocumentFitsATasksStack() async throws {
+        func nested(_ depth: Int) -> Data {
+            Data((String(repeating: #"{"a":["#, count: depth / 2) + "1" + String(repeating: "]}", count: depth / 2)).utf8)
+        }
+        let value = try await Task { try JSONValue(parsing: nested(512)) }.value
+        let schema = try JSONSchema(json: [String: Any](), place: "t")
+        #expect(await Task { value == value && schema.violations(of: value).isEmpty }.value)
+        #expect(await Task { value.data == nested(512) }.value)
+        #expect(throws: FerryError.self) { try JSONValue(parsing: nested(514)) }
+    }
+
     @Test func convertsFromAndToFoundationObjects() throws {
         let any = try JSONSerialization.jsonObject(with: Data(#"{"b":true,"a":[1,2.5,"x",null]}"#.utf8))
         let value = JSONValue(any: any)

@@ -17,6 +17,7 @@ final class KafkaSource: MessageSource {
     private let endpoint: KafkaEndpoint
     private let retryTopic: String
     private let batchSize: Int
+    private let limits: MessageLimits
     /// The endpoint as plain messages' source and dead-letter records name it (made once: it is
     /// needed for every message).
     private let sourceName: String
@@ -30,6 +31,7 @@ final class KafkaSource: MessageSource {
         self.producer = producer
         self.retryTopic = retryTopic
         batchSize = options.prefetch
+        limits = options.limits
         var settings = endpoint.settings
         settings["group.id"] = options.group
         settings["client.id"] = options.consumer
@@ -84,7 +86,7 @@ final class KafkaSource: MessageSource {
         let position = Position(destination: message.topic, partition: Int(message.partition), offset: String(message.offset))
         let carried = RetryHeaders.read(retryHeaders)
         let origin = carried.origin ?? position
-        let envelope = KafkaWireFormat.decode(record, position: origin, source: sourceName)
+        let envelope = KafkaWireFormat.decode(record, position: origin, source: sourceName, limits: limits)
         let eventID = (try? envelope.get().event.id) ?? origin.description
         return Inbound(
             envelope: envelope, attempt: carried.attempt ?? 1, position: position, origin: origin,

@@ -28,7 +28,13 @@ package enum KafkaWireFormat {
         return KafkaRecord(key: message.key.map { Data($0.utf8) }, value: message.body, headers: headers)
     }
 
-    package static func decode(_ record: KafkaRecord, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
+    package static func decode(
+        _ record: KafkaRecord, position: Position, source: String, limits: MessageLimits = MessageLimits()
+    ) -> Result<DecodedEnvelope, FerryError> {
+        let size = MessageLimits.size(body: record.value.count + (record.key?.count ?? 0), headers: record.headers) {
+            $0.name.utf8.count + $0.value.count
+        }
+        do { try limits.check(headers: record.headers.count, bytes: size) } catch { return .failure(error) }
         var headers: [(String, String)] = []
         headers.reserveCapacity(record.headers.count + 1)
         var contentType: String?

@@ -54,35 +54,52 @@ final class AMQPArena {
         return Data(bytes: pointer, count: bytes.len)
     }
 
-    /// A received headers table as strings; nested tables and arrays (x-death...) are described.
-    static func strings(_ table: amqp_table_t) -> [String: String] {
+    /// A received headers table as strings, and how deep tables and arrays nest inside it.
+    /// Nested values (x-death...) are described; past `describedLevels` they are cut short,
+    /// so a hostile table costs no deep recursion here.
+    static func strings(_ table: amqp_table_t) -> (headers: [String: String], nesting: Int) {
+        var nesting = 0
+        return (strings(table, level: 0, nesting: &nesting), nesting)
+    }
+
+    static let describedLevels = 32
+
+    private static func strings(_ table: amqp_table_t, level: Int, nesting: inout Int) -> [String: String] {
         var out: [String: String] = [:]
-        for index in 0..<Int(table.num_entries) {
+        for index in 0..<Int(max(0, table.num_entries)) {
             let entry = table.entries[index]
-            out[string(entry.key)] = describe(entry.value)
+            out[string(entry.key)] = describe(entry.value, level: level, nesting: &nesting)
         }
         return out
     }
 
-    private static func describe(_ field: amqp_field_value_t) -> String {
-        switch Character(Unicode.Scalar(field.kind)) {
-        case "S", "x": string(field.value.bytes)
-        case "t": field.value.boolean != 0 ? "true" : "false"
-        case "b": String(field.value.i8)
-        case "B": String(field.value.u8)
-        case "s": String(field.value.i16)
-        case "u": String(field.value.u16)
-        case "I": String(field.value.i32)
-        case "i": String(field.value.u32)
-        case "l": String(field.value.i64)
-        case "L", "T": String(field.value.u64)
-        case "f": String(field.value.f32)
-        case "d": String(field.value.f64)
-        case "V": ""
-        case "F": "{" + strings(field.value.table).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") + "}"
+    private static func describe(_ field: amqp_field_value_t, level: Int, nesting: inout Int) -> String {
+        let kind = Character(Unicode.Scalar(field.kind))
+        if kind == "F" || kind == "A" {
+            nesting = max(nesting, level + 1)
+            guard level < describedLevels else { return "..." }
+        }
+        switch kind {
+        case "S", "x": return string(field.value.bytes)
+        case "t": return field.value.boolean != 0 ? "true" : "false"
+        case "b": return String(field.value.i8)
+        case "B": return String(field.value.u8)
+        case "s": return String(field.value.i16)
+        case "u": return String(field.value.u16)
+        case "I": return String(field.value.i32)
+        case "i": return String(field.value.u32)
+        case "l": return String(field.value.i64)
+        case "L", "T": return String(field.value.u64)
+        case "f": return String(field.value.f32)
+        case "d": return String(field.value.f64)
+        case "F":
+            let members = strings(field.value.table, level: level + 1, nesting: &nesting)
+            return "{" + members.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") + "}"
         case "A":
-            "[" + (0..<Int(field.value.array.num_entries)).map { describe(field.value.array.entries[$0]) }.joined(separator: ",") + "]"
-        default: ""
+            let array = field.value.array
+            let items = (0..<Int(max(0, array.num_entries))).map { describe(array.entries[$0], level: level + 1, nesting: &nesting) }
+            return "[" + items.joined(separator: ",") + "]"
+        default: return ""
         }
     }
 }

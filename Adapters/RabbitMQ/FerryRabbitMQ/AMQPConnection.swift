@@ -228,14 +228,16 @@ final class AMQPConnection: BrokerConnection {
     private static func message(_ properties: amqp_basic_properties_t, body: amqp_bytes_t) -> AMQPMessage {
         let flags = Int32(properties._flags)
         func has(_ flag: Int32) -> Bool { flags & flag != 0 }
-        return AMQPMessage(
+        let headers = has(AMQP_BASIC_HEADERS_FLAG) ? AMQPArena.strings(properties.headers) : (headers: [:], nesting: 0)
+        var message = AMQPMessage(
             contentType: has(AMQP_BASIC_CONTENT_TYPE_FLAG) ? AMQPArena.string(properties.content_type) : nil,
             messageID: has(AMQP_BASIC_MESSAGE_ID_FLAG) ? AMQPArena.string(properties.message_id) : nil,
             timestamp: has(AMQP_BASIC_TIMESTAMP_FLAG) ? properties.timestamp : nil,
             correlationID: has(AMQP_BASIC_CORRELATION_ID_FLAG) ? AMQPArena.string(properties.correlation_id) : nil,
             deliveryMode: has(AMQP_BASIC_DELIVERY_MODE_FLAG) ? properties.delivery_mode : 1,
-            headers: has(AMQP_BASIC_HEADERS_FLAG) ? AMQPArena.strings(properties.headers) : [:],
-            body: AMQPArena.data(body))
+            headers: headers.headers, body: AMQPArena.data(body))
+        message.nesting = headers.nesting
+        return message
     }
 
     private func check(_ reply: amqp_rpc_reply_t, _ doing: String) throws(FerryError) {

@@ -12,6 +12,8 @@ package struct AMQPMessage: Sendable, Hashable {
     /// The headers table, values as strings.
     package var headers: [String: String]
     package var body: Data
+    /// How deep tables and arrays nested in the headers table as received; 0 when flat.
+    package var nesting = 0
 
     package init(
         contentType: String? = nil, messageID: String? = nil, timestamp: UInt64? = nil, correlationID: String? = nil,

@@ -23,7 +23,11 @@ package enum AMQPWireFormat {
         AMQPMessage(contentType: raw.contentType, headers: raw.headers, body: raw.body)
     }
 
-    package static func decode(_ message: AMQPMessage, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
+    package static func decode(
+        _ message: AMQPMessage, position: Position, source: String, limits: MessageLimits = MessageLimits()
+    ) -> Result<DecodedEnvelope, FerryError> {
+        let size = MessageLimits.size(body: message.body.count, headers: message.headers) { $0.key.utf8.count + $0.value.utf8.count }
+        do { try limits.check(headers: message.headers.count, bytes: size, nesting: message.nesting) } catch { return .failure(error) }
         func origin() -> PlainOrigin {
             PlainOrigin(
                 id: message.messageID ?? "amqp:\(position)", source: source,

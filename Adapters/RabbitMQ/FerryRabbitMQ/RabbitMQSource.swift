@@ -98,7 +98,7 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
         let position = Position(destination: queue, offset: String(delivered.deliveryTag))
         let carried = RetryHeaders.read(retry)
         let origin = carried.origin ?? position
-        let envelope = AMQPWireFormat.decode(message, position: origin, source: sourceName)
+        let envelope = AMQPWireFormat.decode(message, position: origin, source: sourceName, limits: options.limits)
         let eventID = (try? envelope.get().event.id) ?? origin.description
         return Inbound(
             envelope: envelope, attempt: (carried.attempt ?? 1) + (delivered.redelivered ? 1 : 0), position: position,

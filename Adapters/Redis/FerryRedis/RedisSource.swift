@@ -201,7 +201,7 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
         let (entry, attempt, firstFailure) = fetched
         let id = entry.id ?? ""
         let position = Position(destination: endpoint.stream, offset: id)
-        let envelope = RedisWireFormat.decode(entry, position: position, source: sourceName)
+        let envelope = RedisWireFormat.decode(entry, position: position, source: sourceName, limits: options.limits)
         let eventID = (try? envelope.get().event.id) ?? position.description
         return Inbound(
             envelope: envelope, attempt: attempt, position: position, firstFailureMicros: firstFailure

@@ -38,7 +38,11 @@ package enum RedisWireFormat {
         return RedisEntry(fields: fields)
     }
 
-    package static func decode(_ entry: RedisEntry, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
+    package static func decode(
+        _ entry: RedisEntry, position: Position, source: String, limits: MessageLimits = MessageLimits()
+    ) -> Result<DecodedEnvelope, FerryError> {
+        let size = MessageLimits.size(body: 0, headers: entry.fields) { $0.name.utf8.count + $0.value.count }
+        do { try limits.check(headers: entry.fields.count, bytes: size) } catch { return .failure(error) }
         func origin() -> PlainOrigin {
             PlainOrigin(id: "redis:\(position)", source: source, timeMicros: entryTimeMicros(position.offset))
         }

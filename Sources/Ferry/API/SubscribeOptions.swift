@@ -17,12 +17,17 @@ public struct SubscribeOptions: Sendable {
     /// Messages handed out and not yet settled, at most (AMQP prefetch, Redis COUNT...).
     public var prefetch: Int
     public var start: Start
+    /// A message larger than these is dead-lettered with reason `decode` instead of read.
+    public var limits: MessageLimits
 
-    public init(group: String, consumer: String? = nil, prefetch: Int = 64, start: Start = .earliest) {
+    public init(
+        group: String, consumer: String? = nil, prefetch: Int = 64, start: Start = .earliest, limits: MessageLimits = MessageLimits()
+    ) {
         self.group = group
         self.consumer = consumer ?? SubscribeOptions.defaultConsumerName()
         self.prefetch = max(1, prefetch)
         self.start = start
+        self.limits = limits
     }
 
     static func defaultConsumerName() -> String {

@@ -7,6 +7,7 @@ struct MemorySource: MessageSource {
     let topic: String
     let endpoint: Endpoint
     let deadLetter: (name: String, partitions: Int)
+    let limits: MessageLimits
 
     /// The endpoint as plain messages' source and dead-letter records name it.
     var sourceName: String { endpoint.description }
@@ -37,7 +38,7 @@ struct MemorySource: MessageSource {
     private func inbound(_ record: MemoryRecord, partition: Int, offset: Int, attempt: Int, firstFailure: Int64?) -> Inbound {
         let position = Position(destination: topic, partition: partition, offset: String(offset))
         return Inbound(
-            envelope: MemoryWireFormat.decode(record, position: position, source: sourceName),
+            envelope: MemoryWireFormat.decode(record, position: position, source: sourceName, limits: limits),
             attempt: attempt, position: position, firstFailureMicros: firstFailure,
             settle: { settlement in settle(settlement, partition: partition, offset: offset) })
     }

@@ -33,7 +33,7 @@ public final class MemoryTransport: Transport {
         let (member, wakeups) = state.withLock { $0.join(topic: name, partitions: partitions, options: options) }
         wakeups.forEach { $0.resume() }
         let source = MemorySource(
-            transport: self, member: member, topic: name, endpoint: endpoint, deadLetter: dlq)
+            transport: self, member: member, topic: name, endpoint: endpoint, deadLetter: dlq, limits: options.limits)
         return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)
     }
 

@@ -16,7 +16,13 @@ enum MemoryWireFormat {
         MemoryRecord(key: message.key, headers: message.headers, contentType: message.contentType, body: message.body, timeMicros: now)
     }
 
-    static func decode(_ record: MemoryRecord, position: Position, source: String) -> Result<DecodedEnvelope, FerryError> {
+    static func decode(_ record: MemoryRecord, position: Position, source: String, limits: MessageLimits) -> Result<
+        DecodedEnvelope, FerryError
+    > {
+        let size = MessageLimits.size(body: record.body.count + (record.key?.utf8.count ?? 0), headers: record.headers) {
+            $0.key.utf8.count + $0.value.utf8.count
+        }
+        do { try limits.check(headers: record.headers.count, bytes: size) } catch { return .failure(error) }
         var headers = record.headers
         if headers["ce_specversion"] != nil, let key = record.key { headers["ce_partitionkey"] = key }
         func origin() -> PlainOrigin {
