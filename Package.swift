@@ -36,6 +36,7 @@ let package = Package(
         .library(name: "FerryConformance", targets: ["FerryConformance"]),
         .executable(name: "ferry", targets: ["FerryCLI"]),
         .executable(name: "ferry-bench", targets: ["FerryBenchmarks"]),
+        .executable(name: "ferry-fuzz", targets: ["FerryFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -97,6 +98,16 @@ let package = Package(
             ],
             path: "Benchmarks/FerryBenchmarks"
         ),
+
+        // libFuzzer targets for every decoder: scripts/fuzz builds them with -sanitize=fuzzer (FUZZING.md).
+        .executableTarget(
+            name: "FerryFuzz",
+            dependencies: [
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerryRelay", "FerryConformance", "CRabbitMQ", "CLibFuzzer",
+            ],
+            path: "Fuzz/FerryFuzz"
+        ),
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
 
         .testTarget(
             name: "FerryTests",

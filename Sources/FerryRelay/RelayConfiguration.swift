@@ -15,9 +15,14 @@ public struct RelayConfiguration: Sendable {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw FerryError(.invalidConfiguration, "cannot read the relay configuration '\(file)'", remedy: "check the --config path")
         }
+        try self.init(yaml: String(decoding: data, as: UTF8.self), file: file, environment: environment)
+    }
+
+    /// Reads configuration text; `file` names it in errors.
+    package init(yaml: String, file: String, environment: [String: String]) throws(FerryError) {
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) else {
+            guard let node = try Yams.compose(yaml: yaml) else {
                 throw FerryError(.invalidConfiguration, "\(file): the configuration is empty")
             }
             root = node

@@ -4,7 +4,7 @@ import Ferry
 ///
 /// `rdkafka.<property>` passes any librdkafka setting through (e.g. `rdkafka.linger.ms=20`); a
 /// user and password select SASL/PLAIN.
-struct KafkaEndpoint: Sendable {
+package struct KafkaEndpoint: Sendable {
     let endpoint: Endpoint
     let brokers: String
     let topic: String
@@ -12,7 +12,7 @@ struct KafkaEndpoint: Sendable {
     /// librdkafka settings from the URL (credentials and pass-through properties).
     let settings: [String: String]
 
-    init(_ endpoint: Endpoint) throws(FerryError) {
+    package init(_ endpoint: Endpoint) throws(FerryError) {
         guard endpoint.scheme == "kafka" else {
             throw FerryError(.invalidEndpoint, "endpoint '\(endpoint)' is not a kafka:// URL")
         }

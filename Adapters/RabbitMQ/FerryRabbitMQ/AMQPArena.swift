@@ -3,7 +3,7 @@ import Foundation
 
 /// Holds copies of the strings and bytes one rabbitmq-c call points to, and frees them
 /// together afterwards: `amqp_bytes_t` only borrows memory.
-final class AMQPArena {
+package final class AMQPArena {
     private var blocks: [UnsafeMutableRawPointer] = []
 
     deinit { blocks.forEach { free($0) } }
@@ -57,7 +57,7 @@ final class AMQPArena {
     /// A received headers table as strings, and how deep tables and arrays nest inside it.
     /// Nested values (x-death...) are described; past `describedLevels` they are cut short,
     /// so a hostile table costs no deep recursion here.
-    static func strings(_ table: amqp_table_t) -> (headers: [String: String], nesting: Int) {
+    package static func strings(_ table: amqp_table_t) -> (headers: [String: String], nesting: Int) {
         var nesting = 0
         return (strings(table, level: 0, nesting: &nesting), nesting)
     }

@@ -8,7 +8,7 @@ import Ferry
 /// (competing consumers, whatever the group), else its own durable queue `<E>.<group>` bound to
 /// `E` with `B` (default `K`, else `#`). Dead letters go to `D`, default `<Q or E>.dlq`.
 /// `amqps://` adds `cacert=/path/ca.pem` (and `verify=false` for local tests only).
-struct AMQPEndpoint: Sendable {
+package struct AMQPEndpoint: Sendable {
     let endpoint: Endpoint
     let host: String
     let port: Int
@@ -29,7 +29,7 @@ struct AMQPEndpoint: Sendable {
     let caCertificate: String?
     let verifyPeer: Bool
 
-    init(_ endpoint: Endpoint) throws(FerryError) {
+    package init(_ endpoint: Endpoint) throws(FerryError) {
         guard endpoint.scheme == "amqp" || endpoint.scheme == "amqps", endpoint.hosts.count == 1 else {
             throw FerryError(.invalidEndpoint, "endpoint '\(endpoint)' is not an amqp:// URL with one host")
         }

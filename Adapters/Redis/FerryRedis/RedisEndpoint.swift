@@ -5,7 +5,7 @@ import Ferry
 ///
 /// `maxlen` trims the stream approximately (`MAXLEN ~ N`) on each XADD; `claim-idle` is how long
 /// an entry must sit pending with a silent consumer before another member reclaims it.
-struct RedisEndpoint: Sendable {
+package struct RedisEndpoint: Sendable {
     let endpoint: Endpoint
     let host: String
     let port: Int
@@ -17,7 +17,7 @@ struct RedisEndpoint: Sendable {
     let maxLength: Int?
     let claimIdleMilliseconds: Int
 
-    init(_ endpoint: Endpoint) throws(FerryError) {
+    package init(_ endpoint: Endpoint) throws(FerryError) {
         guard endpoint.scheme == "redis", endpoint.hosts.count == 1 else {
             throw FerryError(.invalidEndpoint, "endpoint '\(endpoint)' is not a redis:// URL with one host")
         }

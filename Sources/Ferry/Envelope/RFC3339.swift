@@ -1,12 +1,12 @@
 /// RFC 3339 timestamps at microsecond precision, without Foundation's formatters (slow, and
 /// lossy at sub-millisecond precision). CloudEvents' `time` travels in this form on every broker.
-enum RFC3339 {
+package enum RFC3339 {
     /// The times it can write, years 0001 to 9999, in microseconds since 1970.
     static let representable: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
 
     /// Formats microseconds since 1970-01-01T00:00:00Z as `YYYY-MM-DDThh:mm:ss.ffffffZ`; a time
     /// outside years 0001 to 9999 is written as the nearest end of that range.
-    static func format(micros: Int64) -> String {
+    package static func format(micros: Int64) -> String {
         let micros = min(max(micros, representable.lowerBound), representable.upperBound)
         let (seconds, micro) = floorDivision(micros, 1_000_000)
         let (days, sod) = floorDivision(seconds, 86_400)
@@ -44,8 +44,9 @@ enum RFC3339 {
         }
     }
 
-    /// Parses an RFC 3339 date-time (any fraction length, `Z` or `±hh:mm`) to microseconds.
-    static func parse(_ text: some StringProtocol) -> Int64? {
+    /// Parses an RFC 3339 date-time (any fraction length, `Z` or `±hh:mm`) to microseconds;
+    /// nil for anything else, and for a time outside years 0001 to 9999 UTC.
+    package static func parse(_ text: some StringProtocol) -> Int64? {
         let b = Array(text.utf8)
         var i = 0
         func digits(_ n: Int) -> Int64? {
@@ -96,7 +97,10 @@ enum RFC3339 {
         guard i == b.count else { return nil }
         let days = days(fromCivil: year, month, day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offset
-        return seconds * 1_000_000 + micro
+        // Outside years 0001 to 9999 in UTC (an offset can move a time there) it could not be
+        // written back unchanged: not a time Ferry accepts.
+        let micros = seconds * 1_000_000 + micro
+        return representable.contains(micros) ? micros : nil
     }
 
     private static func floorDivision(_ a: Int64, _ b: Int64) -> (Int64, Int64) {

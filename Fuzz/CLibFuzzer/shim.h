@@ -1,0 +1,6 @@
+// libFuzzer's entry point for programs that have a main of their own (LLVM 11 and later); the
+// library itself is linked by -sanitize=fuzzer.
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
