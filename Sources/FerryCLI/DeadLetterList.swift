@@ -18,27 +18,37 @@ struct DeadLetterList: AsyncParsableCommand {
     func run() async throws {
         let (transports, _) = letters.common.transports()
         var shown = 0
-        // A fresh group each time: listing leaves every letter where it is.
-        try await letters.read(group: "ferry-dlq-list-\(UUID().uuidString.prefix(8).lowercased())", with: transports) { delivery, record in
-            Output.line(json ? try DeadLetterList.json(delivery, record) : DeadLetterList.line(delivery, record))
+        try await letters.browse(with: transports) { position, event, record in
+            Output.line(json ? try DeadLetterList.json(position, event, record) : DeadLetterList.line(position, event, record))
             shown += 1
             return count.map { shown < $0 } ?? true
         }
         await transports.shutdown()
     }
 
-    static func line(_ delivery: Delivery, _ record: DeadLetterRecord?) -> String {
-        let event = delivery.event
-        guard let record else { return "\(delivery.position)\t\(event.id)\t\(event.type)\t(no dead-letter record)" }
+    static func line(_ position: Position, _ read: Result<Event, FerryError>, _ record: DeadLetterRecord?) -> String {
+        let event: Event
+        switch read {
+        case .success(let decoded): event = decoded
+        case .failure(let error): return "\(position)\t(unreadable: \(error))"
+        }
+        guard let record else { return "\(position)\t\(event.id)\t\(event.type)\t(no dead-letter record)" }
         return
-            "\(delivery.position)\t\(event.id)\t\(event.type)\treason=\(record.reason.code)\tattempts=\(record.attempts)\tfrom=\(record.position)\t\(record.reason.message)"
+            "\(position)\t\(event.id)\t\(event.type)\treason=\(record.reason.code)\tattempts=\(record.attempts)\tfrom=\(record.position)\t\(record.reason.message)"
     }
 
-    static func json(_ delivery: Delivery, _ record: DeadLetterRecord?) throws -> String {
-        var bare = delivery.event
+    static func json(_ position: Position, _ read: Result<Event, FerryError>, _ record: DeadLetterRecord?) throws -> String {
+        var summary: [String: Any] = ["position": position.description]
+        var bare: Event
+        switch read {
+        case .success(let decoded): bare = decoded
+        case .failure(let error):
+            summary["unreadable"] = error.description
+            return String(decoding: try JSONSerialization.data(withJSONObject: summary, options: .sortedKeys), as: UTF8.self)
+        }
         bare.headers = DeadLetterRecord.removing(from: bare.headers)
-        let event = String(decoding: try StructuredFormat.encode(bare), as: UTF8.self)
-        var summary: [String: Any] = ["position": delivery.position.description, "headers": bare.headers]
+        let encoded = String(decoding: try StructuredFormat.encode(bare), as: UTF8.self)
+        summary["headers"] = bare.headers
         if let record {
             summary["reason"] = record.reason.code.name
             summary["error"] = record.reason.message
@@ -47,6 +57,6 @@ struct DeadLetterList: AsyncParsableCommand {
             summary["endpoint"] = record.endpoint
         }
         let head = String(decoding: try JSONSerialization.data(withJSONObject: summary, options: .sortedKeys), as: UTF8.self)
-        return String(head.dropLast()) + #","event":\#(event)}"#
+        return String(head.dropLast()) + #","event":\#(encoded)}"#
     }
 }

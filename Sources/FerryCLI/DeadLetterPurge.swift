@@ -8,9 +8,6 @@ struct DeadLetterPurge: AsyncParsableCommand {
 
     @OptionGroup var letters: DeadLetterSource
 
-    @Option(help: "The group whose position in the DLQ moves (Kafka and Redis keep the letters for other groups).")
-    var group: String = "ferry-dlq"
-
     @Flag(help: "Really purge; without it nothing is done.")
     var yes = false
 
@@ -21,7 +18,7 @@ struct DeadLetterPurge: AsyncParsableCommand {
     func run() async throws {
         let (transports, _) = letters.common.transports()
         var purged = 0
-        try await letters.read(group: group, with: transports) { delivery, record in
+        try await letters.read(with: transports) { delivery, _, _ in
             try await delivery.ack()
             purged += 1
             return true

@@ -22,9 +22,6 @@ struct DeadLetterReplay: AsyncParsableCommand {
     @Option(help: "At most this many letters per second.")
     var rate: Double = 100
 
-    @Option(help: "The group whose position in the DLQ moves as letters are replayed.")
-    var group: String = "ferry-dlq-replay"
-
     func validate() throws {
         guard rate > 0 else { throw ValidationError("--rate must be above 0, not \(rate)") }
     }
@@ -38,8 +35,7 @@ struct DeadLetterReplay: AsyncParsableCommand {
         var skipped = 0
         let interval = Duration.microseconds(Int64(1_000_000 / rate))
         var next = ContinuousClock.now
-        try await letters.read(group: group, with: transports) {
-            delivery, record in
+        try await letters.read(with: transports) { delivery, record, pass in
             let target: Endpoint
             do {
                 guard let known = try fixedTarget ?? record.map({ try Self.origin($0, dlq: source) }) else {
@@ -47,7 +43,8 @@ struct DeadLetterReplay: AsyncParsableCommand {
                 }
                 target = known
             } catch {
-                Output.error("dlq replay: \(delivery.position): \(error); give --to to replay it")
+                Output.error("dlq replay: \(delivery.position): \(error); left in the DLQ; give --to to replay it")
+                try await pass.passOver(delivery)
                 skipped += 1
                 return true
             }
@@ -55,7 +52,7 @@ struct DeadLetterReplay: AsyncParsableCommand {
             next = max(next + interval, .now)
             let key = target.description
             if publishers[key] == nil { publishers[key] = try await transports.transport(for: target).makePublisher(for: target) }
-            try await Self.republish(delivery, with: publishers[key]!)
+            try await DeadLetterPass.send(delivery, headers: DeadLetterRecord.replayed(delivery.event.headers), with: publishers[key]!)
             try await delivery.ack()
             replayed += 1
             return true
@@ -86,18 +83,5 @@ struct DeadLetterReplay: AsyncParsableCommand {
         target.query = dlq.query.filter { !routingKeys.contains($0.key) && $0.key != "dlq" }
             .merging(recorded.query.filter { routingKeys.contains($0.key) }) { $1 }
         return target
-    }
-
-    static func republish(_ delivery: Delivery, with publisher: any Publisher) async throws {
-        let headers = DeadLetterRecord.replayed(delivery.event.headers)
-        if delivery.isWrapped {  // a plain or broken message: send back its bytes as they were
-            let event = delivery.event
-            _ = try await publisher.publish(
-                raw: RawMessage(body: event.data, headers: headers, contentType: event.datacontenttype, key: event.partitionkey))
-        } else {
-            var event = delivery.event
-            event.headers = headers
-            _ = try await publisher.publish(event)
-        }
     }
 }

@@ -15,9 +15,9 @@ struct DeadLetterShow: AsyncParsableCommand {
     func run() async throws {
         let (transports, _) = letters.common.transports()
         var found = false
-        try await letters.read(group: "ferry-dlq-show-\(UUID().uuidString.prefix(8).lowercased())", with: transports) { delivery, record in
-            guard delivery.event.id == id else { return true }
-            Output.line(try DeadLetterList.json(delivery, record))
+        try await letters.browse(with: transports) { position, event, record in
+            guard let event = try? event.get(), event.id == id else { return true }
+            Output.line(try DeadLetterList.json(position, .success(event), record))
             found = true
             return false
         }

@@ -88,6 +88,66 @@ struct OperatorCLITests {
         await transport.shutdown()
     }
 
+    /// `list` reads without a group (nothing is created, nothing waits for a group join);
+    /// `purge --reason` and `replay --reason` settle only their class, and `list` then shows
+    /// exactly what is left, also on Kafka, where a group keeps one position per partition.
+    @Test(arguments: brokerURLs)
+    func listPurgeAndReplayByReasonAgreeAndLeaveNothingBehind(_ broker: String) async throws {
+        let transport = transport(for: broker)
+        let origin = try endpoint(broker)
+        try await transport.provision(origin, partitions: 1)
+        let workers = try await transport.subscribe(
+            to: origin, options: SubscribeOptions(group: "workers-\(UUID().uuidString.prefix(8).lowercased())"))
+        let dlq = try transport.deadLetterEndpoint(for: origin)
+        try await transport.provision(dlq, partitions: 1)
+        let letters = try await transport.makePublisher(for: dlq)
+        let reasons: [DeadLetterReason.Code] = [.handler, .decode, .handler, .decode]
+        var events: [Event] = []
+        for (index, reason) in reasons.enumerated() {
+            var event = Event(source: "/ops-test", type: "t", data: Data("letter \(index)".utf8))
+            let record = DeadLetterRecord(
+                reason: DeadLetterReason(reason, "failed \(index)"), attempts: 1, endpoint: origin.description,
+                position: Position(destination: "origin", offset: String(index)))
+            event.headers = record.headers
+            _ = try await letters.publish(event)
+            events.append(event)
+        }
+        await letters.close()
+        let dlqURL = dlq.description.replacingOccurrences(of: ":***@", with: ":guest@")
+        let group = "ops-\(UUID().uuidString.prefix(8).lowercased())"
+        func listed() async throws -> [String] {
+            let run = try await FerryProcess.run(["dlq", "list", dlqURL, "--group", group, "--json"], timeout: 60)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try run.stdout.split(separator: "\n").map {
+                ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["event"] as! [String: Any])["id"] as! String
+            }
+        }
+
+        #expect(try await listed() == events.map(\.id), "every letter, in order, with no --quiet wait")
+        if broker.hasPrefix("redis") {
+            await #expect(throws: FerryError.self, "list created no group on the stream") {
+                try await transport.lag(of: dlq, group: group)
+            }
+        } else {
+            let scopes = try await transport.lag(of: dlq, group: group).map(\.scope)
+            #expect(scopes.allSatisfy { !$0.contains(".retry.") }, "list created no retry topic or queue: \(scopes)")
+        }
+
+        let purged = try await FerryProcess.run(
+            ["dlq", "purge", dlqURL, "--group", group, "--reason", "decode", "--yes", "--quiet", "8"], timeout: 90)
+        #expect(purged.stdout.contains("purged 2 dead letter(s)"), "\(purged.stdout)\(purged.stderr)")
+        #expect(try await listed().sorted() == [events[0].id, events[2].id].sorted(), "the handler letters are left")
+
+        let replayed = try await FerryProcess.run(
+            ["dlq", "replay", dlqURL, "--group", group, "--reason", "handler", "--quiet", "8"], timeout: 90)
+        #expect(replayed.stdout.contains("replayed 2 dead letter(s)"), "\(replayed.stdout)\(replayed.stderr)")
+        let back = try await workers.take(2, within: .seconds(30), "the replayed letters")
+        #expect(Set(back.map(\.event.id)) == [events[0].id, events[2].id])
+        #expect(try await listed().isEmpty, "nothing is left")
+        await workers.close()
+        await transport.shutdown()
+    }
+
     @Test func tailWithASQLiteStoreShowsADuplicateOnceAcrossRestarts() async throws {
         guard let redis = ProcessInfo.processInfo.environment["FERRY_REDIS_URL"] else { return }
         let transport = RedisTransport()

@@ -59,7 +59,9 @@ public final class KafkaTransport: Transport {
             defer { rd_kafka_destroy(consumer) }
             var entries: [LagEntry] = []
             for topic in [kafka.topic, kafka.retryTopic(group: group)] {
-                guard let count = try? RDKafkaAdmin.partitionCount(producer.client, topic, brokers: kafka.brokers) else { continue }
+                guard let count = try? RDKafkaAdmin.existingPartitionCount(producer.client, topic, brokers: kafka.brokers) else {
+                    continue
+                }
                 for entry in try RDKafkaAdmin.offsets(consumer, topic, partitions: count, brokers: kafka.brokers) {
                     let lag = max(0, entry.end - (entry.committed ?? entry.start))
                     entries.append(LagEntry(scope: "\(topic)/\(entry.partition)", lag: Int(lag)))
@@ -101,6 +103,55 @@ public final class KafkaTransport: Transport {
             logger.warning(
                 "librdkafka \(KafkaRuntime.version) is older than 2.1 and cannot talk to some brokers (Tansu); put a newer librdkafka.so.1 first on LD_LIBRARY_PATH (see scripts/env.sh)"
             )
+        }
+    }
+}
+
+extension KafkaTransport: Browsable {
+    /// Reads each partition from the group's committed offset (or the first one) to the end
+    /// offset it had when browsing began, with partitions assigned, not subscribed: no group is
+    /// joined and nothing is committed or created.
+    package func browse(
+        _ endpoint: Endpoint, group: String, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        let kafka = try KafkaEndpoint(endpoint)
+        let producer = try producer(for: kafka)
+        let count = try await admin.run { () throws(FerryError) in
+            try RDKafkaAdmin.existingPartitionCount(producer.client, kafka.topic, brokers: kafka.brokers)
+        }
+        var settings = kafka.settings
+        settings.merge(["group.id": group, "enable.auto.commit": "false", "enable.partition.eof": "true"]) { $1 }
+        let consumer = try RDKafkaConsumer(
+            settings: settings, brokers: kafka.brokers, logger: logger, onAssign: { _ in }, onRevoke: { _ in [] })
+        do {
+            try await browse(consumer, kafka, partitions: count, source: endpoint.description, limits: limits, body)
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        await consumer.close()
+    }
+
+    private func browse(
+        _ consumer: RDKafkaConsumer, _ kafka: KafkaEndpoint, partitions count: Int, source: String, limits: MessageLimits,
+        _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        let ranges = try await consumer.blocking.run { () throws(FerryError) in
+            let ranges = try consumer.offsets(kafka.topic, partitions: count).map { ($0.partition, $0.committed ?? $0.start, $0.end) }
+            consumer.assign(ranges.map { (TopicPartition(topic: kafka.topic, partition: $0.0), $0.1) })
+            return ranges
+        }
+        var ends = Dictionary(uniqueKeysWithValues: ranges.filter { $0.1 < $0.2 }.map { ($0.0, $0.2) })
+        while !ends.isEmpty {
+            let batch = await consumer.blocking.run { consumer.poll(max: 100, timeout: 2000) }
+            guard !batch.isEmpty else { break }  // the broker has nothing more to give
+            for message in batch {
+                guard let end = ends[message.partition], message.offset < end else { continue }
+                if message.offset + 1 >= end { ends.removeValue(forKey: message.partition) }
+                let position = Position(destination: message.topic, partition: Int(message.partition), offset: String(message.offset))
+                let envelope = KafkaWireFormat.decode(message.record, position: position, source: source, limits: limits)
+                guard try await body(Browsed(position: position, envelope: envelope)) else { return }
+            }
         }
     }
 }

@@ -37,23 +37,39 @@ enum RDKafkaAdmin {
     }
 
     /// How many partitions `topic` has.
+    /// `topic`'s partitions. A broker that auto-creates topics creates it when it is missing, as
+    /// a subscriber expects; `existing` changes nothing.
     static func partitionCount(_ client: OpaquePointer, _ topic: String, brokers: String) throws(FerryError) -> Int {
         let handle = rd_kafka_topic_new(client, topic, nil)
         defer { rd_kafka_topic_destroy(handle) }
+        return try partitions(client, topic, brokers: brokers, handle)
+    }
+
+    /// `topic`'s partitions, asked as part of every topic's metadata: a request naming the topic
+    /// would make a broker that auto-creates topics create it (`ferry lag` and `dlq list` would
+    /// leave retry topics behind).
+    static func existingPartitionCount(_ client: OpaquePointer, _ topic: String, brokers: String) throws(FerryError) -> Int {
+        try partitions(client, topic, brokers: brokers, nil)
+    }
+
+    private static func partitions(
+        _ client: OpaquePointer, _ topic: String, brokers: String, _ handle: OpaquePointer?
+    ) throws(FerryError) -> Int {
         var metadata: UnsafePointer<rd_kafka_metadata>?
-        let code = rd_kafka_metadata(client, 0, handle, &metadata, 10_000)
+        let code = rd_kafka_metadata(client, handle == nil ? 1 : 0, handle, &metadata, 10_000)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
             throw FerryError(
                 .connectionFailed, "no metadata for Kafka topic '\(topic)' from \(brokers): \(RDKafkaContext.describe(code))",
                 remedy: "check that the broker is running", isRetriable: true)
         }
         defer { rd_kafka_metadata_destroy(metadata) }
-        guard metadata.pointee.topic_cnt == 1, metadata.pointee.topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        let topics = UnsafeBufferPointer(start: metadata.pointee.topics, count: Int(metadata.pointee.topic_cnt))
+        guard let found = topics.first(where: { String(cString: $0.topic) == topic && $0.err == RD_KAFKA_RESP_ERR_NO_ERROR }) else {
             throw FerryError(
                 .invalidEndpoint, "Kafka topic '\(topic)' does not exist at \(brokers)",
                 remedy: "create it (ferry's provision or the broker's tools) or check the name")
         }
-        return Int(metadata.pointee.topics[0].partition_cnt)
+        return Int(found.partition_cnt)
     }
 
     /// Per partition of `topic`: the group's committed offset (nil when none) and the end offset.

@@ -69,6 +69,23 @@ final class RDKafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// Reads these partitions from these offsets, without joining the group (browsing).
+    /// Blocking: call on `blocking`.
+    func assign(_ offsets: [(TopicPartition, Int64)]) {
+        let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (partition, offset) in offsets {
+            rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition).pointee.offset = offset
+        }
+        rd_kafka_assign(client, list)
+    }
+
+    /// Per partition of `topic`: the group's committed offset (nil when none), the first and
+    /// the end offset. Blocking: call on `blocking`.
+    func offsets(_ topic: String, partitions: Int) throws(FerryError) -> [(partition: Int32, committed: Int64?, end: Int64, start: Int64)] {
+        try RDKafkaAdmin.offsets(client, topic, partitions: partitions, brokers: context.brokers)
+    }
+
     /// Up to `max` records, waiting at most `timeout` milliseconds. Blocking: call on `blocking`.
     func poll(max: Int, timeout: Int32) -> [KafkaMessage] {
         guard alive.withLock({ $0 }) else { return [] }

@@ -218,6 +218,22 @@ final class AMQPConnection: BrokerConnection {
         }
     }
 
+    /// basic.get without acknowledgement: the next message of `queue`, or nil when it is empty.
+    /// The message stays unacknowledged until this connection acks it or closes.
+    func get(queue: String) throws(FerryError) -> AMQPDelivered? {
+        amqp_maybe_release_buffers(state)
+        let arena = AMQPArena()
+        let reply = amqp_basic_get(state, Self.channel, arena.bytes(queue), 0)
+        try check(reply, "reading queue '\(queue)'")
+        guard reply.reply.id == AMQP_BASIC_GET_OK_METHOD, let decoded = reply.reply.decoded else { return nil }
+        let ok = decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
+        var message = amqp_message_t()
+        try check(amqp_read_message(state, Self.channel, &message, 0), "reading a message of queue '\(queue)'")
+        defer { amqp_destroy_message(&message) }
+        return AMQPDelivered(
+            deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0, message: Self.message(message.properties, body: message.body))
+    }
+
     func ack(_ tag: UInt64) throws(FerryError) {
         let status = amqp_basic_ack(state, Self.channel, tag, 0)
         guard status == AMQP_STATUS_OK.rawValue else { throw lost(status, "acknowledging delivery \(tag)") }

@@ -73,3 +73,32 @@ public final class RabbitMQTransport: Transport {
 
     public func shutdown() async {}
 }
+
+extension RabbitMQTransport: Browsable {
+    /// basic.get through the group's queue without acknowledging, then the connection closes
+    /// and every message goes back in its place. A queue holds only what is unsettled, so the
+    /// group is the queue; messages another consumer holds unacknowledged are not seen.
+    package func browse(
+        _ endpoint: Endpoint, group: String, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        let amqp = try AMQPEndpoint(endpoint)
+        let queue = amqp.queue(for: group)
+        let browser = RabbitMQBrowser(amqp, queue: queue)
+        do {
+            reading: while true {
+                let page = try await browser.next(100)
+                for delivered in page {
+                    let position = Position(destination: queue, offset: String(delivered.deliveryTag))
+                    let envelope = AMQPWireFormat.decode(
+                        delivered.message, position: position, source: endpoint.description, limits: limits)
+                    guard try await body(Browsed(position: position, envelope: envelope)) else { break reading }
+                }
+                if page.count < 100 { break }
+            }
+        } catch {
+            await browser.close()
+            throw error
+        }
+        await browser.close()
+    }
+}

@@ -107,7 +107,7 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
             // Claimed back with the delivery counter set to the attempt the core asked for.
             var claimed: [RedisEntry] = []
             for (attempt, ids) in Dictionary(grouping: due, by: \.attempt).sorted(by: { $0.key < $1.key }) {
-                claimed += try entries(
+                claimed += RedisEntry.list(
                     try connection.command(
                         ["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + ids.map(\.id) + ["RETRYCOUNT", String(attempt)])
                 )
@@ -115,7 +115,7 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
             return try withAttempts(claimed, connection)
         }
         if let cursor = ownPendingCursor {
-            let own = try entries(
+            let own = RedisEntry.list(
                 stream(
                     try connection.command(
                         [
@@ -125,7 +125,7 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
             ownPendingCursor = own.last?.id
             if !own.isEmpty { return try withAttempts(own, connection) }
         }
-        let fresh = try entries(
+        let fresh = RedisEntry.list(
             stream(
                 try connection.command(
                     [
@@ -145,7 +145,7 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
             let idle = (claimed.array?.dropFirst().first?.array ?? []).compactMap(\.text)
             let orphans = state.withLock { $0.orphans(idle) }
             if !orphans.isEmpty {
-                let reclaimed = try entries(
+                let reclaimed = RedisEntry.list(
                     try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + orphans))
                 logger.info(
                     "reclaimed entries left pending by another member",
@@ -160,7 +160,7 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
     private func withAttempts(_ entries: [RedisEntry], _ connection: RedisConnection) throws(FerryError) -> [(
         entry: RedisEntry, attempt: Int
     )] {
-        let ids = entries.compactMap(\.id).sorted { Self.order($0) < Self.order($1) }
+        let ids = entries.compactMap(\.id).sorted { RedisEntry.order($0) < RedisEntry.order($1) }
         guard let first = ids.first, let last = ids.last else { return [] }
         let pending = try connection.command([
             "XPENDING", endpoint.stream, options.group, first, last, String(entries.count * 2), options.consumer,
@@ -172,29 +172,8 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
         return entries.map { ($0, counts[$0.id ?? ""] ?? 1) }
     }
 
-    /// An entry id (`<ms>-<seq>`) as numbers, which sort the way Redis orders ids.
-    private static func order(_ id: String) -> (UInt64, UInt64) {
-        let parts = id.split(separator: "-", maxSplits: 1)
-        return (parts.first.flatMap { UInt64($0) } ?? 0, parts.dropFirst().first.flatMap { UInt64($0) } ?? 0)
-    }
-
     private func stream(_ reply: RedisValue) -> RedisValue {
         reply.array?.first?.array?.dropFirst().first ?? .null  // [[stream, entries]]
-    }
-
-    private func entries(_ reply: RedisValue) throws(FerryError) -> [RedisEntry] {
-        (reply.array ?? []).compactMap { item in
-            guard let parts = item.array, parts.count == 2, let id = parts[0].text, let values = parts[1].array else { return nil }
-            var fields: [RedisEntry.Field] = []
-            var index = 0
-            while index + 1 < values.count {
-                if case .string(let value) = values[index + 1], let name = values[index].text {
-                    fields.append(.init(name: name, value: value))
-                }
-                index += 2
-            }
-            return RedisEntry(id: id, fields: fields)
-        }
     }
 
     func inbound(_ fetched: (entry: RedisEntry, attempt: Int, firstFailureMicros: Int64?)) -> Inbound {

@@ -61,3 +61,49 @@ public final class RedisTransport: Transport {
 
     public func shutdown() async {}
 }
+
+extension RedisTransport: Browsable {
+    /// XRANGE in pages; with a group, only what it has not acknowledged: entries after its
+    /// last-delivered id and entries still pending (XINFO GROUPS, XPENDING). Creates nothing.
+    package func browse(
+        _ endpoint: Endpoint, group: String, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        let redis = try RedisEndpoint(endpoint)
+        let (lastDelivered, pending) = try await admin.run { () throws(FerryError) in
+            try Self.progress(of: group, on: redis, RedisConnection(redis))
+        }
+        var cursor = "-"
+        while true {
+            let from = cursor
+            let page = try await admin.run { () throws(FerryError) in
+                RedisEntry.list(try RedisConnection(redis).command(["XRANGE", redis.stream, from, "+", "COUNT", "200"]))
+            }
+            guard let last = page.last?.id else { return }
+            cursor = "(" + last
+            for entry in page {
+                let id = entry.id ?? ""
+                if let lastDelivered, RedisEntry.order(id) <= lastDelivered, !pending.contains(id) { continue }
+                let position = Position(destination: redis.stream, offset: id)
+                let envelope = RedisWireFormat.decode(entry, position: position, source: endpoint.description, limits: limits)
+                guard try await body(Browsed(position: position, envelope: envelope)) else { return }
+            }
+        }
+    }
+
+    /// The group's last-delivered id and its pending ids; nil when there is no such group.
+    private static func progress(
+        of group: String, on redis: RedisEndpoint, _ connection: RedisConnection
+    ) throws(FerryError) -> (lastDelivered: (UInt64, UInt64)?, pending: Set<String>) {
+        for info in try connection.command(["XINFO", "GROUPS", redis.stream]).array ?? [] {
+            let items = info.array ?? []
+            var fields: [String: RedisValue] = [:]
+            for index in stride(from: 0, to: items.count - 1, by: 2) { fields[items[index].text ?? ""] = items[index + 1] }
+            guard fields["name"]?.text == group, let last = fields["last-delivered-id"]?.text else { continue }
+            let count = min(fields["pending"]?.integer ?? 0, 1_000_000)
+            guard count > 0 else { return (RedisEntry.order(last), []) }
+            let pending = try connection.command(["XPENDING", redis.stream, group, "-", "+", String(count)])
+            return (RedisEntry.order(last), Set((pending.array ?? []).compactMap { $0.array?.first?.text }))
+        }
+        return (nil, [])
+    }
+}

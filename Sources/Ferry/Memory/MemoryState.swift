@@ -171,6 +171,17 @@ struct MemoryState: Sendable {
         members[member].map { ($0.topic, $0.group) }
     }
 
+    /// The records `group` has not settled, per partition in offset order.
+    func unsettled(topic name: String, group: String) -> [(partition: Int, offset: Int, record: MemoryRecord)] {
+        guard let topic = topics[name] else { return [] }
+        return topic.partitions.indices.flatMap { p in
+            let cursor = topic.groups[group]?.cursors[p] ?? MemoryCursor(start: 0)
+            return (cursor.committed..<topic.partitions[p].count).filter { !cursor.settled.contains($0) }.map {
+                (p, $0, topic.partitions[p][$0])
+            }
+        }
+    }
+
     func lag(topic name: String, group: String) -> [LagEntry] {
         guard let topic = topics[name] else { return [] }
         return topic.partitions.indices.map { p in

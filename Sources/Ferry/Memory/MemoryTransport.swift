@@ -62,3 +62,16 @@ public final class MemoryTransport: Transport {
         return position
     }
 }
+
+extension MemoryTransport: Browsable {
+    package func browse(
+        _ endpoint: Endpoint, group: String, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        let name = try topic(of: endpoint).name
+        for (partition, offset, record) in state.withLock({ $0.unsettled(topic: name, group: group) }) {
+            let position = Position(destination: name, partition: partition, offset: String(offset))
+            let envelope = MemoryWireFormat.decode(record, position: position, source: endpoint.description, limits: limits)
+            guard try await body(Browsed(position: position, envelope: envelope)) else { return }
+        }
+    }
+}

@@ -14,7 +14,10 @@ public struct DeadLetterRecord: Sendable, Hashable {
         public static let position = "ferry-dlq-position"
         /// On a replayed letter: the records of its earlier dead-letterings, oldest first.
         public static let history = "ferry-dlq-history"
-        static let all = [reason, error, attempts, firstFailure, lastFailure, endpoint, position]
+        /// On a letter `ferry dlq purge` or `replay --reason` passed over and moved to the back of
+        /// the DLQ: that run's mark, so that meeting it again ends the run.
+        public static let pass = "ferry-dlq-pass"
+        static let all = [reason, error, attempts, firstFailure, lastFailure, endpoint, position, pass]
     }
 
     public var reason: DeadLetterReason
