@@ -14,8 +14,29 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log lines as text, or as one JSON object per line (json).")
     var logFormat: LogFormat = .text
 
+    @Option(
+        help: """
+            Give up on a broker that cannot be reached, or does not confirm a publish, after this many seconds \
+            (the endpoint's publish-timeout, where its URL sets none).
+            """)
+    var connectTimeout: Double = 10
+
     enum LogFormat: String, ExpressibleByArgument {
         case text, json
+    }
+
+    func validate() throws {
+        guard connectTimeout > 0, connectTimeout <= 86_400 else {
+            throw ValidationError("--connect-timeout must be above 0 and at most 86400 seconds, not \(connectTimeout)")
+        }
+    }
+
+    /// `text` as an endpoint whose publishes give up after `--connect-timeout`, unless its URL
+    /// sets `publish-timeout`: a command fails within seconds, not after a service's patience.
+    func endpoint(_ text: String) throws -> Endpoint {
+        let endpoint = try Endpoint(text)
+        guard endpoint.query["publish-timeout"] == nil else { return endpoint }
+        return endpoint.with(query: ["publish-timeout": "\(Int(connectTimeout * 1000))ms"])
     }
 
     /// Bootstraps logging once and returns the transports of every linked backend.

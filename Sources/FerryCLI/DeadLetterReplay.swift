@@ -28,8 +28,8 @@ struct DeadLetterReplay: AsyncParsableCommand {
 
     func run() async throws {
         let (transports, _) = letters.common.transports()
-        let source = try Endpoint(letters.endpoint)
-        let fixedTarget = try to.map { try Endpoint($0) }
+        let source = try letters.common.endpoint(letters.endpoint)
+        let fixedTarget = try to.map { try letters.common.endpoint($0) }
         var publishers: [String: any Publisher] = [:]
         var replayed = 0
         var skipped = 0

@@ -48,7 +48,7 @@ struct DeadLetterSource: ParsableArguments {
     func read(
         with transports: Transports, _ body: (Delivery, DeadLetterRecord?, DeadLetterPass) async throws -> Bool
     ) async throws {
-        let dlq = try Endpoint(endpoint)
+        let dlq = try common.endpoint(endpoint)
         let subscription = try await transports.transport(for: dlq).subscribe(
             to: dlq, options: SubscribeOptions(group: group, consumer: "ferry-dlq", start: .earliest))
         let pass = DeadLetterPass(dlq: dlq, transports: transports)

@@ -56,7 +56,7 @@ struct PublishCommand: AsyncParsableCommand {
     func run() async throws {
         let body = try payload()
         let (transports, _) = common.transports()
-        let publisher = try await transports.publisher(endpoint)
+        let publisher = try await transports.publisher(for: common.endpoint(endpoint))
         let events = (0..<count).map { _ in
             Event(
                 source: source, type: type, datacontenttype: contentType, subject: subject, partitionkey: key,

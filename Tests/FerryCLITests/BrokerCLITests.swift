@@ -45,6 +45,30 @@ struct BrokerCLITests {
         #expect(deliveries.allSatisfy { $0["mode"] as? String == "binary" && $0["attempt"] as? Int == 1 })
     }
 
+    /// A broker that is not running (a closed port): `publish` gives up after --connect-timeout
+    /// with one line that names the broker, instead of retrying for a minute and logging every
+    /// reconnect.
+    @Test(arguments: ["kafka://127.0.0.1:1/t", "redis://127.0.0.1:1/t", "amqp://guest:guest@127.0.0.1:1/%2F?queue=t"])
+    func publishingToABrokerThatIsDownFailsAfterTheConnectTimeout(_ endpoint: String) async throws {
+        let published = try await FerryProcess.run(
+            ["publish", endpoint, "--type", "t", "--data", "1", "--connect-timeout", "2"], timeout: 20)
+        #expect(published.status == 1, "\(published.stdout)\(published.stderr)")
+        let lines = published.stderr.split(separator: "\n")
+        #expect(lines.last?.hasPrefix("ferry: publish failed: ") == true, "\(published.stderr)")
+        #expect(lines.last?.contains("127.0.0.1:1") == true)
+        #expect(lines.count <= 3, "a failure is logged once, not per attempt: \(published.stderr)")
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_AMQP_URL"] != nil, "needs FERRY_AMQP_URL"))
+    func aWrongPasswordSaysSoAtOnce() async throws {
+        let url = ProcessInfo.processInfo.environment["FERRY_AMQP_URL"]!.replacingOccurrences(of: "guest:guest@", with: "guest:wrong@")
+        let published = try await FerryProcess.run(["publish", url + "?queue=ferry-wrong-pw", "--type", "t", "--data", "1"], timeout: 20)
+        #expect(published.status == 1)
+        #expect(published.stderr.contains("refused logging in as 'guest'"), "\(published.stderr)")
+        #expect(!published.stderr.contains("within"), "it is not a timeout: \(published.stderr)")
+        #expect(!published.stderr.contains("wrong"), "and the password is not shown")
+    }
+
     @Test(arguments: brokerURLs)
     func aKilledConsumersEventsGoToTheNextMember(_ broker: String) async throws {
         let endpoint = uniqueEndpoint(broker, "killed")

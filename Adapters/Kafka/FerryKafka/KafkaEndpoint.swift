@@ -35,6 +35,8 @@ package struct KafkaEndpoint: Sendable {
         if let inFlight = try endpoint.integer("max-in-flight", in: 1...10_000_000) {
             settings["queue.buffering.max.messages"] = String(inFlight)
         }
+        let publishTimeout = try endpoint.publishTimeout()
+        settings["message.timeout.ms"] = settings["message.timeout.ms"] ?? String(publishTimeout.microseconds / 1000)
         if let user = endpoint.user {
             settings["security.protocol"] = settings["security.protocol"] ?? "sasl_plaintext"
             settings["sasl.mechanisms"] = settings["sasl.mechanisms"] ?? "PLAIN"

@@ -92,6 +92,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
         var batch = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: max)
         let count = rd_kafka_consume_batch_queue(queue, timeout, &batch, max)
         guard count > 0 else { return [] }
+        context.noteWorking()
         var out: [KafkaMessage] = []
         out.reserveCapacity(count)
         for message in batch.prefix(count).compactMap({ $0 }) {

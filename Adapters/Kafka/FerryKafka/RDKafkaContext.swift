@@ -5,6 +5,9 @@ import Synchronization
 
 /// What librdkafka's C callbacks reach through the client's opaque pointer: where to log,
 /// the last broker error (to explain failures), and the consumer's rebalance handler.
+///
+/// librdkafka reports a broker it cannot reach on every reconnect, several times a second: a
+/// failure is logged once, and again only after the client worked in between.
 final class RDKafkaContext: Sendable {
     typealias Rebalance = @Sendable (OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void
 
@@ -12,6 +15,8 @@ final class RDKafkaContext: Sendable {
     let brokers: String
     let rebalance: Rebalance?
     private let lastErrorText = Mutex<String?>(nil)
+    /// The failures logged since the client last worked.
+    private let loggedFailures = Mutex<Set<String>>([])
 
     init(logger: Logger, brokers: String, rebalance: Rebalance? = nil) {
         self.logger = logger
@@ -22,6 +27,24 @@ final class RDKafkaContext: Sendable {
     var lastError: String? { lastErrorText.withLock { $0 } }
 
     func recordError(_ text: String) { lastErrorText.withLock { $0 = text } }
+
+    /// Logs a client error unless it was logged since the client last worked.
+    func logFailure(_ text: String) {
+        // The part before librdkafka's "(after Nms in state ...)" names the failure.
+        let failure = String(text.prefix { $0 != "(" })
+        guard loggedFailures.withLock({ $0.insert(failure).inserted }) else { return }
+        logger.warning("Kafka client error", metadata: ["brokers": "\(brokers)", "error": "\(text)"])
+    }
+
+    /// The client did its work (a delivery confirmed, records fetched): a failure logged
+    /// before is over.
+    func noteWorking() {
+        let wasFailing = loggedFailures.withLock { logged in
+            defer { logged.removeAll() }
+            return !logged.isEmpty
+        }
+        if wasFailing { logger.notice("Kafka at \(brokers) working again") }
+    }
 
     static func from(_ opaque: UnsafeMutableRawPointer?) -> RDKafkaContext? {
         opaque.map { Unmanaged<RDKafkaContext>.fromOpaque($0).takeUnretainedValue() }
@@ -43,14 +66,17 @@ final class RDKafkaContext: Sendable {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
         rd_kafka_conf_set_log_cb(conf) { client, level, facility, message in
             guard let client, let context = RDKafkaContext.from(rd_kafka_opaque(client)) else { return }
-            let text = "\(facility.map { String(cString: $0) } ?? "") \(message.map { String(cString: $0) } ?? "")"
-            context.logger.log(level: RDKafkaContext.logLevel(syslog: level), "librdkafka: \(text)")
+            let facility = facility.map { String(cString: $0) } ?? ""
+            let text = "\(facility) \(message.map { String(cString: $0) } ?? "")"
+            // FAIL repeats what the error callback reports, once per reconnect.
+            let logLevel = facility == "FAIL" ? .debug : RDKafkaContext.logLevel(syslog: level)
+            context.logger.log(level: logLevel, "librdkafka: \(text)")
         }
         rd_kafka_conf_set_error_cb(conf) { _, code, reason, opaque in
             guard let context = RDKafkaContext.from(opaque) else { return }
             let text = "\(String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(code)))): \(reason.map { String(cString: $0) } ?? "")"
             context.recordError(text)
-            context.logger.warning("Kafka client error", metadata: ["brokers": "\(context.brokers)", "error": "\(text)"])
+            context.logFailure(text)
         }
         if rebalance != nil {
             rd_kafka_conf_set_rebalance_cb(conf) { client, code, partitions, opaque in

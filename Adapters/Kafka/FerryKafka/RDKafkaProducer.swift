@@ -92,6 +92,7 @@ final class RDKafkaProducer: @unchecked Sendable {
     /// Called on the poll thread for each delivery report.
     private static func report(_ ticket: DeliveryTicket, _ message: rd_kafka_message_t, _ context: RDKafkaContext) {
         if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            context.noteWorking()
             let position = Position(destination: ticket.topic, partition: Int(message.partition), offset: String(message.offset))
             ticket.batch.complete(ticket.index, .success(Receipt(eventID: ticket.eventID, position: position)))
         } else {

@@ -24,6 +24,7 @@ package struct AMQPEndpoint: Sendable {
     let queueType: String
     let deadLetterQueue: String
     let heartbeatSeconds: Int
+    let publishTimeout: Duration
     /// amqps: the CA certificate file to verify the broker with (`cacert=`), and whether to
     /// verify at all (`verify=false` turns it off, for local tests only).
     let caCertificate: String?
@@ -60,6 +61,7 @@ package struct AMQPEndpoint: Sendable {
         }
         deadLetterQueue = endpoint.query["dlq"] ?? "\(queue ?? exchange).dlq"
         heartbeatSeconds = try endpoint.integer("heartbeat", default: 10, in: 0...3600)!
+        publishTimeout = try endpoint.publishTimeout()
         caCertificate = endpoint.query["cacert"]
         verifyPeer = endpoint.query["verify"] != "false"
     }

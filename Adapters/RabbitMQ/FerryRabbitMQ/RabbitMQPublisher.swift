@@ -34,15 +34,14 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     private var batches: Coalescer<Item, Result<Receipt, FerryError>>!
 
     init(
-        endpoint: AMQPEndpoint, exchange: String = "", routingKey: String = "", topology: AMQPTopology = AMQPTopology(), logger: Logger,
-        timeout: Duration = .seconds(30)
+        endpoint: AMQPEndpoint, exchange: String = "", routingKey: String = "", topology: AMQPTopology = AMQPTopology(), logger: Logger
     ) {
         self.endpoint = endpoint
         self.exchange = exchange
         self.routingKey = routingKey
         self.topology = topology
         self.logger = logger
-        self.timeout = timeout
+        timeout = endpoint.publishTimeout
         link = Reconnecting("RabbitMQ publisher at \(endpoint.location)", logger: logger) { [unowned self] () throws(FerryError) in
             let fresh = try AMQPConnection(endpoint, confirms: true)
             try self.topology.declare(on: fresh)
@@ -93,7 +92,8 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
             }
         }
         return results.enumerated().map { index, result in
-            result
+            if result == nil, let lastError, !lastError.isRetriable { return .failure(lastError) }  // refused for good: say so
+            return result
                 ?? .failure(
                     FerryError(
                         .publishFailed,

@@ -16,6 +16,7 @@ package struct RedisEndpoint: Sendable {
     let deadLetterStream: String
     let maxLength: Int?
     let claimIdleMilliseconds: Int
+    let publishTimeout: Duration
 
     package init(_ endpoint: Endpoint) throws(FerryError) {
         guard endpoint.scheme == "redis", endpoint.hosts.count == 1 else {
@@ -34,6 +35,7 @@ package struct RedisEndpoint: Sendable {
         deadLetterStream = endpoint.query["dlq"] ?? "\(endpoint.path):dlq"
         maxLength = try endpoint.integer("maxlen", in: 1...Int.max)
         claimIdleMilliseconds = try endpoint.milliseconds("claim-idle", default: 30_000)
+        publishTimeout = try endpoint.publishTimeout()
     }
 
     /// `host:port/db`, for messages (no credentials).

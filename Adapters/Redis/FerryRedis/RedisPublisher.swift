@@ -18,11 +18,11 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
     private let head: [String]
     private var batches: Coalescer<(eventID: String, command: RedisCommand), Result<Receipt, FerryError>>!
 
-    init(endpoint: RedisEndpoint, stream: String, logger: Logger, timeout: Duration = .seconds(30)) {
+    init(endpoint: RedisEndpoint, stream: String, logger: Logger) {
         self.endpoint = endpoint
         self.stream = stream
         self.logger = logger
-        self.timeout = timeout
+        timeout = endpoint.publishTimeout
         link = Reconnecting("Redis publisher to '\(stream)' at \(endpoint.location)", logger: logger) { () throws(FerryError) in
             try RedisConnection(endpoint)
         }
@@ -89,6 +89,7 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
                 link.backOff(after: error)
             }
         }
+        if let lastError, !lastError.isRetriable { return results.map { $0 ?? .failure(lastError) } }  // refused for good: say so
         let failure = FerryError(
             .publishFailed,
             "Redis at \(endpoint.location) did not take the batch for '\(stream)' within \(timeout)"

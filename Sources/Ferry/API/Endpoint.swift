@@ -163,6 +163,12 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return millis
     }
 
+    /// `publish-timeout` (default 30s): how long a publish may take to be confirmed, reconnects
+    /// and retries included, on every broker. Past it, the publish fails with the last error.
+    package func publishTimeout() throws(FerryError) -> Duration {
+        .milliseconds(max(1, try milliseconds("publish-timeout", default: 30_000)))
+    }
+
     /// The longest duration a query parameter may give: a year, far beyond any sensible wait,
     /// and far below what the arithmetic on it could overflow.
     package static let longestMilliseconds = 365 * 86_400_000
