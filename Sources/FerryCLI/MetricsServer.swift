@@ -1,13 +1,17 @@
 import Foundation
 import Prometheus
 
-/// A very small HTTP server for scrapes: `GET /metrics` (Prometheus text) and `GET /health`.
-/// One thread accepts and answers; there is nothing else to serve.
+/// A very small HTTP server for scrapes: `GET /metrics` (Prometheus text) and `GET /health`
+/// (JSON from `health`, status 200 when healthy, else 503). One thread accepts and answers;
+/// there is nothing else to serve.
 final class MetricsServer: Sendable {
     private let socket: Int32
     let port: Int
 
-    init(registry: PrometheusCollectorRegistry, address: String, port: Int) throws {
+    init(
+        registry: PrometheusCollectorRegistry, address: String, port: Int,
+        health: @escaping @Sendable () -> (healthy: Bool, body: String)
+    ) throws {
         let fd = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
         var yes: Int32 = 1
@@ -42,12 +46,15 @@ final class MetricsServer: Sendable {
                 var request = [UInt8](repeating: 0, count: 2048)
                 let count = read(client, &request, request.count)
                 let line = String(decoding: request.prefix(max(0, count)), as: UTF8.self).split(separator: "\r\n").first ?? ""
-                let (status, type, body): (String, String, [UInt8]) =
-                    line.hasPrefix("GET /metrics")
-                    ? ("200 OK", "text/plain; version=0.0.4", registry.emitToBuffer())
-                    : line.hasPrefix("GET /health")
-                        ? ("200 OK", "text/plain", Array("ok\n".utf8))
-                        : ("404 Not Found", "text/plain", Array("try /metrics or /health\n".utf8))
+                let (status, type, body): (String, String, [UInt8])
+                if line.hasPrefix("GET /metrics") {
+                    (status, type, body) = ("200 OK", "text/plain; version=0.0.4", registry.emitToBuffer())
+                } else if line.hasPrefix("GET /health") {
+                    let (healthy, report) = health()
+                    (status, type, body) = (healthy ? "200 OK" : "503 Service Unavailable", "application/json", Array((report + "\n").utf8))
+                } else {
+                    (status, type, body) = ("404 Not Found", "text/plain", Array("try /metrics or /health\n".utf8))
+                }
                 let head = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
                 _ = Array(head.utf8).withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
                 _ = body.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }

@@ -53,11 +53,13 @@ struct RelayCommand: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let server = try metricsPort.map { try MetricsServer(registry: registry, address: metricsAddress, port: $0) }
-        defer { server?.stop() }
         let routes = configuration.routes.map {
             RelayRoute(configuration: $0, transports: transports, store: store, schemas: schemas, logger: logger)
         }
+        let server = try metricsPort.map {
+            try MetricsServer(registry: registry, address: metricsAddress, port: $0) { Self.health(of: routes) }
+        }
+        defer { server?.stop() }
         let display = isatty(STDERR_FILENO) == 1 ? Task { await Self.showProgress(routes) } : nil
         defer { display?.cancel() }
         let group = ServiceGroup(
@@ -67,6 +69,18 @@ struct RelayCommand: AsyncParsableCommand {
         try await group.run()
         await transports.shutdown()
         for route in routes { Output.line("route \(route.configuration.name): \(route.statistics.summary)") }
+    }
+
+    /// `{"status":"ok"|"unhealthy","routes":{"<name>":{"status":...,"lag":...,...}}}`: healthy
+    /// when every route runs, settles what it reads and keeps up.
+    static func health(of routes: [RelayRoute]) -> (healthy: Bool, body: String) {
+        let states = routes.map { ($0.configuration.name, $0.health) }
+        let healthy = states.allSatisfy { $0.1.isHealthy }
+        let report: [String: Any] = [
+            "status": healthy ? "ok" : "unhealthy", "routes": Dictionary(uniqueKeysWithValues: states.map { ($0.0, $0.1.json) }),
+        ]
+        let body = (try? JSONSerialization.data(withJSONObject: report, options: .sortedKeys)) ?? Data()
+        return (healthy, String(decoding: body, as: UTF8.self))
     }
 
     /// One line on an interactive terminal, rewritten every second: events/s, in flight, lag.

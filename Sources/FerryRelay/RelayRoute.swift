@@ -21,6 +21,7 @@ public final class RelayRoute: Service {
     private let counters = Locked(RelayStatistics())
     private let inFlightCount = Locked(0)
     private let lastLag = Locked<Int?>(nil)
+    private let state = Locked<(RouteHealth.State, String?)>((.starting, nil))
 
     /// Copies are remembered in `store` per route, and the route's metrics are the pipeline's
     /// (`ferry_events_*`, labelled with `route`).
@@ -42,6 +43,12 @@ public final class RelayRoute: Service {
 
     public var statistics: RelayStatistics { counters.withLock { $0 } }
 
+    /// Whether the route runs, settles what it reads and keeps up: what `/health` reports.
+    public var health: RouteHealth {
+        let (current, error) = state.withLock { $0 }
+        return RouteHealth(state: current, error: error, pipeline: pipeline.health)
+    }
+
     /// Events read and not yet settled (at most two batches), and the source's lag when last
     /// measured (every 10 s).
     public var progress: (inFlight: Int, lag: Int?) { (inFlightCount.withLock { $0 }, lastLag.withLock { $0 }) }
@@ -49,6 +56,16 @@ public final class RelayRoute: Service {
     /// Copies until the source ends or a graceful shutdown: then it stops reading, lets the
     /// batches in flight finish, and closes everything.
     public func run() async throws {
+        do {
+            try await copyUntilStopped()
+            state.withLock { $0 = (.stopped, nil) }
+        } catch {
+            state.withLock { $0 = (.failed, "\(error)") }
+            throw error
+        }
+    }
+
+    private func copyUntilStopped() async throws {
         let source = configuration.source
         let subscription = try await transports.transport(for: source).subscribe(
             to: source,
@@ -57,11 +74,13 @@ public final class RelayRoute: Service {
         var opened: [(endpoint: Endpoint, publisher: any Publisher)] = []
         for sink in configuration.sinks { opened.append((sink, try await transports.publisher(for: sink))) }
         let sinks = opened
+        state.withLock { $0 = (.running, nil) }
         logger.info("relaying", metadata: ["source": "\(source)", "sinks": "\(configuration.sinks.map(\.description))"])
         let reader = Task { [self] in
             var sending: Task<Void, Never>?
             do {
                 while true {
+                    await pipeline.pauseWhileFailing()
                     let batch = try await subscription.nextBatch(max: configuration.inFlight)
                     guard !batch.isEmpty else { break }
                     inFlightCount.withLock { $0 += batch.count }
@@ -135,7 +154,7 @@ public final class RelayRoute: Service {
             do {
                 if let ready = try await prepare(delivery, key: key) { outgoing.append(ready) }
             } catch {
-                await giveBack(delivery, error)
+                await pipeline.giveBack(delivery, error)
             }
         }
         return (outgoing, repeated)
@@ -150,7 +169,7 @@ public final class RelayRoute: Service {
             do {
                 try await settle(item, failed)
             } catch {
-                await giveBack(item.delivery, error)
+                await pipeline.giveBack(item.delivery, error)
             }
         }
     }
@@ -207,22 +226,6 @@ public final class RelayRoute: Service {
             logger.warning("a sink failed; retrying", metadata: ["event": "\(item.event.id)", "error": "\(text)"])
         }
         count(outcome)
-    }
-
-    /// A delivery the route could not settle (the idempotency store or the source failed) is
-    /// handed back to the source for a later try: left alone, it would stay with this member
-    /// until a restart. It was not tried, so no attempt is counted. If even that fails, the
-    /// broker redelivers it once this member's connection or session ends.
-    private func giveBack(_ delivery: Delivery, _ error: any Error) async {
-        do {
-            try await delivery.postpone(after: configuration.retry.delay(after: 1))
-            logger.warning(
-                "could not settle a delivery; it will come back", metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
-        } catch {
-            logger.error(
-                "could not settle a delivery nor hand it back; it is delivered again once this member leaves",
-                metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
-        }
     }
 
     private func count(_ outcome: ConsumerOutcome) {

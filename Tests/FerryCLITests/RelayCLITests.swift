@@ -58,10 +58,8 @@ struct RelayCLITests {
             }
         }
         let started = ContinuousClock.now
-        let health = try await within(.seconds(10), "/health while another client sits idle") {
-            try String(contentsOf: URL(string: "http://127.0.0.1:\(port)/health")!, encoding: .utf8)
-        }
-        #expect(health == "ok\n")
+        let health = try await within(.seconds(10), "/health while another client sits idle") { try await HealthCheck.fetch(port: port) }
+        #expect(health.route("route-1")["status"] != nil, "\(health.report)")
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(await relay.stop(SIGTERM) == 0, "\(relay.stderr)")
     }
@@ -112,8 +110,11 @@ struct RelayCLITests {
         try await eventually(.seconds(30), "the relay's group has lag 0 on the source") {
             try await kafka.lag(of: source, group: group).reduce(0) { $0 + $1.lag } == 0
         }
-        let health = try String(contentsOf: URL(string: "http://127.0.0.1:\(metricsPort)/health")!, encoding: .utf8)
-        #expect(health == "ok\n")
+        let health = try await HealthCheck.fetch(port: metricsPort)
+        #expect(health.status == 200, "\(health.report)")
+        #expect(health.report["status"] as? String == "ok")
+        #expect(health.route("orders")["status"] as? String == "ok")
+        #expect(health.route("orders")["last_settled"] != nil)
         let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!, encoding: .utf8)
         func total(_ name: String, route: String? = nil) -> Double {
             metrics.split(separator: "\n").filter { line in

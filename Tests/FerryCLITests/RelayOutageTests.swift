@@ -71,6 +71,65 @@ struct RelayOutageTests {
         #expect(handled.withLock { $0 } == events.count, "a deduplicating consumer handles each event once at \(sink)")
     }
 
+    /// The relay's idempotency store (a Redis server of the test's own) dies while events
+    /// arrive: nothing is dead-lettered, /health turns 503 naming the failure, and once the
+    /// store is back every event arrives once and /health is ok again.
+    @Test func anIdempotencyStoreOutageShowsInHealthAndLosesNothing() async throws {
+        let name = "ferry-storeout-\(UUID().uuidString.prefix(8).lowercased())"
+        let sink = try Endpoint("\(env["FERRY_AMQP_URL"]!)?exchange=\(name)&queue=\(name)")
+        let kafka = KafkaTransport()
+        let source = try await seed(name, partitions: 2, [], with: kafka)
+        let storePort = Int.random(in: 40_000...44_999)
+        let metricsPort = Int.random(in: 45_000...49_999)
+        func startStore() throws -> ChildProcess {
+            try ChildProcess("/usr/bin/redis-server", ["--port", "\(storePort)", "--save", "", "--appendonly", "no"])
+        }
+        var store = try startStore()
+        let config = try relayConfig(
+            name, route: "orders", source: source, sinks: [sink.description.replacingOccurrences(of: ":***@", with: ":guest@")],
+            idempotency: "redis://127.0.0.1:\(storePort)/\(name)")
+        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", "\(metricsPort)"])
+        try await eventually(.seconds(60), "the route runs") {
+            (try? await HealthCheck.fetch(port: metricsPort))?.route("orders")["status"] as? String == "ok"
+        }
+
+        store.kill()
+        _ = await store.exit()
+        let events = (0..<500).map { Event(source: "/store-outage", type: "t", data: Data("\($0)".utf8)) }
+        let publisher = try await kafka.makePublisher(for: source)
+        _ = try await publisher.publish(events)
+        await publisher.close()
+        let failing = Locked<HealthCheck?>(nil)
+        try await eventually(.seconds(60), "/health reports the store failure") {
+            let health = try await HealthCheck.fetch(port: metricsPort)
+            failing.withLock { $0 = health }
+            return health.status == 503 && health.route("orders")["status"] as? String == "failing"
+        }
+        let report = failing.withLock { $0 }!.route("orders")
+        #expect((report["last_error"] as? String)?.contains("127.0.0.1:\(storePort)") == true, "\(report)")
+        #expect(report["failing_since"] != nil)
+
+        store = try startStore()
+        try await eventually(.seconds(120), "/health is ok again") {
+            let health = try await HealthCheck.fetch(port: metricsPort)
+            return health.status == 200 && health.route("orders")["status"] as? String == "ok"
+        }
+        try await expectEachOnce(events, at: sink, over: RabbitMQTransport())
+        let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!, encoding: .utf8)
+        let lines = metrics.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("ferry_events_dead_lettered{") }.allSatisfy { $0.hasSuffix(" 0") }, "nothing dead-lettered")
+        #expect(
+            metrics.split(separator: "\n").contains { $0.hasPrefix("ferry_settle_failures{") && !$0.hasSuffix(" 0") },
+            "the failures are counted")
+        #expect(await relay.stop(SIGTERM) == 0, "\(relay.stderr)")
+        #expect(
+            relay.stderr.components(separatedBy: "deliveries cannot be settled").count - 1 == 1, "logged once: \(relay.stderr.suffix(2000))"
+        )
+        store.kill()
+        _ = await store.exit()
+        await kafka.shutdown()
+    }
+
     @Test func fiftyThousandEventsSurviveThreeKills() async throws {
         let total = 50_000
         let name = "ferry-kill-\(UUID().uuidString.prefix(8).lowercased())"

@@ -1,8 +1,9 @@
 import Ferry
 import FerryConformance
-import FerryRedis
 import Foundation
 import Testing
+
+@testable import FerryRedis
 
 @Suite(.enabled(if: redisURL != nil, "needs FERRY_REDIS_URL (scripts/test sets it)"))
 struct RedisIdempotencyStoreTests {
@@ -18,6 +19,23 @@ struct RedisIdempotencyStoreTests {
 
     @Test func aForgottenKeyCountsAfresh() async throws {
         try await IdempotencyStoreContract.forgetStartsAfresh(try RedisIdempotencyStore(url))
+    }
+
+    /// Values Ferry did not write under its keys (another program's, another type) used to hold
+    /// an event back for good; they count as free.
+    @Test func foreignValuesUnderItsKeysDoNotHoldAnEventBack() async throws {
+        let store = try RedisIdempotencyStore(url)
+        let redis = try RedisEndpoint(try Endpoint(url))
+        let prefix = redis.stream
+        try await BlockingExecutor(label: "test").run { () throws in
+            let connection = try RedisConnection(redis)
+            _ = try connection.command(["SET", "\(prefix):garbage", "something else"])
+            _ = try connection.command(["HSET", "\(prefix):hash", "a", "b"])
+            _ = try connection.command(["SET", "\(prefix)#attempts:counted", "not a number"])
+        }
+        for key in ["garbage", "hash", "counted"] {
+            #expect(try await store.reserve(key, for: .seconds(30)) == .acquired(attempt: 1), "\(key)")
+        }
     }
 
     @Test func keysOutliveTheProcessThatWroteThem() async throws {

@@ -15,12 +15,19 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     private var link: Reconnecting<RedisConnection>
 
     /// Reserve atomically: take a free key and count the attempt, or say whether it is done or
-    /// still reserved.
+    /// still reserved. Anything else under the keys (another value, another type: not Ferry's
+    /// writing) counts as free, so that it cannot hold an event back for good.
     private static let reserveScript = """
+        local kind = redis.call('TYPE', KEYS[1]).ok
+        if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
         local held = redis.call('GET', KEYS[1])
-        if held then return held end
+        if held == 'done' or held == 'reserved' then return held end
         redis.call('SET', KEYS[1], 'reserved', 'PX', ARGV[1])
-        local attempts = redis.call('INCR', KEYS[2])
+        local attempts = redis.pcall('INCR', KEYS[2])
+        if type(attempts) ~= 'number' then
+            redis.call('DEL', KEYS[2])
+            attempts = redis.call('INCR', KEYS[2])
+        end
         redis.call('PEXPIRE', KEYS[2], 86400000)
         return attempts
         """

@@ -23,17 +23,28 @@ public final class Consumer: Service {
         pipeline = DeliveryPipeline(scope: group, endpoint: subscription.endpoint, group: group, options: options, logger: logger)
     }
 
+    /// How settling goes: whether it fails now (the idempotency store is down...), since when,
+    /// the last error, and the lag. For a service's own health check.
+    public var health: PipelineHealth { pipeline.health }
+
     /// Handles deliveries until the subscription ends or a graceful shutdown is requested; then
-    /// the delivery in hand is finished and settled, and the subscription closed (also when a
-    /// settlement fails and `run` throws). The group's lag is recorded every 10 seconds
-    /// (`ferry_consumer_lag`).
+    /// the delivery in hand is finished and settled, and the subscription closed (also when
+    /// `run` throws, which only a failing subscription makes it do). A delivery that cannot be
+    /// settled (the idempotency store or the broker fails) is handed back to come again, and
+    /// the consumer pauses with a growing backoff until settling works again: see `health`.
+    /// The group's lag is recorded every 10 seconds (`ferry_consumer_lag`).
     public func run() async throws {
         let lagProbe = Task { [pipeline, subscription] in await pipeline.probeLag(of: subscription, every: .seconds(10)) }
         defer { lagProbe.cancel() }
         do {
             try await withGracefulShutdownHandler {
                 for try await delivery in subscription {
-                    _ = try await process(delivery)
+                    do {
+                        _ = try await process(delivery)
+                    } catch {
+                        await pipeline.giveBack(delivery, error)
+                        await pipeline.pauseWhileFailing()
+                    }
                 }
             } onGracefulShutdown: { [subscription] in
                 subscription.stop()

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Ferry's guarantees around each delivery, written once for every broker and every caller
@@ -5,6 +6,11 @@ import Logging
 /// formula, attempts counted the same way everywhere (crashes included), one failure policy
 /// that picks between a retry with backoff and a dead letter with its reason, and one set of
 /// metrics. Adapters only carry out what it decides.
+///
+/// When a delivery cannot be settled (the idempotency store is down, an ack or a dead letter
+/// fails), the pipeline fails closed: the delivery is handed back to the source with a backoff
+/// that grows while failures go on, the caller pauses as long, the failure is logged once and
+/// the recovery once, and `health` and `ferry_settle_failures` show it.
 package final class DeliveryPipeline: Sendable {
     package enum Admission: Sendable {
         /// Handle the event, then pass the ticket to `succeeded` or `failed`.
@@ -27,6 +33,13 @@ package final class DeliveryPipeline: Sendable {
     private let metrics: PipelineMetrics
     private let timesHandlers: Bool
     private let logger: Logger
+    private let state = Locked(HealthState())
+
+    private struct HealthState: Sendable {
+        var health = PipelineHealth()
+        /// The give-back delay now: grows while settling fails, back to the start on success.
+        var backoff: Duration?
+    }
 
     /// `scope` separates the keys of different consumers of one event (a group, a route).
     /// Without `timesHandlers` no handler duration is recorded (a relay has no handler; its
@@ -41,6 +54,8 @@ package final class DeliveryPipeline: Sendable {
         self.logger = logger
         metrics = PipelineMetrics(endpoint: endpoint, group: group, dimensions: dimensions)
     }
+
+    package var health: PipelineHealth { state.withLock { $0.health } }
 
     /// The key duplicates of `event` are recognised by in this pipeline.
     package func key(for event: Event) -> String { IdempotencyKey.of(event, scope: scope) }
@@ -59,11 +74,11 @@ package final class DeliveryPipeline: Sendable {
                 try await delivery.ack()
                 metrics.duplicates.increment()
                 logger.debug("duplicate acknowledged without handling", metadata: ["event": "\(delivery.event.id)"])
-                return .settled(.duplicate)
+                return .settled(settled(.duplicate))
             case .inProgress:
                 let delay = min(options.reservation, options.retry.maxDelay)
                 try await delivery.postpone(after: delay)
-                return .settled(.deferred(delay))
+                return .settled(settled(.deferred(delay)))
             case .acquired(let attempt):
                 delivery.raiseAttempt(to: attempt)
                 key = reserved
@@ -85,7 +100,7 @@ package final class DeliveryPipeline: Sendable {
         try await ticket.delivery.ack()
         if let key = ticket.key { try await options.idempotency?.complete(key, retention: options.retention) }
         metrics.handled.increment()
-        return .handled
+        return settled(.handled)
     }
 
     /// Retries the delivery with backoff, or dead-letters it with the reason the failure
@@ -102,7 +117,7 @@ package final class DeliveryPipeline: Sendable {
                 metadata: ["event": "\(delivery.event.id)", "attempt": "\(delivery.attempt)", "error": "\(error)"])
             try await delivery.retry(after: delay, reason: "\(error)")
             metrics.retried.increment()
-            return .retried(delay)
+            return settled(.retried(delay))
         }
         return try await deadLetter(delivery, reason, key: ticket.key)
     }
@@ -126,10 +141,59 @@ package final class DeliveryPipeline: Sendable {
             if let entries = try? await subscription.lag() {
                 let total = entries.reduce(0) { $0 + $1.lag }
                 metrics.lag.record(total)
+                state.withLock { $0.health.lag = total }
                 observe(total)
             }
             try? await Task.sleep(for: interval)
         }
+    }
+
+    /// Hands back a delivery that could not be settled, to come again after a backoff that
+    /// grows while failures go on (from the retry policy's first delay to its longest). No
+    /// attempt is counted: the event was not tried. The first failure is logged; so is the
+    /// recovery (`settled`). If even handing back fails, the broker delivers the event again
+    /// once this member's connection or session ends.
+    package func giveBack(_ delivery: Delivery, _ error: any Error) async {
+        metrics.settleFailures.increment()
+        let (delay, first) = state.withLock { state in
+            let first = state.health.failingSince == nil
+            if first { state.health.failingSince = Date() }
+            state.health.lastError = "\(error)"
+            let delay = state.backoff ?? options.retry.initialDelay
+            state.backoff = min(delay * 2, options.retry.maxDelay)
+            return (delay, first)
+        }
+        if first {
+            logger.warning(
+                "deliveries cannot be settled; they are handed back and come again, with backoff, until this works again",
+                metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
+        }
+        do {
+            try await delivery.postpone(after: delay)
+        } catch {
+            logger.debug("could not hand a delivery back either", metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Waits the current give-back delay while settling fails, so that a consumer does not
+    /// take one delivery after another only to hand each back.
+    package func pauseWhileFailing() async {
+        guard let delay = state.withLock({ $0.health.failingSince == nil ? nil : $0.backoff }) else { return }
+        try? await Task.sleep(for: delay)
+    }
+
+    /// Records a settled delivery: a failure to settle, if there was one, is over.
+    private func settled(_ outcome: ConsumerOutcome) -> ConsumerOutcome {
+        let recovered = state.withLock { state in
+            defer {
+                state.health.lastSettled = Date()
+                state.health.failingSince = nil
+                state.backoff = nil
+            }
+            return state.health.failingSince != nil
+        }
+        if recovered { logger.notice("deliveries are settled again") }
+        return outcome
     }
 
     private func recordDuration(_ ticket: Ticket) {
@@ -165,6 +229,6 @@ package final class DeliveryPipeline: Sendable {
         if let key { try? await options.idempotency?.forget(key) }
         metrics.deadLettered.increment()
         logger.warning("event dead-lettered", metadata: ["event": "\(delivery.event.id)", "reason": "\(reason)"])
-        return .deadLettered(reason)
+        return settled(.deadLettered(reason))
     }
 }

@@ -12,6 +12,7 @@ struct PipelineMetrics: Sendable {
     let duplicates: Counter
     let handlerDuration: Timer
     let lag: Gauge
+    let settleFailures: Counter
 
     init(endpoint: Endpoint, group: String, dimensions extra: [(String, String)]) {
         let dimensions = extra + [("endpoint", endpoint.label), ("group", group)]
@@ -23,5 +24,6 @@ struct PipelineMetrics: Sendable {
         duplicates = Counter(label: "ferry_duplicates_skipped", dimensions: dimensions)
         handlerDuration = Timer(label: "ferry_handler_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
         lag = Gauge(label: "ferry_consumer_lag", dimensions: dimensions)
+        settleFailures = Counter(label: "ferry_settle_failures", dimensions: dimensions)
     }
 }
