@@ -25,6 +25,31 @@ struct RabbitMQIntegrationTests {
         await publisher.close()
     }
 
+    /// A consumer that says nothing on its connection for longer than two heartbeats (its
+    /// handler, or a relay's sink, is slow) used to be dropped by the broker, its deliveries
+    /// handed out again. The heartbeats now go on while it is busy.
+    @Test func aBusyConsumerKeepsItsConnectionPastTheHeartbeatTimeout() async throws {
+        let queue = unique("heartbeat")
+        let subscription = try await transport.subscribe(
+            to: try Endpoint("\(amqpURL!)?queue=\(queue)&heartbeat=1"), options: SubscribeOptions(group: "g", prefetch: 10))
+        let publisher = try await transport.makePublisher(for: try Endpoint("\(amqpURL!)?queue=\(queue)"))
+        _ = try await publisher.publish(events(3))
+        await publisher.close()
+        let first = try await subscription.take(1, within: .seconds(20), "the first event")[0]
+        try await Task.sleep(for: .seconds(5))  // the handler is busy: five heartbeat intervals of silence
+        try await first.ack()
+        let rest = try await subscription.take(2, within: .seconds(20), "the other two events")
+        #expect(rest.allSatisfy { $0.attempt == 1 }, "not redelivered: the connection was kept")
+        for delivery in rest { try await delivery.ack() }
+        await subscription.close()
+        let again = try await transport.subscribe(
+            to: try Endpoint("\(amqpURL!)?queue=\(queue)"), options: SubscribeOptions(group: "g"))
+        await #expect(throws: (any Error).self, "every ack arrived: nothing is left") {
+            _ = try await again.take(1, within: .seconds(2), "a leftover")
+        }
+        await again.close()
+    }
+
     @Test func aQueueRedeclaredWithOtherSettingsIsAClearError() async throws {
         let queue = unique("precondition")
         let classic = try await transport.subscribe(to: try Endpoint("\(amqpURL!)?queue=\(queue)"), options: SubscribeOptions(group: "g"))

@@ -47,4 +47,16 @@ struct RedisIntegrationTests {
         #expect(error?.message.contains("refused the login of user '\(user)'") == true, "\(error?.message ?? "")")
         #expect(error?.description.contains("not-the-password") == false)
     }
+
+    /// Debian's hiredis has no TLS: `rediss://` says so, and how to get there anyway, instead of
+    /// "unknown scheme" or a plain connection.
+    @Test func redissSaysWhyItCannotWorkAndWhatToDo() async throws {
+        let error = await #expect(throws: FerryError.self) {
+            _ = try await transport.makePublisher(for: try Endpoint("rediss://user:secret-pw@redis.example.com:6380/orders"))
+        }
+        #expect(error?.code == .unsupported)
+        #expect(error?.message.contains("hiredis 0.14 has no TLS") == true, "\(error?.message ?? "")")
+        #expect(error?.remedy?.contains("redis://127.0.0.1:6380") == true)
+        #expect(error?.description.contains("secret-pw") == false)
+    }
 }

@@ -11,6 +11,11 @@ package struct KafkaEndpoint: Sendable {
     let deadLetterTopic: String
     /// librdkafka settings from the URL (credentials and pass-through properties).
     let settings: [String: String]
+    /// `settings` and the producer's own: `message.timeout.ms` from `publish-timeout`.
+    var producerSettings: [String: String] {
+        settings.merging(["message.timeout.ms": String(publishTimeout.microseconds / 1000)]) { mine, _ in mine }
+    }
+    let publishTimeout: Duration
 
     package init(_ endpoint: Endpoint) throws(FerryError) {
         guard endpoint.scheme == "kafka" else {
@@ -35,8 +40,7 @@ package struct KafkaEndpoint: Sendable {
         if let inFlight = try endpoint.integer("max-in-flight", in: 1...10_000_000) {
             settings["queue.buffering.max.messages"] = String(inFlight)
         }
-        let publishTimeout = try endpoint.publishTimeout()
-        settings["message.timeout.ms"] = settings["message.timeout.ms"] ?? String(publishTimeout.microseconds / 1000)
+        publishTimeout = try endpoint.publishTimeout()
         if let user = endpoint.user {
             settings["security.protocol"] = settings["security.protocol"] ?? "sasl_plaintext"
             settings["sasl.mechanisms"] = settings["sasl.mechanisms"] ?? "PLAIN"

@@ -81,13 +81,14 @@ public final class KafkaTransport: Transport {
 
     private func producer(for endpoint: KafkaEndpoint) throws(FerryError) -> RDKafkaProducer {
         let key =
-            endpoint.brokers + "|" + endpoint.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+            endpoint.brokers + "|"
+            + endpoint.producerSettings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
         let result = producers.withLock { producers -> Result<RDKafkaProducer, FerryError> in
             if let existing = producers[key] { return .success(existing) }
             if producers.isEmpty { logRuntime() }
             return Result { () throws(FerryError) in
                 let producer = try RDKafkaProducer(
-                    settings: endpoint.settings, context: RDKafkaContext(logger: logger, brokers: endpoint.brokers))
+                    settings: endpoint.producerSettings, context: RDKafkaContext(logger: logger, brokers: endpoint.brokers))
                 producers[key] = producer
                 return producer
             }

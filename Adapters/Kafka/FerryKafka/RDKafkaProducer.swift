@@ -23,7 +23,6 @@ final class RDKafkaProducer: @unchecked Sendable {
             "enable.idempotence": "true",
             "acks": "all",
             "linger.ms": "5",
-            "message.timeout.ms": "60000",
             "queue.buffering.max.messages": "100000",
         ]
         all.merge(settings) { $1 }

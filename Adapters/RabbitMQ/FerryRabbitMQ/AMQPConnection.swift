@@ -234,6 +234,17 @@ final class AMQPConnection: BrokerConnection {
             deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0, message: Self.message(message.properties, body: message.body))
     }
 
+    /// Sends a heartbeat frame. rabbitmq-c only keeps heartbeats going inside its own calls:
+    /// a consumer that makes none for a while (its handler or a relay's sink is slow) would
+    /// be taken for dead by the broker, and its deliveries handed to others.
+    func sendHeartbeat() throws(FerryError) {
+        var frame = amqp_frame_t()
+        frame.frame_type = UInt8(AMQP_FRAME_HEARTBEAT)
+        frame.channel = 0
+        let status = amqp_send_frame(state, &frame)
+        guard status == AMQP_STATUS_OK.rawValue else { throw lost(status, "sending a heartbeat") }
+    }
+
     func ack(_ tag: UInt64) throws(FerryError) {
         let status = amqp_basic_ack(state, Self.channel, tag, 0)
         guard status == AMQP_STATUS_OK.rawValue else { throw lost(status, "acknowledging delivery \(tag)") }

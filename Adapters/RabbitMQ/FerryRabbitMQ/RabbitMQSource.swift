@@ -25,6 +25,8 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     /// Acks are written at the start of each fetch, all that came in meanwhile at once (or
     /// after 5 ms when no fetch comes).
     private var acks: Coalescer<(tag: UInt64, generation: Int), Void>!
+    /// Sends heartbeats while nothing else is said on the connection (see `keepAlive`).
+    private let keepAlive = Locked<Task<Void, Never>?>(nil)
 
     /// Headers RabbitMQ adds when it dead-letters or redelivers; not part of the event.
     private static let brokerHeaders = ["x-death", "x-first-death-", "x-last-death-", "x-delivery-count"]
@@ -51,9 +53,30 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     /// Connects once now, so a wrong URL or refused login fails the subscribe call itself.
     func start() async throws {
         try await executor.run { [self] () throws in try link.run { _ in } }
+        let heartbeat = endpoint.heartbeatSeconds
+        guard heartbeat > 0 else { return }
+        let task = Task { [weak self, executor] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(heartbeat * 500))
+                guard let self else { return }
+                await executor.run { self.sendHeartbeat() }
+            }
+        }
+        keepAlive.withLock { $0 = task }
+    }
+
+    /// A heartbeat on the current connection, if there is one (a lost one is noticed by the
+    /// next fetch). Runs on `executor`, between fetches.
+    private func sendHeartbeat() {
+        do throws(FerryError) {
+            try link.current?.sendHeartbeat()
+        } catch {
+            link.drop()
+        }
     }
 
     func close() async {
+        keepAlive.withLock { $0?.cancel() }
         state.withLock { $0.close() }
         await executor.run { [self] in
             acks.drain()

@@ -19,6 +19,14 @@ package struct RedisEndpoint: Sendable {
     let publishTimeout: Duration
 
     package init(_ endpoint: Endpoint) throws(FerryError) {
+        if endpoint.scheme == "rediss" {
+            throw FerryError(
+                .unsupported,
+                "endpoint '\(endpoint)': Redis over TLS (rediss://) needs hiredis 1.0 or later built with TLS; Debian 12's hiredis 0.14 has no TLS",
+                remedy:
+                    "reach the server through a local TLS tunnel (stunnel, or `socat TCP-LISTEN:6380,fork,bind=127.0.0.1 OPENSSL:host:6379,cafile=ca.pem`) and use redis://127.0.0.1:6380"
+            )
+        }
         guard endpoint.scheme == "redis", endpoint.hosts.count == 1 else {
             throw FerryError(.invalidEndpoint, "endpoint '\(endpoint)' is not a redis:// URL with one host")
         }

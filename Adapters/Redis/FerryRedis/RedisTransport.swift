@@ -5,7 +5,8 @@ import Logging
 /// and each consumer owns its connections, each driven on its own executor (hiredis contexts
 /// are not thread-safe).
 public final class RedisTransport: Transport {
-    public let schemes = ["redis"]
+    /// `rediss` is recognised to say why it cannot work here (see `RedisEndpoint`).
+    public let schemes = ["redis", "rediss"]
     private let logger: Logger
     private let admin = BlockingExecutor(label: "ferry.redis.admin")
 
