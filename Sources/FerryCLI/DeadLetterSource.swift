@@ -21,6 +21,9 @@ struct DeadLetterSource: ParsableArguments {
 
     @OptionGroup var common: CommonOptions
 
+    /// A letter may be there for being over a consumer's limits: the dlq commands read it anyway.
+    static let limits = MessageLimits(maxBytes: 1 << 30, maxHeaders: 1 << 20, maxNesting: 32)
+
     /// Shows `body` each letter of the `--reason` class that `--group` has not settled, until
     /// the end of the DLQ or `body` returns false. Joins, creates and settles nothing. A letter
     /// that cannot be read at all comes as a failure.
@@ -31,7 +34,7 @@ struct DeadLetterSource: ParsableArguments {
         guard let browsable = try transports.transport(for: dlq) as? any Browsable else {
             throw FerryError(.unsupported, "the \(dlq.scheme) transport cannot list a destination without consuming it")
         }
-        try await browsable.browse(dlq, group: group, limits: MessageLimits()) { browsed in
+        try await browsable.browse(dlq, group: group, limits: Self.limits) { browsed in
             let event = browsed.envelope.map(\.event)
             let record = (try? event.get()).flatMap { DeadLetterRecord(headers: $0.headers) }
             guard reason == nil || record?.reason.code.name == reason else { return true }
@@ -50,7 +53,7 @@ struct DeadLetterSource: ParsableArguments {
     ) async throws {
         let dlq = try common.endpoint(endpoint)
         let subscription = try await transports.transport(for: dlq).subscribe(
-            to: dlq, options: SubscribeOptions(group: group, consumer: "ferry-dlq", start: .earliest))
+            to: dlq, options: SubscribeOptions(group: group, consumer: "ferry-dlq", start: .earliest, limits: Self.limits))
         let pass = DeadLetterPass(dlq: dlq, transports: transports)
         do {
             while let delivery = try await next(subscription), !pass.madeByThisRun(delivery) {
