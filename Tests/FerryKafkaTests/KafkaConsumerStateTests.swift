@@ -59,6 +59,30 @@ import Testing
         #expect(headers[RetryHeaders.attempt] == "2")
     }
 
+    /// Retries not yet due used to pile up in memory without bound; a retry partition holding
+    /// `maxHeld` of them is paused until half went out.
+    @Test func aRetryPartitionHoldingTooManyIsPausedUntilHalfWentOut() {
+        var state = KafkaConsumerState(retryTopic: "orders.retry.g", maxHeld: 4)
+        let retryTopic = TopicPartition(topic: "orders.retry.g", partition: 0)
+        state.assign([partition, retryTopic])
+        state.accept((0..<5).map { message($0, topic: "orders.retry.g", headers: [RetryHeaders.due: String(1000 + $0)]) })
+        guard case .poll = state.next(now: 0) else {
+            Issue.record("nothing is due yet")
+            return
+        }
+        var changes = state.takePauseChanges()
+        #expect(changes.pause == [retryTopic], "paused at the fourth held record")
+        #expect(changes.resume.isEmpty)
+        #expect(state.takePauseChanges().pause.isEmpty, "once")
+        #expect(offsets(&state, now: 1001).count == 2, "two are due")
+        #expect(state.takePauseChanges().resume.isEmpty, "3 still held, above half of 4")
+        #expect(offsets(&state, now: 1002).count == 1)
+        changes = state.takePauseChanges()
+        #expect(changes.resume == [retryTopic], "2 held: fetching starts again")
+        _ = state.revoke([retryTopic])
+        #expect(state.takePauseChanges().resume.isEmpty, "nothing to change on a revoked partition")
+    }
+
     @Test func retryHeadersOnAnyOtherTopicAreNotTrusted() {
         var state = KafkaConsumerState(retryTopic: "orders.retry.g")
         state.assign([partition])

@@ -3,6 +3,9 @@ import Ferry
 /// The consumer's shared state: assigned partitions with their unsettled offsets, fetched
 /// records not yet handed out, and retries held until due. Changed under one lock; each
 /// method returns what the caller must then do outside it.
+///
+/// Held retries are bounded: a retry partition holding `maxHeld` records not yet due is
+/// paused (nothing more is fetched from it) until half of them went out.
 struct KafkaConsumerState: Sendable {
     enum Next {
         case message(KafkaMessage, retryHeaders: [String: String])
@@ -17,11 +20,19 @@ struct KafkaConsumerState: Sendable {
     private var fetched: [KafkaMessage] = []
     private var fetchedIndex = 0
     private var held: [(message: KafkaMessage, retryHeaders: [String: String], due: Int64)] = []
+    let maxHeld: Int
+    /// Retry partitions paused for holding `maxHeld` records, and pause changes not yet made.
+    private var paused: Set<TopicPartition> = []
+    private var heldCount: [TopicPartition: Int] = [:]
+    private var pauseChanges: (pause: [TopicPartition], resume: [TopicPartition]) = ([], [])
     private(set) var closed = false
     /// Offsets that moved forward since librdkafka was last given them.
     private var toStore: [TopicPartition: Int64] = [:]
 
-    init(retryTopic: String) { self.retryTopic = retryTopic }
+    init(retryTopic: String, maxHeld: Int = 10_000) {
+        self.retryTopic = retryTopic
+        self.maxHeld = max(1, maxHeld)
+    }
 
     mutating func assign(_ partitions: [TopicPartition]) {
         for partition in partitions where assigned[partition] == nil { assigned[partition] = PartitionOffsets() }
@@ -35,6 +46,10 @@ struct KafkaConsumerState: Sendable {
         for partition in partitions { toStore.removeValue(forKey: partition) }
         for partition in partitions { assigned.removeValue(forKey: partition) }
         held.removeAll { gone.contains(TopicPartition(topic: $0.message.topic, partition: $0.message.partition)) }
+        paused.subtract(gone)  // a partition assigned again starts unpaused
+        for partition in partitions { heldCount.removeValue(forKey: partition) }
+        pauseChanges.pause.removeAll { gone.contains($0) }
+        pauseChanges.resume.removeAll { gone.contains($0) }
         return safe
     }
 
@@ -53,6 +68,12 @@ struct KafkaConsumerState: Sendable {
         guard !closed else { return .closed }
         if let index = held.indices.min(by: { held[$0].due < held[$1].due }), held[index].due <= now {
             let entry = held.remove(at: index)
+            let partition = TopicPartition(topic: entry.message.topic, partition: entry.message.partition)
+            heldCount[partition, default: 1] -= 1
+            if paused.contains(partition), heldCount[partition, default: 0] <= maxHeld / 2 {
+                paused.remove(partition)
+                pauseChanges.resume.append(partition)
+            }
             return .message(entry.message, retryHeaders: entry.retryHeaders)
         }
         while fetchedIndex < fetched.count {
@@ -67,11 +88,22 @@ struct KafkaConsumerState: Sendable {
             }
             if let due = retryHeaders[RetryHeaders.due].flatMap({ Int64($0) }), due > now {
                 held.append((message, retryHeaders, due))
+                heldCount[partition, default: 0] += 1
+                if !paused.contains(partition), heldCount[partition, default: 0] >= maxHeld {
+                    paused.insert(partition)
+                    pauseChanges.pause.append(partition)
+                }
                 continue
             }
             return .message(message, retryHeaders: retryHeaders)
         }
         return .poll(dueInMicros: held.map(\.due).min().map { $0 - now })
+    }
+
+    /// The partitions to pause and resume now (on the consumer's thread, before the next poll).
+    mutating func takePauseChanges() -> (pause: [TopicPartition], resume: [TopicPartition]) {
+        defer { pauseChanges = ([], []) }
+        return pauseChanges
     }
 
     /// Settles one offset; the partition's commit offset moves forward when it can. True when

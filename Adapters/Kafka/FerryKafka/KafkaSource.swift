@@ -53,9 +53,10 @@ final class KafkaSource: MessageSource {
                 return inbound(message, retryHeaders)
             case .poll(let dueIn):
                 let timeout = Int32(min(100, max(0, (dueIn ?? 100_000) / 1000)))
-                let stores = state.withLock { $0.takeStores() }
+                let (stores, pauses) = state.withLock { ($0.takeStores(), $0.takePauseChanges()) }
                 let messages = await consumer.blocking.run { [consumer, batchSize] in
                     consumer.store(stores)
+                    consumer.pause(pauses.pause, resume: pauses.resume)
                     return consumer.poll(max: batchSize, timeout: timeout)
                 }
                 state.withLock { $0.accept(messages) }

@@ -80,6 +80,16 @@ final class RDKafkaConsumer: @unchecked Sendable {
         rd_kafka_assign(client, list)
     }
 
+    /// Stops fetching from `pause` and starts again on `resume`. Blocking: call on `blocking`.
+    func pause(_ pause: [TopicPartition], resume: [TopicPartition]) {
+        for (partitions, change) in [(pause, rd_kafka_pause_partitions), (resume, rd_kafka_resume_partitions)] where !partitions.isEmpty {
+            let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            for partition in partitions { rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition) }
+            _ = change(client, list)
+        }
+    }
+
     /// Per partition of `topic`: the group's committed offset (nil when none), the first and
     /// the end offset. Blocking: call on `blocking`.
     func offsets(_ topic: String, partitions: Int) throws(FerryError) -> [(partition: Int32, committed: Int64?, end: Int64, start: Int64)] {
