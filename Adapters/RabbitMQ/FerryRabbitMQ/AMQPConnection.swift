@@ -47,6 +47,15 @@ final class AMQPConnection: BrokerConnection {
         let status = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &timeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(state)
+            if [AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED, AMQP_STATUS_SSL_PEER_VERIFY_FAILED].map(\.rawValue).contains(status) {
+                // Refused for good: trying again cannot make the certificate right.
+                throw FerryError(
+                    .connectionFailed,
+                    "the TLS certificate of RabbitMQ at \(endpoint.location) was refused: \(String(cString: amqp_error_string2(status)))",
+                    remedy:
+                        "give the CA that signed the broker's certificate in cacert=, and a host name the certificate names (verify=false only for local tests)"
+                )
+            }
             throw FerryError(
                 .connectionFailed, "cannot reach RabbitMQ at \(endpoint.location): \(String(cString: amqp_error_string2(status)))",
                 remedy: "check that the broker is running and the host and port are right", isRetriable: true)
