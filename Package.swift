@@ -11,15 +11,15 @@ func systemLibrary(_ name: String, broker: String, pkgConfig: String, apt: Strin
     )
 }
 
-/// A broker adapter: Swift over the broker's C shim, beside it under Adapters/<Broker>/.
-func adapter(_ name: String, broker: String, shim: String) -> Target {
+/// A broker adapter: Swift over the broker's C shims, beside them under Adapters/<Broker>/.
+func adapter(_ name: String, broker: String, shim: String, also: [String] = []) -> Target {
     .target(
         name: name,
         dependencies: [
             "Ferry",
             .target(name: shim),
             .product(name: "Logging", package: "swift-log"),
-        ],
+        ] + also.map { .target(name: $0) },
         path: "Adapters/\(broker)/\(name)"
     )
 }
@@ -74,7 +74,8 @@ let package = Package(
         systemLibrary("CRDKafka", broker: "Kafka", pkgConfig: "rdkafka", apt: "librdkafka-dev"),
         adapter("FerryKafka", broker: "Kafka", shim: "CRDKafka"),
         systemLibrary("CRabbitMQ", broker: "RabbitMQ", pkgConfig: "librabbitmq", apt: "librabbitmq-dev"),
-        adapter("FerryRabbitMQ", broker: "RabbitMQ", shim: "CRabbitMQ"),
+        systemLibrary("COpenSSL", broker: "RabbitMQ", pkgConfig: "openssl", apt: "libssl-dev"),
+        adapter("FerryRabbitMQ", broker: "RabbitMQ", shim: "CRabbitMQ", also: ["COpenSSL"]),
         systemLibrary("CHiredis", broker: "Redis", pkgConfig: "hiredis", apt: "libhiredis-dev"),
         adapter("FerryRedis", broker: "Redis", shim: "CHiredis"),
 

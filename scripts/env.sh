@@ -7,10 +7,11 @@ export FERRY_KAFKA_PORT=${FERRY_KAFKA_PORT:-9092}
 export FERRY_AMQP_PORT=${FERRY_AMQP_PORT:-5672}
 export FERRY_AMQPS_PORT=${FERRY_AMQPS_PORT:-5671}
 export FERRY_AMQP_MANAGEMENT_PORT=${FERRY_AMQP_MANAGEMENT_PORT:-15672}
+export FERRY_AMQPS_MANAGEMENT_PORT=${FERRY_AMQPS_MANAGEMENT_PORT:-15671}
 export FERRY_REDIS_PORT=${FERRY_REDIS_PORT:-6379}
 export FERRY_KAFKA_URL=${FERRY_KAFKA_URL:-kafka://127.0.0.1:$FERRY_KAFKA_PORT}
 export FERRY_AMQP_URL=${FERRY_AMQP_URL:-amqp://guest:guest@127.0.0.1:$FERRY_AMQP_PORT/%2F}
-export FERRY_AMQPS_URL=${FERRY_AMQPS_URL:-amqps://guest:guest@localhost:$FERRY_AMQPS_PORT/%2F?cacert=$FERRY_TOOLS/run/rabbitmq/tls/ca.pem}
+export FERRY_AMQPS_URL=${FERRY_AMQPS_URL:-amqps://guest:guest@localhost:$FERRY_AMQPS_PORT/%2F?cacert=$FERRY_TOOLS/run/rabbitmq/tls/ca.pem&management-port=$FERRY_AMQPS_MANAGEMENT_PORT}
 export FERRY_REDIS_URL=${FERRY_REDIS_URL:-redis://127.0.0.1:$FERRY_REDIS_PORT}
 # Debian's librdkafka 2.0.2 cannot talk to Tansu; the 2.16 runtime from PyPI goes first.
 case ":${LD_LIBRARY_PATH:-}:" in

@@ -77,6 +77,28 @@ struct RabbitMQIntegrationTests {
         await publisher.close()
     }
 
+    /// Lag of an `amqps` endpoint comes from the management API over HTTPS, verified with the
+    /// endpoint's CA (it used to go over plain HTTP, with the password, whatever the scheme).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_AMQPS_URL"] != nil))
+    func amqpsLagGoesOverVerifiedHTTPS() async throws {
+        let secure = ProcessInfo.processInfo.environment["FERRY_AMQPS_URL"]!
+        let endpoint = try Endpoint(secure + "&queue=\(unique("tls-lag"))")
+        let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: "g"))
+        await subscription.close()
+        let publisher = try await transport.makePublisher(for: endpoint)
+        _ = try await publisher.publish(events(2))
+        await publisher.close()
+        try await eventually(.seconds(20), "the two events counted over HTTPS") {
+            try await transport.lag(of: endpoint, group: "g").reduce(0) { $0 + $1.lag } == 2
+        }
+        let untrusted = try Endpoint(
+            secure.replacingOccurrences(
+                of: #"cacert=[^&]*"#, with: "cacert=/etc/ssl/certs/ca-certificates.crt", options: .regularExpression)
+                + "&queue=\(unique("tls-lag"))")
+        let error = await #expect(throws: FerryError.self) { _ = try await transport.lag(of: untrusted, group: "g") }
+        #expect(error?.message.contains("TLS certificate of RabbitMQ's management API") == true, "\(String(describing: error))")
+    }
+
     @Test func aMissingCACertificateIsNamed() async throws {
         let url = amqpURL!.replacingOccurrences(of: "amqp://", with: "amqps://") + "?queue=x&cacert=/nonexistent/ca.pem"
         let error = await #expect(throws: FerryError.self) {
