@@ -1,3 +1,4 @@
+import FerryConformance
 import Foundation
 import Testing
 
@@ -57,6 +58,67 @@ struct BrokerCLITests {
         #expect(lines.last?.hasPrefix("ferry: publish failed: ") == true, "\(published.stderr)")
         #expect(lines.last?.contains("127.0.0.1:1") == true)
         #expect(lines.count <= 3, "a failure is logged once, not per attempt: \(published.stderr)")
+    }
+
+    /// Kafka over TLS (`rdkafka.security.protocol=ssl`) verifies the broker: a certificate from
+    /// another CA, or for another host, is refused and the failure names the certificate. The
+    /// server is `openssl s_server` (the local Tansu 0.6 does not finish a TLS handshake with
+    /// librdkafka); the right CA and name get past the handshake, so the refusals are the
+    /// certificate's doing.
+    @Test func kafkaOverTLSRefusesAnUntrustedOrMisnamedCertificate() async throws {
+        let certificates = try TestCertificates()
+        let right = try certificates.make("right", name: "localhost")
+        let other = try certificates.make("other", name: "localhost")
+        let misnamed = try certificates.make("misnamed", name: "broker.example.com")
+        func publish(serving cert: (cert: String, key: String), trusting ca: String) async throws -> String {
+            let port = Int.random(in: 55_000...59_999)
+            let server = try TestCertificates.server(port: port, cert: cert.cert, key: cert.key)
+            defer { server.terminate() }
+            try await Task.sleep(for: .milliseconds(300))  // s_server starts listening
+            let run = try await FerryProcess.run(
+                [
+                    "publish", "kafka://localhost:\(port)/t?rdkafka.security.protocol=ssl&rdkafka.ssl.ca.location=\(ca)", "--type", "t",
+                    "--data", "1", "--connect-timeout", "3",
+                ], timeout: 30)
+            #expect(run.status == 1)
+            return run.stderr
+        }
+        let untrusted = try await publish(serving: (right.cert, right.key), trusting: other.ca)
+        #expect(untrusted.contains("certificate verify failed"), "\(untrusted)")
+        #expect(untrusted.contains("rdkafka.ssl.ca.location"), "the remedy names the setting: \(untrusted)")
+        let wrongName = try await publish(serving: (misnamed.cert, misnamed.key), trusting: misnamed.ca)
+        #expect(wrongName.contains("certificate verify failed"), "\(wrongName)")
+        let trusted = try await publish(serving: (right.cert, right.key), trusting: right.ca)
+        #expect(!trusted.contains("certificate verify failed"), "\(trusted)")
+    }
+
+    /// Kafka SASL/SCRAM from the URL's user and password reaches the broker's SCRAM exchange,
+    /// and its refusal is reported as one, without the password. The broker is a Tansu of the
+    /// test's own with `--authentication`; Tansu 0.6 keeps users in its storage, and with memory
+    /// storage none can exist once authentication is on, so a successful login cannot be shown
+    /// here (PLAIN it does not offer at all).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_TANSU"] != nil, "needs FERRY_TANSU"))
+    func kafkaSCRAMReachesTheBrokerAndARefusalSaysSo() async throws {
+        let port = Int.random(in: 20_000...24_999)
+        let broker = Process()
+        broker.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["FERRY_TANSU"]!)
+        broker.arguments = [
+            "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
+            "--authentication",
+        ]
+        broker.standardOutput = FileHandle.nullDevice
+        broker.standardError = FileHandle.nullDevice
+        try broker.run()
+        defer { broker.terminate() }
+        let run = try await FerryProcess.run(
+            [
+                "publish", "kafka://alice:s3cret-scram-pw@127.0.0.1:\(port)/t?rdkafka.sasl.mechanisms=SCRAM-SHA-256", "--type", "t",
+                "--data", "1", "--connect-timeout", "4",
+            ], timeout: 30)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("SASL SCRAM authentication failed"), "\(run.stderr)")
+        #expect(run.stderr.contains("check the user and password"), "\(run.stderr)")
+        #expect(!run.stderr.contains("s3cret-scram-pw"), "the password is not shown")
     }
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_AMQP_URL"] != nil, "needs FERRY_AMQP_URL"))

@@ -102,7 +102,7 @@ final class RDKafkaProducer: @unchecked Sendable {
                         .publishFailed,
                         "Kafka at \(context.brokers) did not confirm event \(ticket.eventID) on topic '\(ticket.topic)': "
                             + RDKafkaContext.describe(message.err) + (context.lastError.map { " (last broker error: \($0))" } ?? ""),
-                        remedy: RDKafkaProducer.remedy(message.err), isRetriable: message.err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)))
+                        remedy: RDKafkaProducer.remedy(message.err, lastError: context.lastError), isRetriable: message.err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)))
         }
     }
 
@@ -113,8 +113,15 @@ final class RDKafkaProducer: @unchecked Sendable {
             remedy: RDKafkaProducer.remedy(code))
     }
 
-    static func remedy(_ code: rd_kafka_resp_err_t) -> String? {
-        switch code {
+    /// What to do about a failed delivery; the last broker error says more than a timeout does.
+    static func remedy(_ code: rd_kafka_resp_err_t, lastError: String? = nil) -> String? {
+        if let lastError, lastError.contains("Authentication failure") {
+            return "check the user and password in the endpoint URL, and rdkafka.sasl.mechanisms (PLAIN unless set)"
+        }
+        if let lastError, lastError.contains("SSL handshake failed") || lastError.contains("certificate verify failed") {
+            return "give the CA that signed the broker's certificate in rdkafka.ssl.ca.location, and a host name the certificate names"
+        }
+        return switch code {
         case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
             "create the topic first (ferry's provision, or the broker's tools), or enable auto-creation on the broker"
         case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
