@@ -102,7 +102,8 @@ final class RDKafkaProducer: @unchecked Sendable {
                         .publishFailed,
                         "Kafka at \(context.brokers) did not confirm event \(ticket.eventID) on topic '\(ticket.topic)': "
                             + RDKafkaContext.describe(message.err) + (context.lastError.map { " (last broker error: \($0))" } ?? ""),
-                        remedy: RDKafkaProducer.remedy(message.err, lastError: context.lastError), isRetriable: message.err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)))
+                        remedy: RDKafkaProducer.remedy(message.err, lastError: context.lastError),
+                        isRetriable: message.err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)))
         }
     }
 
