@@ -31,10 +31,12 @@ struct CommonOptions: ParsableArguments {
         }
     }
 
-    /// `text` as an endpoint whose publishes give up after `--connect-timeout`, unless its URL
-    /// sets `publish-timeout`: a command fails within seconds, not after a service's patience.
+    /// `text` as an endpoint, `${VAR}` and `${file:/path}` replaced (so no secret need be on
+    /// the command line), whose publishes give up after `--connect-timeout` unless its URL sets
+    /// `publish-timeout`: a command fails within seconds, not after a service's patience.
     func endpoint(_ text: String) throws -> Endpoint {
-        let endpoint = try Endpoint(text)
+        let endpoint = try Endpoint(
+            SecretSubstitution.apply(text, forURL: true, environment: ProcessInfo.processInfo.environment))
         guard endpoint.query["publish-timeout"] == nil else { return endpoint }
         return endpoint.with(query: ["publish-timeout": "\(Int(connectTimeout * 1000))ms"])
     }

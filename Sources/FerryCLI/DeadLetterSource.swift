@@ -30,7 +30,7 @@ struct DeadLetterSource: ParsableArguments {
     func browse(
         with transports: Transports, _ body: (Position, Result<Event, FerryError>, DeadLetterRecord?) async throws -> Bool
     ) async throws {
-        let dlq = try Endpoint(endpoint)
+        let dlq = try common.endpoint(endpoint)
         guard let browsable = try transports.transport(for: dlq) as? any Browsable else {
             throw FerryError(.unsupported, "the \(dlq.scheme) transport cannot list a destination without consuming it")
         }

@@ -25,7 +25,7 @@ struct LagCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (transports, _) = common.transports()
-        let target = try Endpoint(endpoint)
+        let target = try common.endpoint(endpoint)
         let entries = try await transports.transport(for: target).lag(of: target, group: group)
         await transports.shutdown()
         for entry in entries {

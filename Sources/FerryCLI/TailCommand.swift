@@ -47,7 +47,8 @@ struct TailCommand: AsyncParsableCommand {
     func run() async throws {
         let (transports, logger) = common.transports()
         let options = SubscribeOptions(group: group ?? "ferry-tail-\(UUID().uuidString.prefix(8).lowercased())")
-        let subscription = try await transports.subscribe(endpoint, options: options)
+        let source = try common.endpoint(endpoint)
+        let subscription = try await transports.transport(for: source).subscribe(to: source, options: options)
         // Deduplicating goes through the pipeline every consumer uses (same key formula); with
         // no attempt limit, since printing an event cannot fail.
         let pipeline = try dedup.map { url in

@@ -3,10 +3,7 @@ import Foundation
 import Yams
 
 /// A YAML node with its key path and line, so every configuration error can say where it is.
-/// `${NAME}` in a scalar is replaced by the environment variable NAME, `${file:/path}` by the
-/// file's content without its final newline (a secret mounted as a file); a missing one is an
-/// error. Inside an endpoint the value is percent-encoded, so a password may hold `/`, `?` or
-/// `%`; a value that is the whole endpoint is taken as a URL.
+/// `${NAME}` and `${file:/path}` in a scalar are replaced (`SecretSubstitution`).
 struct ConfigNode {
     let node: Node
     let path: String
@@ -76,29 +73,10 @@ struct ConfigNode {
     }
 
     private func substitute(_ text: String, forURL: Bool) throws(FerryError) -> String {
-        var out = ""
-        var rest = Substring(text)
-        while let start = rest.range(of: "${") {
-            out += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { throw fail("unclosed ${ in the value") }
-            let name = String(rest[start.upperBound..<end])
-            let value: String
-            if name.hasPrefix("file:") {
-                let path = String(name.dropFirst("file:".count))
-                guard let content = FileManager.default.contents(atPath: path) else {
-                    throw fail("cannot read the file \(path) named by ${\(name)}; check that it exists and is readable")
-                }
-                value = String(decoding: content, as: UTF8.self).replacing(/\r?\n$/, with: "")
-            } else {
-                guard let variable = environment[name] else {
-                    throw fail("environment variable \(name) is not set; export it or remove ${\(name)}")
-                }
-                value = variable
-            }
-            let whole = out.isEmpty && rest[rest.index(after: end)...].isEmpty
-            out += forURL && !whole ? Endpoint.encode(value) : value
-            rest = rest[rest.index(after: end)...]
+        do {
+            return try SecretSubstitution.apply(text, forURL: forURL, environment: environment)
+        } catch {
+            throw fail(error.description)
         }
-        return out + rest
     }
 }

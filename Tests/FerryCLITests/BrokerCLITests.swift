@@ -121,6 +121,31 @@ struct BrokerCLITests {
         #expect(!run.stderr.contains("s3cret-scram-pw"), "the password is not shown")
     }
 
+    /// A password need not be on the command line: `${file:/path}` and `${VAR}` in an endpoint
+    /// argument are read like in the relay configuration.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_AMQP_URL"] != nil, "needs FERRY_AMQP_URL"))
+    func endpointArgumentsReadSecretsFromFilesAndTheEnvironment() async throws {
+        let queue = "ferry-secret-\(UUID().uuidString.prefix(8).lowercased())"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-pw-\(UUID().uuidString)").path
+        try "guest\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let variable = "FERRY_TEST_PW_\(UUID().uuidString.prefix(8))"
+        setenv(variable, "guest", 1)
+        let base = "amqp://guest:%@@127.0.0.1:\(ProcessInfo.processInfo.environment["FERRY_AMQP_PORT"] ?? "5672")/%2F?queue=\(queue)"
+        let published = try await FerryProcess.run([
+            "publish", base.replacingOccurrences(of: "%@", with: "${file:\(file)}"), "--type", "t", "--data", "1",
+        ])
+        #expect(published.status == 0, "\(published.stderr)")
+        let tailed = try await FerryProcess.run([
+            "tail", base.replacingOccurrences(of: "%@", with: "${\(variable)}"), "--count", "1", "--timeout", "20",
+        ])
+        #expect(tailed.status == 0, "\(tailed.stderr)")
+        let missing = try await FerryProcess.run([
+            "lag", base.replacingOccurrences(of: "%@", with: "${FERRY_NOT_SET_ANYWHERE}"), "--group", "g",
+        ])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("environment variable FERRY_NOT_SET_ANYWHERE is not set"), "\(missing.stderr)")
+    }
+
     @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_AMQP_URL"] != nil, "needs FERRY_AMQP_URL"))
     func aWrongPasswordSaysSoAtOnce() async throws {
         let url = ProcessInfo.processInfo.environment["FERRY_AMQP_URL"]!.replacingOccurrences(of: "guest:guest@", with: "guest:wrong@")

@@ -111,7 +111,15 @@ final class RDKafkaProducer: @unchecked Sendable {
         FerryError(
             .publishFailed,
             "Kafka refused event \(ticket.eventID) for topic '\(ticket.topic)' at \(context.brokers): \(RDKafkaContext.describe(code))",
-            remedy: RDKafkaProducer.remedy(code))
+            remedy: RDKafkaProducer.remedy(code), isRetriable: Self.mayPassIfTriedAgain(code))
+    }
+
+    /// Whether an enqueue refusal may pass later: a topic or partition the client does not know
+    /// yet (metadata lags behind), and the like; not an event too large, a bad argument, or a
+    /// producer that failed for good. A relay retries the first kind instead of dead-lettering.
+    static func mayPassIfTriedAgain(_ code: rd_kafka_resp_err_t) -> Bool {
+        ![RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR__INVALID_ARG, RD_KAFKA_RESP_ERR__FATAL, RD_KAFKA_RESP_ERR__INVALID_TYPE]
+            .contains(code)
     }
 
     /// What to do about a failed delivery; the last broker error says more than a timeout does.
