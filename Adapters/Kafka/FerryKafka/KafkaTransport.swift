@@ -121,7 +121,7 @@ extension KafkaTransport: Browsable {
             try RDKafkaAdmin.existingPartitionCount(producer.client, kafka.topic, brokers: kafka.brokers)
         }
         var settings = kafka.settings
-        settings.merge(["group.id": group, "enable.auto.commit": "false", "enable.partition.eof": "true"]) { $1 }
+        settings.merge(["group.id": group, "enable.auto.commit": "false"]) { $1 }
         let consumer = try RDKafkaConsumer(
             settings: settings, brokers: kafka.brokers, logger: logger, onAssign: { _ in }, onRevoke: { _ in [] })
         do {
