@@ -25,6 +25,7 @@ public enum ConformanceSuite {
         ConformanceCase(name: "typed-events", body: typedEvents),
         ConformanceCase(name: "lag-counts-unsettled", body: lagCountsUnsettled),
         ConformanceCase(name: "consumer-handles-a-duplicate-once", body: consumerHandlesADuplicateOnce),
+        ConformanceCase(name: "consumer-runs-handlers-side-by-side-one-key-at-a-time", body: consumerRunsHandlersConcurrently),
         ConformanceCase(name: "consumer-waits-out-a-crashed-reservation", body: consumerWaitsOutACrashedReservation),
         ConformanceCase(name: "consumer-retries-with-backoff-then-dead-letters", body: consumerRetriesThenDeadLetters),
         ConformanceCase(name: "consumer-dead-letters-an-event-that-keeps-crashing-it", body: consumerDeadLettersACrashLoop),
@@ -411,6 +412,46 @@ public enum ConformanceSuite {
         await subscription.close()
         try expectEqual(handled.withLock { $0 }, [event.id, sentinel.id], "events the handler saw")
         try expectEqual(outcomes, [.handled, .duplicate, .handled], "outcomes")
+    }
+
+    /// `ConsumerOptions.concurrency`: several handlers at once, never two of one key, each
+    /// key's events in order, every event acked after its handler.
+    static func consumerRunsHandlersConcurrently(_ h: ConformanceHarness) async throws {
+        let endpoint = try await h.freshEndpoint("concurrent", partitions: 2)
+        let group = h.uniqueGroup("concurrent")
+        let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: group))
+        let publisher = try await h.transport.makePublisher(for: endpoint)
+        let events = (0..<24).map { sample($0, key: ["a", "b", "c", "d", "e", "f"][$0 % 6]) }
+        _ = try await publisher.publish(events)
+        await publisher.close()
+        let state = Locked((running: 0, most: 0, busy: Set<String>(), overlaps: 0, seen: [String: [String]]()))
+        let consumer = Consumer(
+            subscription: subscription, options: ConsumerOptions(concurrency: 8), logger: Logger(label: "conformance")
+        ) { delivery in
+            let key = delivery.event.partitionkey ?? ""
+            state.withLock {
+                $0.running += 1
+                $0.most = max($0.most, $0.running)
+                if !$0.busy.insert(key).inserted { $0.overlaps += 1 }
+                $0.seen[key, default: []].append(delivery.event.id)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            state.withLock {
+                $0.running -= 1
+                _ = $0.busy.remove(key)
+            }
+        }
+        let running = Task { try await consumer.run() }
+        defer { running.cancel() }
+        try await eventually(h.timeout, "every event handled") { state.withLock { $0.seen.values.reduce(0) { $0 + $1.count } } >= 24 }
+        try await eventually(h.timeout, "and acked") { try await subscription.lag().reduce(0) { $0 + $1.lag } == 0 }
+        let (most, overlaps, seen) = state.withLock { ($0.most, $0.overlaps, $0.seen) }
+        try expect(most > 1, "handlers ran side by side (at most \(most) at once)")
+        try expect(most <= 8, "no more than the limit (\(most))")
+        try expectEqual(overlaps, 0, "never two handlers of one key at once")
+        for (key, ids) in seen {
+            try expectEqual(ids, events.filter { $0.partitionkey == key }.map(\.id), "the events of key \(key), in order")
+        }
     }
 
     static func consumerWaitsOutACrashedReservation(_ h: ConformanceHarness) async throws {

@@ -38,13 +38,10 @@ public final class Consumer: Service {
         defer { lagProbe.cancel() }
         do {
             try await withGracefulShutdownHandler {
-                for try await delivery in subscription {
-                    do {
-                        _ = try await process(delivery)
-                    } catch {
-                        await pipeline.giveBack(delivery, error)
-                        await pipeline.pauseWhileFailing()
-                    }
+                if options.concurrency > 1 {
+                    try await runConcurrently()
+                } else {
+                    for try await delivery in subscription { await settle(delivery) }
                 }
             } onGracefulShutdown: { [subscription] in
                 subscription.stop()
@@ -54,6 +51,38 @@ public final class Consumer: Service {
             throw error
         }
         await subscription.close()
+    }
+
+    /// Up to `concurrency` handlers at once, one at a time per partition key (`KeyedWork`).
+    /// When the source ends or a graceful shutdown stops it, the handlers in hand finish.
+    private func runConcurrently() async throws {
+        let work = Locked(KeyedWork<Delivery>(limit: options.concurrency))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for try await delivery in subscription {
+                let key = delivery.event.partitionkey
+                if case .start = work.withLock({ $0.admit(delivery, key: key) }) {
+                    group.addTask { [self] in
+                        var next: Delivery? = delivery
+                        while let current = next {
+                            await settle(current)
+                            next = work.withLock { $0.finish(key: key) }
+                        }
+                    }
+                }
+                while !work.withLock({ $0.hasRoom }) { _ = try await group.next() }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Handles a delivery; one that cannot be settled is handed back (fail closed).
+    private func settle(_ delivery: Delivery) async {
+        do {
+            _ = try await process(delivery)
+        } catch {
+            await pipeline.giveBack(delivery, error)
+            await pipeline.pauseWhileFailing()
+        }
     }
 
     /// Handles one delivery and settles it.

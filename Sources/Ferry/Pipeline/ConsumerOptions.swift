@@ -13,13 +13,17 @@ public struct ConsumerOptions: Sendable {
     /// Events of types these schemas know are validated before the handler runs; an unknown
     /// version or invalid data goes to the dead-letter destination (reason `schema`/`decode`).
     public var schemas: SchemaRegistry?
+    /// Handlers running at once (default 1). Events of one partition key still go one after
+    /// another, in order; each is still acked only after its handler succeeded.
+    public var concurrency: Int
 
     public init(
         retry: RetryPolicy = RetryPolicy(), idempotency: (any IdempotencyStore)? = MemoryIdempotencyStore(),
         reservation: Duration = .seconds(60), retention: Duration = .seconds(24 * 3600), handlerTimeout: Duration? = nil,
-        schemas: SchemaRegistry? = nil
+        schemas: SchemaRegistry? = nil, concurrency: Int = 1
     ) {
         self.schemas = schemas
+        self.concurrency = max(1, concurrency)
         self.retry = retry
         self.idempotency = idempotency
         self.reservation = reservation
