@@ -26,8 +26,8 @@ struct FerryBench: AsyncParsableCommand {
     @Option(help: "Events for the relay memory run.") var memoryEvents = 1_000_000
     @Option(help: "Seconds the sink stays frozen in the memory run.") var freezeSeconds = 10
     @Option(help: "Iterations of the core overhead loops.") var coreIterations = 100_000
-    @Option(help: "Sections to run: core, kafka, rabbitmq, redis, relay, memory (comma-separated).") var only =
-        "core,kafka,rabbitmq,redis,relay,memory"
+    @Option(help: "Sections to run: core, kafka, rabbitmq, redis, handlers, relay, memory (comma-separated).") var only =
+        "core,kafka,rabbitmq,redis,handlers,relay,memory"
     @Option(help: "The ferry binary the relay rows run.") var ferry = ".build/release/ferry"
     @Option(help: "Python with confluent-kafka, pika and redis installed.") var python = ".tools/venv/bin/python"
     @Option(help: "The peer script.") var peerScript = "Benchmarks/peers/peer.py"
@@ -55,6 +55,7 @@ struct FerryBench: AsyncParsableCommand {
         for broker in try brokers(urls, workload) where sections.contains(broker.broker.lowercased()) {
             rows += try await broker.run(workload, ferry: client, peers: peers)
         }
+        if sections.contains("handlers") { rows += try await HandlerBenchmark(urls: urls, ferry: client, workload: workload).run() }
         let relay = RelayBenchmark(ferryBinary: ferry, urls: urls, ferry: client, workload: workload)
         if sections.contains("relay") { rows += try await relay.throughput(events: relayEvents) }
         if sections.contains("memory") { rows += try await relay.memory(events: memoryEvents, frozen: .seconds(freezeSeconds)) }
