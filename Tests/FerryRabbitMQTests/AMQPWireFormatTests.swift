@@ -30,6 +30,27 @@ import Testing
         #expect(message.body == event.data)
     }
 
+    /// Other producers' CloudEvents: the RabbitMQ protocol binding's `ce-` headers (the official
+    /// SDKs) and the AMQP 1.0 binding's `cloudEvents_` are read like Ferry's `cloudEvents:`.
+    @Test(arguments: ["ce-", "cloudEvents_"])
+    func theOtherBindingsPrefixesAreRead(_ prefix: String) throws {
+        let message = AMQPMessage(
+            contentType: "text/plain",
+            headers: [
+                "\(prefix)specversion": "1.0", "\(prefix)id": "sdk-1", "\(prefix)source": "/sdk", "\(prefix)type": "com.example.t",
+                "\(prefix)subject": "s-1", "\(prefix)tenant": "acme", "x-other": "kept",
+            ], body: Data("not json".utf8))
+        let decoded = try AMQPWireFormat.decode(message, position: position, source: "amqp://h/%2F").get()
+        #expect(decoded.mode == .binary)
+        #expect(decoded.event.id == "sdk-1")
+        #expect(decoded.event.type == "com.example.t")
+        #expect(decoded.event.subject == "s-1")
+        #expect(decoded.event.extensions["tenant"] == "acme")
+        #expect(decoded.event.datacontenttype == "text/plain")
+        #expect(decoded.event.headers == ["x-other": "kept"])
+        #expect(decoded.event.data == Data("not json".utf8))
+    }
+
     @Test func plainMessagesKeepTheirAMQPProperties() throws {
         let message = AMQPMessage(
             contentType: "text/plain", messageID: "legacy-7", timestamp: 1_764_000_000, correlationID: "c-9",

@@ -23,6 +23,24 @@ package enum AMQPWireFormat {
         AMQPMessage(contentType: raw.contentType, headers: raw.headers, body: raw.body)
     }
 
+    /// The prefixes other CloudEvents producers put attributes under on AMQP: `ce-` (the
+    /// RabbitMQ protocol binding, as the official SDKs write it) and `cloudEvents_` (the AMQP 1.0
+    /// binding's other form). Read as if they were Ferry's `cloudEvents:`.
+    static let otherPrefixes = ["ce-", "cloudEvents_"]
+
+    /// `headers` with the attributes of another binding moved under `cloudEvents:`, when the
+    /// message carries its `specversion` there and none under Ferry's own prefix.
+    static func attributesUnderFerrysPrefix(_ headers: [String: String]) -> [String: String] {
+        guard headers[prefix + "specversion"] == nil,
+            let other = otherPrefixes.first(where: { headers[$0 + "specversion"] != nil })
+        else { return headers }
+        var out: [String: String] = [:]
+        for (name, value) in headers {
+            out[name.hasPrefix(other) ? prefix + name.dropFirst(other.count) : name] = value
+        }
+        return out
+    }
+
     package static func decode(
         _ message: AMQPMessage, position: Position, source: String, limits: MessageLimits = MessageLimits()
     ) -> Result<DecodedEnvelope, FerryError> {
@@ -35,7 +53,8 @@ package enum AMQPWireFormat {
         }
         return Result { () throws(FerryError) in
             var decoded = try binding.decode(
-                headers: message.headers, data: message.body, contentType: message.contentType, origin: origin())
+                headers: attributesUnderFerrysPrefix(message.headers), data: message.body, contentType: message.contentType,
+                origin: origin())
             if decoded.mode == .plain { decoded.event.correlationid = message.correlationID }
             return decoded
         }
