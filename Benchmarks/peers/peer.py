@@ -86,7 +86,7 @@ def rabbitmq(args):
     body = payload(args.payload)
     headers = dict(args.headers)
     properties = pika.BasicProperties(
-        delivery_mode=2, content_type=headers.pop("content-type", None), message_id=headers.get("cloudEvents:id"),
+        delivery_mode=2, content_type=headers.pop("content-type", None), message_id=headers.get("ce-id", headers.get("cloudEvents:id")),
         timestamp=int(time.time()), headers=headers)
     if args.workload in ("publish", "latency"):
         channel.queue_declare(args.target, durable=True, arguments={"x-queue-type": "classic"})

@@ -280,7 +280,7 @@ public enum ConformanceSuite {
     static func malformedEnvelopeGoesToDLQ(_ h: ConformanceHarness) async throws {
         let (endpoint, subscription, publisher) = try await h.fixture("malformed", partitions: 1)
         defer { h.close(subscription, publisher) }
-        let prefix = h.transport.schemes.contains("amqp") ? "cloudEvents:" : "ce_"
+        let prefix = h.transport.schemes.contains("amqp") ? "ce-" : "ce_"
         let broken = RawMessage(
             body: Data("{}".utf8), headers: ["\(prefix)specversion": "1.0", "\(prefix)type": "t", "\(prefix)source": "/s"])
         let badTime = RawMessage(

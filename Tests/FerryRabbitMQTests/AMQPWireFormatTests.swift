@@ -23,11 +23,29 @@ import Testing
         #expect(message.timestamp == 1_764_000_000)
         #expect(message.correlationID == "corr-1")
         #expect(message.deliveryMode == 2)
-        #expect(message.headers["cloudEvents:specversion"] == "1.0")
-        #expect(message.headers["cloudEvents:partitionkey"] == "customer-9")
-        #expect(message.headers["cloudEvents:datacontenttype"] == nil)
+        #expect(message.headers["ce-specversion"] == "1.0", "the RabbitMQ protocol binding by default")
+        #expect(message.headers["ce-partitionkey"] == "customer-9")
+        #expect(message.headers["ce-datacontenttype"] == nil)
         #expect(message.headers["Note"] == "ünïcode ✓")
         #expect(message.body == event.data)
+    }
+
+    @Test func theAMQPBindingWritesCloudEventsColonHeaders() throws {
+        let event = WireFixtures.fullEvent()
+        let message = try AMQPWireFormat.encode(event, binding: .amqp)
+        #expect(message.headers["cloudEvents:specversion"] == "1.0")
+        #expect(message.headers.keys.allSatisfy { !$0.hasPrefix("ce-") })
+        #expect(try AMQPWireFormat.decode(message, position: position, source: "amqp://h/%2F").get().event == event)
+    }
+
+    /// A free-form header named like another binding's attribute would be read as one.
+    @Test(arguments: ["ce-region", "cloudEvents:region", "cloudEvents_region"])
+    func headersNamedLikeAttributesAreRefused(_ name: String) {
+        var event = WireFixtures.minimalEvent()
+        event.headers = [name: "eu"]
+        for binding in AMQPWireFormat.Binding.allCases {
+            #expect(throws: FerryError.self, "\(binding)") { try AMQPWireFormat.encode(event, binding: binding) }
+        }
     }
 
     /// Other producers' CloudEvents: the RabbitMQ protocol binding's `ce-` headers (the official

@@ -25,6 +25,8 @@ package struct AMQPEndpoint: Sendable {
     let deadLetterQueue: String
     let heartbeatSeconds: Int
     let publishTimeout: Duration
+    /// The header prefix published attributes go under (`binding=rabbitmq|amqp`).
+    let binding: AMQPWireFormat.Binding
     /// amqps: the CA certificate file to verify the broker with (`cacert=`), and whether to
     /// verify at all (`verify=false` turns it off, for local tests only).
     let caCertificate: String?
@@ -62,6 +64,12 @@ package struct AMQPEndpoint: Sendable {
         deadLetterQueue = endpoint.query["dlq"] ?? "\(queue ?? exchange).dlq"
         heartbeatSeconds = try endpoint.integer("heartbeat", default: 10, in: 0...3600)!
         publishTimeout = try endpoint.publishTimeout()
+        guard let binding = AMQPWireFormat.Binding(rawValue: endpoint.query["binding"] ?? "rabbitmq") else {
+            throw FerryError(
+                .invalidEndpoint, "endpoint '\(endpoint)': binding '\(endpoint.query["binding"] ?? "")' is not rabbitmq or amqp",
+                remedy: "binding=rabbitmq writes ce- headers (the RabbitMQ protocol binding); binding=amqp writes cloudEvents: headers")
+        }
+        self.binding = binding
         caCertificate = endpoint.query["cacert"]
         verifyPeer = endpoint.query["verify"] != "false"
     }

@@ -1,18 +1,32 @@
 import Ferry
 import Foundation
 
-/// Ferry's binding for AMQP 0-9-1, which has no official CloudEvents binding. Like the AMQP 1.0
-/// binding, every attribute goes in the headers table as `cloudEvents:<name>`, except
-/// `datacontenttype`, which is the `content_type` property. `message_id` = id, `timestamp` =
-/// time (seconds) and `correlation_id` = correlationid are set too, for AMQP tools.
-/// Messages are persistent. Structured mode and plain messages are read too.
+/// CloudEvents over AMQP 0-9-1, binary mode: every attribute in the headers table under the
+/// endpoint's binding's prefix (`binding=rabbitmq`, the default: `ce-<name>`, the RabbitMQ
+/// protocol binding the official SDKs use; `binding=amqp`: `cloudEvents:<name>`, as the AMQP 1.0
+/// binding and Spring write it), except `datacontenttype`, which is the `content_type`
+/// property. `message_id` = id, `timestamp` = time (seconds) and `correlation_id` =
+/// correlationid are set too, for AMQP tools. Messages are persistent. Every binding's
+/// attributes, structured mode and plain messages are read.
 package enum AMQPWireFormat {
-    static let prefix = "cloudEvents:"
-    static let binding = HeaderBinding(prefix: prefix)
+    /// Which header prefix a publisher writes attributes under.
+    package enum Binding: String, Sendable, CaseIterable {
+        case rabbitmq, amqp
 
-    package static func encode(_ event: Event) throws(FerryError) -> AMQPMessage {
-        var headers = Dictionary(try binding.encode(event), uniquingKeysWith: { $1 })
-        let contentType = headers.removeValue(forKey: prefix + "datacontenttype")
+        var prefix: String { self == .rabbitmq ? "ce-" : "cloudEvents:" }
+    }
+
+    /// What decoding reads attributes under (the others are moved there first).
+    static let prefix = "cloudEvents:"
+    static let binding = HeaderBinding(prefix: prefix, reservedPrefixes: otherPrefixes)
+    private static let publishing: [Binding: HeaderBinding] = Dictionary(
+        uniqueKeysWithValues: Binding.allCases.map { binding in
+            (binding, HeaderBinding(prefix: binding.prefix, reservedPrefixes: ([prefix] + otherPrefixes).filter { $0 != binding.prefix }))
+        })
+
+    package static func encode(_ event: Event, binding: Binding = .rabbitmq) throws(FerryError) -> AMQPMessage {
+        var headers = Dictionary(try publishing[binding]!.encode(event), uniquingKeysWith: { $1 })
+        let contentType = headers.removeValue(forKey: binding.prefix + "datacontenttype")
         return AMQPMessage(
             contentType: contentType, messageID: event.id,
             timestamp: event.timeMicros.map { UInt64(max(0, $0 / 1_000_000)) },

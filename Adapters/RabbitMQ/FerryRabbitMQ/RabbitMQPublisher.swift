@@ -54,7 +54,12 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     }
 
     func send(_ events: [Event]) async -> [Result<Receipt, FerryError>] {
-        await EncodedBatch.send(events, encode: AMQPWireFormat.encode) { await publish($0) }
+        await EncodedBatch.send(
+            events,
+            encode: { [binding = endpoint.binding] event throws(FerryError) in
+                try AMQPWireFormat.encode(event, binding: binding)
+            }
+        ) { await publish($0) }
     }
 
     func send(raw messages: [RawMessage]) async -> [Result<Receipt, FerryError>] {

@@ -3,21 +3,26 @@ import Foundation
 /// CloudEvents binary mode over string headers: each attribute in a header named
 /// `<prefix><attribute>`, free-form headers beside them under their own names.
 ///
-/// Kafka, Redis and the in-memory backend use the prefix `ce_`; RabbitMQ uses `cloudEvents:`.
+/// Kafka, Redis and the in-memory backend use the prefix `ce_`; RabbitMQ `ce-` (its protocol
+/// binding) or `cloudEvents:` (the AMQP 1.0 binding's), as the endpoint says.
 /// Each adapter then moves the attributes its transport has a native place for (Kafka's record
 /// key, AMQP's content_type...). Decoding also recognises structured mode and plain messages.
 package struct HeaderBinding: Sendable {
     package let prefix: String
     /// Header names (lower-case) a free-form header may not use on this transport.
     package let reservedHeaders: Set<String>
+    /// Prefixes (lower-case) a free-form header may not start with: other bindings' attribute
+    /// prefixes, which a reader would take for attributes.
+    package let reservedPrefixes: [String]
     private let lowercasedPrefix: String
     /// Header name → attribute, and back: one lookup per header instead of building names.
     private let attributes: [String: EventAttribute]
     private let names: [EventAttribute: String]
 
-    package init(prefix: String, reservedHeaders: Set<String> = []) {
+    package init(prefix: String, reservedHeaders: Set<String> = [], reservedPrefixes: [String] = []) {
         self.prefix = prefix
         self.reservedHeaders = reservedHeaders
+        self.reservedPrefixes = reservedPrefixes.map { $0.lowercased() }
         lowercasedPrefix = prefix.lowercased()
         names = Dictionary(uniqueKeysWithValues: EventAttribute.allCases.map { ($0, prefix + $0.rawValue) })
         attributes = Dictionary(uniqueKeysWithValues: names.map { ($0.value, $0.key) })
@@ -33,10 +38,14 @@ package struct HeaderBinding: Sendable {
         guard !event.headers.isEmpty else { return headers }
         for (name, value) in event.headers.sorted(by: { $0.key < $1.key }) {
             let lower = name.lowercased()
-            guard !name.isEmpty, !lower.hasPrefix(lowercasedPrefix), !reservedHeaders.contains(lower) else {
+            guard !name.isEmpty, !lower.hasPrefix(lowercasedPrefix), !reservedHeaders.contains(lower),
+                !reservedPrefixes.contains(where: { lower.hasPrefix($0) })
+            else {
                 throw FerryError(
                     .invalidEvent, "header '\(name)' of event \(event.id) uses a name reserved by the wire mapping",
-                    remedy: "rename the header; names starting with '\(prefix)' and \(reservedHeaders.sorted()) are reserved")
+                    remedy:
+                        "rename the header; names starting with \(([prefix] + reservedPrefixes).map { "'\($0)'" }.joined(separator: ", ")) and \(reservedHeaders.sorted()) are reserved"
+                )
             }
             headers.append((name, value))
         }
