@@ -19,6 +19,7 @@ public enum ConformanceSuite {
         ConformanceCase(name: "ordering-per-key", body: orderingPerKey),
         ConformanceCase(name: "attributes-and-headers-round-trip", body: attributesAndHeadersRoundTrip),
         ConformanceCase(name: "structured-mode-is-read", body: structuredModeIsRead),
+        ConformanceCase(name: "structured-mode-is-published-with-mode-structured", body: structuredModeIsPublished),
         ConformanceCase(name: "plain-message-is-wrapped", body: plainMessageIsWrapped),
         ConformanceCase(name: "malformed-envelope-goes-to-dlq", body: malformedEnvelopeGoesToDLQ),
         ConformanceCase(name: "oversize-message-goes-to-dlq-whole", body: oversizeMessageGoesToDLQWhole),
@@ -260,6 +261,22 @@ public enum ConformanceSuite {
         got.headers = [:]
         try expectEqual(got, event, "the structured event")
         try await delivery.ack()
+    }
+
+    /// `mode=structured` on the endpoint: every envelope travels as one JSON body and comes
+    /// back whole.
+    static func structuredModeIsPublished(_ h: ConformanceHarness) async throws {
+        let (endpoint, subscription, _) = try await h.fixture("structured-out", partitions: 1)
+        let publisher = try await h.transport.makePublisher(for: endpoint.with(query: ["mode": "structured"]))
+        defer { h.close(subscription, publisher) }
+        let events = WireFixtures.all
+        _ = try await publisher.publish(events)
+        let got = try await subscription.take(events.count, within: h.timeout, "the structured events")
+        for (delivery, event) in zip(got, events) {
+            try expectEqual(delivery.mode, .structured, "read as structured")
+            try expectEqual(delivery.event, event, "every attribute, header and byte of data")
+            try await delivery.ack()
+        }
     }
 
     static func plainMessageIsWrapped(_ h: ConformanceHarness) async throws {

@@ -16,7 +16,7 @@ public final class KafkaTransport: Transport {
 
     public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
         let kafka = try KafkaEndpoint(endpoint)
-        return KafkaPublisher(producer: try producer(for: kafka), topic: kafka.topic)
+        return try StructuredPublisher.wrapping(KafkaPublisher(producer: try producer(for: kafka), topic: kafka.topic), for: endpoint)
     }
 
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {

@@ -23,7 +23,9 @@ public final class RabbitMQTransport: Transport {
                 .init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))
             ]
         }
-        return RabbitMQPublisher(endpoint: amqp, exchange: amqp.exchange, routingKey: amqp.routingKey, topology: topology, logger: logger)
+        return try StructuredPublisher.wrapping(
+            RabbitMQPublisher(endpoint: amqp, exchange: amqp.exchange, routingKey: amqp.routingKey, topology: topology, logger: logger),
+            for: endpoint)
     }
 
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {

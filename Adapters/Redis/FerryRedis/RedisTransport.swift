@@ -17,7 +17,7 @@ public final class RedisTransport: Transport {
 
     public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
         let redis = try RedisEndpoint(endpoint)
-        return RedisPublisher(endpoint: redis, stream: redis.stream, logger: logger)
+        return try StructuredPublisher.wrapping(RedisPublisher(endpoint: redis, stream: redis.stream, logger: logger), for: endpoint)
     }
 
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {

@@ -24,7 +24,7 @@ public final class MemoryTransport: Transport {
 
     public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
         let (name, partitions) = try topic(of: endpoint)
-        return MemoryPublisher(transport: self, topic: name, partitions: partitions)
+        return try StructuredPublisher.wrapping(MemoryPublisher(transport: self, topic: name, partitions: partitions), for: endpoint)
     }
 
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
