@@ -16,9 +16,9 @@ package enum AMQPWireFormat {
         var prefix: String { self == .rabbitmq ? "ce-" : "cloudEvents:" }
     }
 
-    /// What decoding reads attributes under (the others are moved there first).
+    /// The first prefix decoding looks for attributes under; `otherPrefixes` are read too.
     static let prefix = "cloudEvents:"
-    static let binding = HeaderBinding(prefix: prefix, reservedPrefixes: otherPrefixes)
+    static let binding = HeaderBinding(prefix: prefix, alsoReading: otherPrefixes, reservedPrefixes: otherPrefixes)
     private static let publishing: [Binding: HeaderBinding] = Dictionary(
         uniqueKeysWithValues: Binding.allCases.map { binding in
             (binding, HeaderBinding(prefix: binding.prefix, reservedPrefixes: ([prefix] + otherPrefixes).filter { $0 != binding.prefix }))
@@ -39,21 +39,8 @@ package enum AMQPWireFormat {
 
     /// The prefixes other CloudEvents producers put attributes under on AMQP: `ce-` (the
     /// RabbitMQ protocol binding, as the official SDKs write it) and `cloudEvents_` (the AMQP 1.0
-    /// binding's other form). Read as if they were Ferry's `cloudEvents:`.
+    /// binding's other form). Read like `cloudEvents:`.
     static let otherPrefixes = ["ce-", "cloudEvents_"]
-
-    /// `headers` with the attributes of another binding moved under `cloudEvents:`, when the
-    /// message carries its `specversion` there and none under Ferry's own prefix.
-    static func attributesUnderFerrysPrefix(_ headers: [String: String]) -> [String: String] {
-        guard headers[prefix + "specversion"] == nil,
-            let other = otherPrefixes.first(where: { headers[$0 + "specversion"] != nil })
-        else { return headers }
-        var out: [String: String] = [:]
-        for (name, value) in headers {
-            out[name.hasPrefix(other) ? prefix + name.dropFirst(other.count) : name] = value
-        }
-        return out
-    }
 
     package static func decode(
         _ message: AMQPMessage, position: Position, source: String, limits: MessageLimits = MessageLimits()
@@ -67,8 +54,7 @@ package enum AMQPWireFormat {
         }
         return Result { () throws(FerryError) in
             var decoded = try binding.decode(
-                headers: attributesUnderFerrysPrefix(message.headers), data: message.body, contentType: message.contentType,
-                origin: origin())
+                headers: message.headers, data: message.body, contentType: message.contentType, origin: origin())
             if decoded.mode == .plain { decoded.event.correlationid = message.correlationID }
             return decoded
         }

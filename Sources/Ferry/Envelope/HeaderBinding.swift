@@ -15,17 +15,26 @@ package struct HeaderBinding: Sendable {
     /// prefixes, which a reader would take for attributes.
     package let reservedPrefixes: [String]
     private let lowercasedPrefix: String
-    /// Header name → attribute, and back: one lookup per header instead of building names.
-    private let attributes: [String: EventAttribute]
+    /// `prefix`, then the prefixes other producers' bindings use on this transport: a message
+    /// is read under the first one its `specversion` header carries.
+    private let readPrefixes: [String]
+    /// Per read prefix, header name → attribute; and `prefix`'s names: one lookup per header
+    /// instead of building names.
+    private let attributes: [String: [String: EventAttribute]]
     private let names: [EventAttribute: String]
 
-    package init(prefix: String, reservedHeaders: Set<String> = [], reservedPrefixes: [String] = []) {
+    /// `alsoReading`: other bindings' prefixes whose messages are read too (never written).
+    package init(prefix: String, alsoReading: [String] = [], reservedHeaders: Set<String> = [], reservedPrefixes: [String] = []) {
         self.prefix = prefix
         self.reservedHeaders = reservedHeaders
         self.reservedPrefixes = reservedPrefixes.map { $0.lowercased() }
         lowercasedPrefix = prefix.lowercased()
+        readPrefixes = [prefix] + alsoReading
         names = Dictionary(uniqueKeysWithValues: EventAttribute.allCases.map { ($0, prefix + $0.rawValue) })
-        attributes = Dictionary(uniqueKeysWithValues: names.map { ($0.value, $0.key) })
+        attributes = Dictionary(
+            uniqueKeysWithValues: readPrefixes.map { read in
+                (read, Dictionary(uniqueKeysWithValues: EventAttribute.allCases.map { (read + $0.rawValue, $0) }))
+            })
     }
 
     /// The attribute headers of `event` (in a fixed order), then its free-form headers (sorted).
@@ -75,8 +84,9 @@ package struct HeaderBinding: Sendable {
     private func decodeEnvelope(
         headers: [String: String], data: Data, contentType: String?, origin: () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope? {
-        if headers[names[.specversion]!] != nil {
-            return try decodeBinary(headers.map { ($0.key, $0.value) }, data: data, contentType: contentType, origin: origin())
+        if let read = readPrefixes.first(where: { headers[$0 + EventAttribute.specversion.rawValue] != nil }) {
+            return try decodeBinary(
+                headers.map { ($0.key, $0.value) }, under: read, data: data, contentType: contentType, origin: origin())
         }
         if let contentType, StructuredFormat.isStructured(contentType: contentType) {
             var event = try StructuredFormat.decode(data, where: Self.place(origin()))
@@ -86,19 +96,23 @@ package struct HeaderBinding: Sendable {
         return nil
     }
 
-    /// Binary mode, straight from a transport's header list (one pass, no dictionary first).
-    /// The caller has seen `<prefix>specversion` among them; on an error it falls back to
-    /// `decode`, which also reads broken dead letters.
+    /// Binary mode, straight from a transport's header list (one pass, no dictionary first),
+    /// attributes under `read` (`prefix` unless said). The caller has seen
+    /// `<read>specversion` among them; on an error it falls back to `decode`, which also reads
+    /// broken dead letters.
     package func decodeBinary(
-        _ headers: [(String, String)], data: Data, contentType: String?, origin: @autoclosure () -> PlainOrigin
+        _ headers: [(String, String)], under read: String? = nil, data: Data, contentType: String?,
+        origin: @autoclosure () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope {
+        let read = read ?? prefix
+        let attributes = attributes[read] ?? [:]
         var builder = EventBuilder(data: data, headers: [:])
         var plain: [String: String] = [:]
         for (name, value) in headers {
             if let attribute = attributes[name] {
                 builder.set(attribute, value)
-            } else if name.hasPrefix(prefix) {
-                builder.set(String(name.dropFirst(prefix.count)), value)
+            } else if name.hasPrefix(read) {
+                builder.set(String(name.dropFirst(read.count)), value)
             } else {
                 plain[name] = value
             }
