@@ -17,6 +17,8 @@ final class RDKafkaContext: Sendable {
     private let lastErrorText = Mutex<String?>(nil)
     /// The failures logged since the client last worked.
     private let loggedFailures = Mutex<Set<String>>([])
+    /// Whether any is: lets `noteWorking`, called for every delivery report, skip the lock.
+    private let failing = Atomic<Bool>(false)
 
     init(logger: Logger, brokers: String, rebalance: Rebalance? = nil) {
         self.logger = logger
@@ -32,15 +34,24 @@ final class RDKafkaContext: Sendable {
     func logFailure(_ text: String) {
         // The part before librdkafka's "(after Nms in state ...)" names the failure.
         let failure = String(text.prefix { $0 != "(" })
-        guard loggedFailures.withLock({ $0.insert(failure).inserted }) else { return }
+        guard
+            loggedFailures.withLock({ logged in
+                defer { failing.store(true, ordering: .relaxed) }
+                return logged.insert(failure).inserted
+            })
+        else { return }
         logger.warning("Kafka client error", metadata: ["brokers": "\(brokers)", "error": "\(text)"])
     }
 
     /// The client did its work (a delivery confirmed, records fetched): a failure logged
     /// before is over.
     func noteWorking() {
+        guard failing.load(ordering: .relaxed) else { return }
         let wasFailing = loggedFailures.withLock { logged in
-            defer { logged.removeAll() }
+            defer {
+                logged.removeAll()
+                failing.store(false, ordering: .relaxed)
+            }
             return !logged.isEmpty
         }
         if wasFailing { logger.notice("Kafka at \(brokers) working again") }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Ferry's guarantees around each delivery, written once for every broker and every caller
 /// (the `Consumer`, relay routes, `ferry tail --dedup`): duplicates recognised by one key
@@ -34,6 +35,12 @@ package final class DeliveryPipeline: Sendable {
     private let timesHandlers: Bool
     private let logger: Logger
     private let state = Locked(HealthState())
+    /// Whether settling fails now (set and cleared under `state`'s lock): lets `settled` skip
+    /// the lock for every delivery while all is well.
+    private let failing = Atomic<Bool>(false)
+    /// When a delivery was last settled, in seconds since 1970 (0: never). Written for every
+    /// delivery, so an atomic rather than the lock.
+    private let lastSettledSeconds = Atomic<Int64>(0)
 
     private struct HealthState: Sendable {
         var health = PipelineHealth()
@@ -55,7 +62,12 @@ package final class DeliveryPipeline: Sendable {
         metrics = PipelineMetrics(endpoint: endpoint, group: group, dimensions: dimensions)
     }
 
-    package var health: PipelineHealth { state.withLock { $0.health } }
+    package var health: PipelineHealth {
+        var health = state.withLock { $0.health }
+        let seconds = lastSettledSeconds.load(ordering: .relaxed)
+        health.lastSettled = seconds == 0 ? nil : Date(timeIntervalSince1970: Double(seconds))
+        return health
+    }
 
     /// The key duplicates of `event` are recognised by in this pipeline.
     package func key(for event: Event) -> String { IdempotencyKey.of(event, scope: scope) }
@@ -158,6 +170,7 @@ package final class DeliveryPipeline: Sendable {
         let (delay, first) = state.withLock { state in
             let first = state.health.failingSince == nil
             if first { state.health.failingSince = Date() }
+            failing.store(true, ordering: .relaxed)
             state.health.lastError = "\(error)"
             let delay = state.backoff ?? options.retry.initialDelay
             state.backoff = min(delay * 2, options.retry.maxDelay)
@@ -178,17 +191,21 @@ package final class DeliveryPipeline: Sendable {
     /// Waits the current give-back delay while settling fails, so that a consumer does not
     /// take one delivery after another only to hand each back.
     package func pauseWhileFailing() async {
-        guard let delay = state.withLock({ $0.health.failingSince == nil ? nil : $0.backoff }) else { return }
+        guard failing.load(ordering: .relaxed),
+            let delay = state.withLock({ $0.health.failingSince == nil ? nil : $0.backoff })
+        else { return }
         try? await Task.sleep(for: delay)
     }
 
     /// Records a settled delivery: a failure to settle, if there was one, is over.
     private func settled(_ outcome: ConsumerOutcome) -> ConsumerOutcome {
+        lastSettledSeconds.store(Int64(time(nil)), ordering: .relaxed)
+        guard failing.load(ordering: .relaxed) else { return outcome }
         let recovered = state.withLock { state in
             defer {
-                state.health.lastSettled = Date()
                 state.health.failingSince = nil
                 state.backoff = nil
+                failing.store(false, ordering: .relaxed)
             }
             return state.health.failingSince != nil
         }
