@@ -117,7 +117,7 @@ enum FuzzSeeds {
         let inner = table([("queue", "S", Data("q".utf8)), ("count", "l", Data(count: 8))])
         var array = Data([UInt8(ascii: "F")]) + inner
         array = Data(length(array.count)) + array
-        var body = Data([6]) + Data("x-death".utf8.prefix(6)) + Data([UInt8(ascii: "A")]) + array
+        var body = Data([7]) + Data("x-death".utf8) + Data([UInt8(ascii: "A")]) + array
         body = Data(length(body.count)) + body
         return body
     }

@@ -23,7 +23,7 @@ struct DeadLetterShow: AsyncParsableCommand {
         }
         await transports.shutdown()
         guard found else {
-            Output.error("dlq show: no dead letter with id '\(id)' in \(try Endpoint(letters.endpoint))")
+            Output.error("dlq show: no dead letter with id '\(id)' in \(Endpoint.redacted(letters.endpoint))")
             throw ExitCode(1)
         }
     }
