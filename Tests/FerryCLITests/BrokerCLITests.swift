@@ -74,7 +74,19 @@ struct BrokerCLITests {
             let port = Int.random(in: 55_000...59_999)
             let server = try TestCertificates.server(port: port, cert: cert.cert, key: cert.key)
             defer { server.terminate() }
-            try await Task.sleep(for: .milliseconds(300))  // s_server starts listening
+            try await eventually(.seconds(10), "s_server listens") {
+                let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(probe) }
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                return withUnsafePointer(to: address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                    }
+                }
+            }
             let run = try await FerryProcess.run(
                 [
                     "publish", "kafka://localhost:\(port)/t?rdkafka.security.protocol=ssl&rdkafka.ssl.ca.location=\(ca)", "--type", "t",
