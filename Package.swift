@@ -93,7 +93,8 @@ let package = Package(
         .executableTarget(
             name: "FerryBenchmarks",
             dependencies: [
-                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerryConformance", "CRDKafka", "CRabbitMQ", "CHiredis",
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", "FerryConformance", "CRDKafka", "CRabbitMQ",
+                "CHiredis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

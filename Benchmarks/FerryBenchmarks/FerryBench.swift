@@ -23,11 +23,12 @@ struct FerryBench: AsyncParsableCommand {
     @Option(help: "Sequential publishes timed for latency.") var latencySamples = 500
     @Option(help: "Rounds of each raw and Ferry throughput run (the median is reported).") var repeats = 3
     @Option(help: "Events per relay throughput run.") var relayEvents = 100_000
+    @Option(help: "Events per Consumer run in the idempotency store rows.") var storeEvents = 20_000
     @Option(help: "Events for the relay memory run.") var memoryEvents = 1_000_000
     @Option(help: "Seconds the sink stays frozen in the memory run.") var freezeSeconds = 10
     @Option(help: "Iterations of the core overhead loops.") var coreIterations = 100_000
-    @Option(help: "Sections to run: core, kafka, rabbitmq, redis, handlers, relay, memory (comma-separated).") var only =
-        "core,kafka,rabbitmq,redis,handlers,relay,memory"
+    @Option(help: "Sections to run: core, kafka, rabbitmq, redis, handlers, relay, stores, memory (comma-separated).")
+    var only = "core,kafka,rabbitmq,redis,handlers,relay,stores,memory"
     @Option(help: "The ferry binary the relay rows run.") var ferry = ".build/release/ferry"
     @Option(help: "Python with confluent-kafka, pika and redis installed.") var python = ".tools/venv/bin/python"
     @Option(help: "The peer script.") var peerScript = "Benchmarks/peers/peer.py"
@@ -58,6 +59,10 @@ struct FerryBench: AsyncParsableCommand {
         if sections.contains("handlers") { rows += try await HandlerBenchmark(urls: urls, ferry: client, workload: workload).run() }
         let relay = RelayBenchmark(ferryBinary: ferry, urls: urls, ferry: client, workload: workload)
         if sections.contains("relay") { rows += try await relay.throughput(events: relayEvents) }
+        if sections.contains("stores") {
+            rows += try await StoreBenchmark(urls: urls, ferry: client, relay: relay, workload: workload).run(
+                consumerEvents: storeEvents, relayEvents: relayEvents)
+        }
         if sections.contains("memory") { rows += try await relay.memory(events: memoryEvents, frozen: .seconds(freezeSeconds)) }
         // Last, when the brokers are idle: these rows measure CPU time alone.
         if sections.contains("core") {

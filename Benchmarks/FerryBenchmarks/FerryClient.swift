@@ -1,5 +1,6 @@
 import Ferry
 import Foundation
+import Logging
 
 /// The benchmark's workloads through Ferry's public API, on any transport.
 struct FerryClient {
@@ -48,6 +49,30 @@ struct FerryClient {
         let rate = Rate.perSecond(count, ContinuousClock.now - started!)
         await subscription.close()
         return rate
+    }
+
+    /// Runs a `Consumer` over `url` until it has handled `count` events, each handler waiting
+    /// `work` (none: it returns at once); timed from the first handler call to the last.
+    func consumerRate(_ url: String, count: Int, prefetch: Int, options: ConsumerOptions, work: Duration? = nil) async throws
+        -> Double
+    {
+        let subscription = try await transports.subscribe(
+            url, options: SubscribeOptions(group: "bench-\(UUID().uuidString.prefix(8))", prefetch: prefetch))
+        let handled = Locked((count: 0, started: ContinuousClock.Instant?.none, finished: ContinuousClock.Instant?.none))
+        let consumer = Consumer(subscription: subscription, options: options, logger: Logger(label: "bench")) { _ in
+            handled.withLock { if $0.started == nil { $0.started = .now } }
+            if let work { try await Task.sleep(for: work) }
+            handled.withLock {
+                $0.count += 1
+                if $0.count == count { $0.finished = .now }
+            }
+        }
+        let running = Task { try await consumer.run() }
+        while handled.withLock({ $0.finished == nil }) { try await Task.sleep(for: .milliseconds(20)) }
+        running.cancel()
+        await subscription.close()
+        let (started, finished) = handled.withLock { ($0.started!, $0.finished!) }
+        return Rate.perSecond(count, finished - started)
     }
 
     /// Fills `url` with `count` Ferry events (not timed), for the consumers to read.

@@ -140,13 +140,16 @@ struct RelayBenchmark {
         ]
     }
 
-    /// Runs `ferry relay` on one route while `body` watches it, then stops it with SIGTERM.
-    private func relay<T>(source: String, group: String, sink: String, _ body: (Int32) async throws -> T) async throws -> T {
+    /// Runs `ferry relay` on one route, remembering copies in `store`, while `body` watches it;
+    /// then stops it with SIGTERM.
+    func relay<T>(source: String, group: String, sink: String, store: String = "memory://", _ body: (Int32) async throws -> T)
+        async throws -> T
+    {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-bench-\(group)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = directory.appendingPathComponent("relay.yaml")
         try """
-        idempotency: memory://
+        idempotency: \(store)
         routes:
           - name: bench
             source: \(urls.kafka(source))
@@ -176,9 +179,9 @@ struct RelayBenchmark {
         }
     }
 
-    private func relay(source: String, group: String, sink: String, _ body: () async throws -> SinkWatch.Result) async throws
-        -> SinkWatch.Result
+    func relay(source: String, group: String, sink: String, store: String = "memory://", _ body: () async throws -> SinkWatch.Result)
+        async throws -> SinkWatch.Result
     {
-        try await relay(source: source, group: group, sink: sink) { (_: Int32) in try await body() }
+        try await relay(source: source, group: group, sink: sink, store: store) { (_: Int32) in try await body() }
     }
 }

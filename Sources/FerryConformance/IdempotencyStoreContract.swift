@@ -29,4 +29,21 @@ public enum IdempotencyStoreContract {
         try await store.forget("dead")
         try expectEqual(try await store.reserve("dead", for: .seconds(30)), .acquired(attempt: 1), "reserve after forget")
     }
+
+    /// A batch is reserved and completed as one call per key in turn would: a key repeated in
+    /// the batch is in progress the second time, and a done key stays done.
+    public static func batchesActAsOneCallPerKey(_ store: any IdempotencyStore) async throws {
+        try expectEqual(
+            try await store.reserve(["b1", "b2", "b1"], for: .seconds(30)), [.acquired(attempt: 1), .acquired(attempt: 1), .inProgress],
+            "first batch")
+        try await store.complete(["b1"], retention: .seconds(60))
+        try await store.release("b2")
+        try expectEqual(
+            try await store.reserve(["b1", "b2", "b3"], for: .seconds(30)), [.done, .acquired(attempt: 2), .acquired(attempt: 1)],
+            "second batch")
+        try await store.complete(["b2", "b3"], retention: .seconds(60))
+        try expectEqual(try await store.reserve(["b2", "b3"], for: .seconds(30)), [.done, .done], "after completing the batch")
+        try expectEqual(try await store.reserve([], for: .seconds(30)), [], "an empty batch")
+        try await store.complete([], retention: .seconds(60))
+    }
 }

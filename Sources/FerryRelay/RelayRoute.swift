@@ -142,7 +142,7 @@ public final class RelayRoute: Service {
     /// The events of a batch to send, and those whose key came earlier in it; the others are
     /// settled here. Never throws: a delivery that cannot be settled is delivered again.
     private func prepare(_ batch: [Delivery]) async -> (outgoing: [Outgoing], repeated: [Delivery]) {
-        var outgoing: [Outgoing] = []
+        var screened: [(delivery: Delivery, key: String, event: Event)] = []
         var repeated: [Delivery] = []
         var keys = Set<String>()
         for delivery in batch {
@@ -152,20 +152,43 @@ public final class RelayRoute: Service {
                 continue
             }
             do {
-                if let ready = try await prepare(delivery, key: key) { outgoing.append(ready) }
+                if let event = try await screen(delivery) { screened.append((delivery, key, event)) }
             } catch {
                 await pipeline.giveBack(delivery, error)
+            }
+        }
+        let admissions: [Result<DeliveryPipeline.Admission, any Error>]
+        do {
+            admissions = try await pipeline.admit(screened.map(\.delivery), keys: screened.map(\.key))
+        } catch {
+            for item in screened { await pipeline.giveBack(item.delivery, error) }
+            return ([], repeated)
+        }
+        var outgoing: [Outgoing] = []
+        for (item, admission) in zip(screened, admissions) {
+            switch admission {
+            case .success(.handle(let ticket)): outgoing.append(Outgoing(ticket: ticket, event: item.event))
+            case .success(.settled(let outcome)): count(outcome)
+            case .failure(let error): await pipeline.giveBack(item.delivery, error)
             }
         }
         return (outgoing, repeated)
     }
 
-    /// Sends prepared events to every sink and settles each delivery; never throws (a failure
-    /// settles it as retry or dead letter, and one that cannot be settled is delivered again).
+    /// Sends prepared events to every sink and settles each delivery: those every sink
+    /// confirmed together, the others one by one as retry or dead letter. Never throws: a
+    /// delivery that cannot be settled is delivered again.
     private func send(_ outgoing: [Outgoing], to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async {
         guard !outgoing.isEmpty else { return }
         let failures = await publish(outgoing, to: sinks)
-        for (item, failed) in zip(outgoing, failures) {
+        let copied = zip(outgoing, failures).filter { $1.isEmpty }.map(\.0)
+        for (item, result) in zip(copied, await pipeline.succeeded(copied.map(\.ticket))) {
+            switch result {
+            case .success(let outcome): count(outcome)
+            case .failure(let error): await pipeline.giveBack(item.delivery, error)
+            }
+        }
+        for (item, failed) in zip(outgoing, failures) where !failed.isEmpty {
             do {
                 try await settle(item, failed)
             } catch {
@@ -174,9 +197,9 @@ public final class RelayRoute: Service {
         }
     }
 
-    /// Filters, counts the hop, upcasts and admits the delivery to the pipeline; nil when it
-    /// was settled here (skipped, duplicate, dead-lettered, busy elsewhere).
-    private func prepare(_ delivery: Delivery, key: String) async throws -> Outgoing? {
+    /// Filters and counts the hop, upcasts; the event to copy, or nil when the delivery was
+    /// settled here (skipped, a loop, invalid).
+    private func screen(_ delivery: Delivery) async throws -> Event? {
         var event = delivery.event
         if !configuration.types.isEmpty && !configuration.types.contains(event.type)
             || configuration.subjectPrefix.map({ !(event.subject ?? "").hasPrefix($0) }) == true
@@ -204,19 +227,12 @@ public final class RelayRoute: Service {
                 return nil
             }
         }
-        switch try await pipeline.admit(delivery, key: key) {
-        case .settled(let outcome):
-            count(outcome)
-            return nil
-        case .handle(let ticket):
-            return Outgoing(ticket: ticket, event: event)
-        }
+        return event
     }
 
-    /// Acks a copy every sink confirmed; otherwise the pipeline retries it, or dead-letters it
-    /// (`rejected` when a sink refused it for good).
+    /// The pipeline retries a copy some sink did not confirm, or dead-letters it (`rejected`
+    /// when a sink refused it for good).
     private func settle(_ item: Outgoing, _ failures: [(sink: Endpoint, error: FerryError)]) async throws {
-        guard !failures.isEmpty else { return count(try await pipeline.succeeded(item.ticket)) }
         let text = failures.map { "\($0.sink): \($0.error.message)" }.joined(separator: "; ")
         let error: any Error =
             failures.contains { !$0.error.isRetriable }

@@ -45,31 +45,45 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     }
 
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
+        try await reserve([key], for: ttl)[0]
+    }
+
+    /// One transaction for the whole batch.
+    public func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation] {
         let now = Self.milliseconds()
+        let expires = now + ttl.microseconds / 1000
         return try await database.write { db in
-            var attempts = 1
-            if let row = try Row.fetchOne(db, sql: "SELECT done, expires, attempts FROM idempotency WHERE key = ?", arguments: [key]) {
-                let done = (row["done"] as Int) == 1
-                if (row["expires"] as Int64) > now { return done ? .done : .inProgress }
-                if !done { attempts = (row["attempts"] as Int) + 1 }  // released, or its holder crashed
+            let find = try db.cachedStatement(sql: "SELECT done, expires, attempts FROM idempotency WHERE key = ?")
+            let take = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO idempotency (key, done, expires, attempts) VALUES (?, 0, ?, ?)")
+            return try keys.map { key in
+                var attempts = 1
+                if let row = try Row.fetchOne(find, arguments: [key]) {
+                    let done = (row["done"] as Int) == 1
+                    if (row["expires"] as Int64) > now { return done ? .done : .inProgress }
+                    if !done { attempts = (row["attempts"] as Int) + 1 }  // released, or its holder crashed
+                }
+                try take.execute(arguments: [key, expires, attempts])
+                return .acquired(attempt: attempts)
             }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO idempotency (key, done, expires, attempts) VALUES (?, 0, ?, ?)",
-                arguments: [key, now + ttl.microseconds / 1000, attempts])
-            return .acquired(attempt: attempts)
         }
     }
 
     public func complete(_ key: String, retention: Duration) async throws {
+        try await complete([key], retention: retention)
+    }
+
+    /// One transaction for the whole batch.
+    public func complete(_ keys: [String], retention: Duration) async throws {
         let now = Self.milliseconds()
         let sweep = writes.withLock { count in
-            count += 1
-            return count % 1000 == 0
+            let before = count / 1000
+            count += keys.count
+            return count / 1000 != before
         }
         try await database.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO idempotency (key, done, expires) VALUES (?, 1, ?)",
-                arguments: [key, now + retention.microseconds / 1000])
+            let mark = try db.cachedStatement(sql: "INSERT OR REPLACE INTO idempotency (key, done, expires) VALUES (?, 1, ?)")
+            for key in keys { try mark.execute(arguments: [key, now + retention.microseconds / 1000]) }
             // Counts of reservations that ended without completion are kept for a day.
             if sweep {
                 try db.execute(

@@ -21,6 +21,10 @@ struct RedisIdempotencyStoreTests {
         try await IdempotencyStoreContract.forgetStartsAfresh(try RedisIdempotencyStore(url))
     }
 
+    @Test func batchesActAsOneCallPerKey() async throws {
+        try await IdempotencyStoreContract.batchesActAsOneCallPerKey(try RedisIdempotencyStore(url))
+    }
+
     /// Values Ferry did not write under its keys (another program's, another type) used to hold
     /// an event back for good; they count as free.
     @Test func foreignValuesUnderItsKeysDoNotHoldAnEventBack() async throws {

@@ -19,6 +19,10 @@ import Testing
         try await IdempotencyStoreContract.forgetStartsAfresh(try SQLiteIdempotencyStore(path: path))
     }
 
+    @Test func batchesActAsOneCallPerKey() async throws {
+        try await IdempotencyStoreContract.batchesActAsOneCallPerKey(try SQLiteIdempotencyStore(path: path))
+    }
+
     @Test func keysSurviveARestart() async throws {
         do {
             let before = try SQLiteIdempotencyStore(path: path)

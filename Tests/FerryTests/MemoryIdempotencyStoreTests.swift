@@ -15,6 +15,10 @@ import Testing
         try await IdempotencyStoreContract.forgetStartsAfresh(MemoryIdempotencyStore())
     }
 
+    @Test func batchesActAsOneCallPerKey() async throws {
+        try await IdempotencyStoreContract.batchesActAsOneCallPerKey(MemoryIdempotencyStore())
+    }
+
     @Test func staysWithinItsCapacityDroppingTheLeastRecentlyUsed() async throws {
         let store = MemoryIdempotencyStore(capacity: 100)
         for index in 0..<5000 {

@@ -14,26 +14,38 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     private let executor = BlockingExecutor(label: "ferry.redis.idempotency")
     private var link: Reconnecting<RedisConnection>
 
-    /// Reserve atomically: take a free key and count the attempt, or say whether it is done or
-    /// still reserved. Anything else under the keys (another value, another type: not Ferry's
-    /// writing) counts as free, so that it cannot hold an event back for good.
+    /// Reserve atomically, each key in turn (KEYS: mark and count of each): take a free key and
+    /// count the attempt, or say whether it is done or still reserved. Anything else under the
+    /// keys (another value, another type: not Ferry's writing) counts as free, so that it cannot
+    /// hold an event back for good.
     private static let reserveScript = """
-        local kind = redis.call('TYPE', KEYS[1]).ok
-        if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
-        local held = redis.call('GET', KEYS[1])
-        if held == 'done' or held == 'reserved' then return held end
-        redis.call('SET', KEYS[1], 'reserved', 'PX', ARGV[1])
-        local attempts = redis.pcall('INCR', KEYS[2])
-        if type(attempts) ~= 'number' then
-            redis.call('DEL', KEYS[2])
-            attempts = redis.call('INCR', KEYS[2])
+        local replies = {}
+        for i = 1, #KEYS, 2 do
+            local mark, count = KEYS[i], KEYS[i + 1]
+            local kind = redis.call('TYPE', mark).ok
+            if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', mark) end
+            local held = redis.call('GET', mark)
+            if held == 'done' or held == 'reserved' then
+                replies[#replies + 1] = held
+            else
+                redis.call('SET', mark, 'reserved', 'PX', ARGV[1])
+                local attempts = redis.pcall('INCR', count)
+                if type(attempts) ~= 'number' then
+                    redis.call('DEL', count)
+                    attempts = redis.call('INCR', count)
+                end
+                redis.call('PEXPIRE', count, 86400000)
+                replies[#replies + 1] = attempts
+            end
         end
-        redis.call('PEXPIRE', KEYS[2], 86400000)
-        return attempts
+        return replies
         """
     private static let completeScript = """
-        redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1])
-        return redis.call('DEL', KEYS[2])
+        for i = 1, #KEYS, 2 do
+            redis.call('SET', KEYS[i], 'done', 'PX', ARGV[1])
+            redis.call('DEL', KEYS[i + 1])
+        end
+        return #KEYS / 2
         """
     /// Release only a reservation, never a done mark; the count stays.
     private static let releaseScript = """
@@ -57,16 +69,36 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     }
 
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
-        let reply = try await run(["EVAL", Self.reserveScript, "2"] + keys(key) + [String(max(1, ttl.microseconds / 1000))])
-        switch reply {
-        case .integer(let attempts): return .acquired(attempt: attempts)
-        case _ where reply.text == "done": return .done
-        default: return .inProgress
+        try await reserve([key], for: ttl)[0]
+    }
+
+    /// One script for the whole batch: one round trip.
+    public func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation] {
+        guard !keys.isEmpty else { return [] }
+        let reply = try await run(
+            ["EVAL", Self.reserveScript, String(2 * keys.count)] + keys.flatMap(self.keys) + [String(max(1, ttl.microseconds / 1000))])
+        guard let replies = reply.array, replies.count == keys.count else {
+            throw FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) gave an unexpected reply to a reservation")
+        }
+        return replies.map { reply in
+            switch reply {
+            case .integer(let attempts): .acquired(attempt: attempts)
+            case _ where reply.text == "done": .done
+            default: .inProgress
+            }
         }
     }
 
     public func complete(_ key: String, retention: Duration) async throws {
-        _ = try await run(["EVAL", Self.completeScript, "2"] + keys(key) + [String(max(1, retention.microseconds / 1000))])
+        try await complete([key], retention: retention)
+    }
+
+    /// One script for the whole batch: one round trip.
+    public func complete(_ keys: [String], retention: Duration) async throws {
+        guard !keys.isEmpty else { return }
+        _ = try await run(
+            ["EVAL", Self.completeScript, String(2 * keys.count)] + keys.flatMap(self.keys)
+                + [String(max(1, retention.microseconds / 1000))])
     }
 
     public func release(_ key: String) async throws {

@@ -41,7 +41,7 @@ public final class Consumer: Service {
                 if options.concurrency > 1 {
                     try await runConcurrently()
                 } else {
-                    for try await delivery in subscription { await settle(delivery) }
+                    try await runInBatches()
                 }
             } onGracefulShutdown: { [subscription] in
                 subscription.stop()
@@ -51,6 +51,97 @@ public final class Consumer: Service {
             throw error
         }
         await subscription.close()
+    }
+
+    /// One handler at a time, over batches of what the source has fetched: each batch costs one
+    /// reservation and one completion in the idempotency store, and is acked after its last
+    /// handler. Batches grow while handlers are fast enough (`ReservationWindow`); a graceful
+    /// shutdown finishes the batch in hand.
+    private func runInBatches() async throws {
+        let prefetch = subscription.options.prefetch
+        var window = ReservationWindow(limit: prefetch, reservation: options.reservation)
+        while true {
+            let batch = try await subscription.nextBatch(max: options.idempotency == nil ? prefetch : window.size)
+            guard !batch.isEmpty else { return }
+            var waiting = batch
+            var slowest = Duration.zero
+            while !waiting.isEmpty {
+                let (first, repeated) = splitRepeated(waiting)
+                slowest = max(slowest, await settle(first))
+                waiting = repeated
+            }
+            window.observe(slowest: slowest)
+            await pipeline.pauseWhileFailing()
+        }
+    }
+
+    /// A batch without its deliveries whose idempotency key came earlier in it (a producer's
+    /// retry), and those: they are admitted after the first is settled, as duplicates.
+    private func splitRepeated(_ batch: [Delivery]) -> (first: [Delivery], repeated: [Delivery]) {
+        guard options.idempotency != nil, batch.count > 1 else { return (batch, []) }
+        var keys = Set<String>()
+        var first: [Delivery] = []
+        var repeated: [Delivery] = []
+        for delivery in batch {
+            if keys.insert(pipeline.key(for: delivery.event)).inserted { first.append(delivery) } else { repeated.append(delivery) }
+        }
+        return (first, repeated)
+    }
+
+    /// Handles a batch one delivery after another and settles it; what cannot be settled is
+    /// handed back (fail closed). Returns the longest a handler took.
+    private func settle(_ batch: [Delivery]) async -> Duration {
+        var valid = batch
+        if let schemas = options.schemas {
+            valid = []
+            for delivery in batch {
+                do {
+                    _ = try schemas.prepare(delivery.event)
+                    valid.append(delivery)
+                } catch {
+                    await settle(delivery) { try await self.pipeline.rejectInvalid(delivery, error) }
+                }
+            }
+        }
+        let admissions: [Result<DeliveryPipeline.Admission, any Error>]
+        do {
+            admissions = try await pipeline.admit(valid)
+        } catch {
+            for delivery in valid { await pipeline.giveBack(delivery, error) }
+            return .zero
+        }
+        var handled: [DeliveryPipeline.Ticket] = []
+        var slowest = Duration.zero
+        for (delivery, admission) in zip(valid, admissions) {
+            switch admission {
+            case .failure(let error):
+                await pipeline.giveBack(delivery, error)
+            case .success(.settled):
+                continue
+            case .success(.handle(let ticket)):
+                let started = ContinuousClock.now
+                do {
+                    try await runHandler(delivery)
+                    handled.append(ticket)
+                } catch {
+                    await settle(delivery) { try await self.pipeline.failed(ticket, error) }
+                }
+                slowest = max(slowest, .now - started)
+            }
+        }
+        for (ticket, result) in zip(handled, await pipeline.succeeded(handled)) {
+            if case .failure(let error) = result { await pipeline.giveBack(ticket.delivery, error) }
+        }
+        return slowest
+    }
+
+    /// Settles one delivery with `body`; one that cannot be settled is handed back.
+    private func settle(_ delivery: Delivery, _ body: () async throws -> ConsumerOutcome) async {
+        do {
+            _ = try await body()
+        } catch {
+            await pipeline.giveBack(delivery, error)
+        }
     }
 
     /// Up to `concurrency` handlers at once, one at a time per partition key (`KeyedWork`).

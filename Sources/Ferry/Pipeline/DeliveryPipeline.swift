@@ -78,23 +78,53 @@ package final class DeliveryPipeline: Sendable {
     /// `key` saves computing `key(for:)` again where the caller has it.
     package func admit(_ delivery: Delivery, key known: String? = nil) async throws -> Admission {
         metrics.received.increment()
-        var key: String?
-        if let store = options.idempotency {
-            let reserved = known ?? self.key(for: delivery.event)
-            switch try await store.reserve(reserved, for: options.reservation) {
-            case .done:
-                try await delivery.ack()
-                metrics.duplicates.increment()
-                logger.debug("duplicate acknowledged without handling", metadata: ["event": "\(delivery.event.id)"])
-                return .settled(settled(.duplicate))
-            case .inProgress:
-                let delay = min(options.reservation, options.retry.maxDelay)
-                try await delivery.postpone(after: delay)
-                return .settled(settled(.deferred(delay)))
-            case .acquired(let attempt):
-                delivery.raiseAttempt(to: attempt)
-                key = reserved
+        guard let store = options.idempotency else { return try await admission(of: delivery, nil) }
+        let key = known ?? self.key(for: delivery.event)
+        return try await admission(of: delivery, (key, try await store.reserve(key, for: options.reservation)))
+    }
+
+    /// Admits a batch with one call to the idempotency store (one round trip or transaction);
+    /// `keys`, one per delivery, saves computing them again. Throws when that call fails
+    /// (nothing was admitted); otherwise each delivery's admission, or the error that kept it
+    /// from being settled (to hand it back).
+    package func admit(_ deliveries: [Delivery], keys known: [String]? = nil) async throws -> [Result<Admission, any Error>] {
+        metrics.received.increment(by: deliveries.count)
+        var reserved: [(key: String, IdempotencyReservation)?] = Array(repeating: nil, count: deliveries.count)
+        if let store = options.idempotency, !deliveries.isEmpty {
+            let keys = known ?? deliveries.map { key(for: $0.event) }
+            let reservations = try await store.reserve(keys, for: options.reservation)
+            reserved = zip(keys, reservations).map { $0 }
+        }
+        var admissions: [Result<Admission, any Error>] = []
+        admissions.reserveCapacity(deliveries.count)
+        for (delivery, reserved) in zip(deliveries, reserved) {
+            do {
+                admissions.append(.success(try await admission(of: delivery, reserved)))
+            } catch {
+                admissions.append(.failure(error))
             }
+        }
+        return admissions
+    }
+
+    /// What a reservation (nil without deduplication) means for the delivery.
+    private func admission(of delivery: Delivery, _ reserved: (key: String, IdempotencyReservation)?) async throws -> Admission {
+        var key: String?
+        switch reserved?.1 {
+        case .done:
+            try await delivery.ack()
+            metrics.duplicates.increment()
+            logger.debug("duplicate acknowledged without handling", metadata: ["event": "\(delivery.event.id)"])
+            return .settled(settled(.duplicate))
+        case .inProgress:
+            let delay = min(options.reservation, options.retry.maxDelay)
+            try await delivery.postpone(after: delay)
+            return .settled(settled(.deferred(delay)))
+        case .acquired(let attempt):
+            delivery.raiseAttempt(to: attempt)
+            key = reserved?.key
+        case nil:
+            break
         }
         if delivery.attempt > options.retry.maxAttempts {
             let reason = DeadLetterReason(
@@ -113,6 +143,36 @@ package final class DeliveryPipeline: Sendable {
         if let key = ticket.key { try await options.idempotency?.complete(key, retention: options.retention) }
         metrics.handled.increment()
         return settled(.handled)
+    }
+
+    /// Acks each delivery, then marks the keys of those acked done with one call to the store.
+    /// Each delivery's outcome, or the error that kept it from being settled (to hand it back).
+    package func succeeded(_ tickets: [Ticket]) async -> [Result<ConsumerOutcome, any Error>] {
+        var results: [Result<ConsumerOutcome, any Error>] = []
+        results.reserveCapacity(tickets.count)
+        var keys: [String] = []
+        for ticket in tickets {
+            recordDuration(ticket)
+            do {
+                try await ticket.delivery.ack()
+                results.append(.success(.handled))
+                if let key = ticket.key { keys.append(key) }
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        if let store = options.idempotency, !keys.isEmpty {
+            do {
+                try await store.complete(keys, retention: options.retention)
+            } catch {
+                // Acked, but not marked done: the same as a crash between the two.
+                return tickets.map { _ in .failure(error) }
+            }
+        }
+        let handled = results.count { if case .success = $0 { true } else { false } }
+        metrics.handled.increment(by: handled)
+        if handled > 0 { _ = settled(.handled) }
+        return results
     }
 
     /// Retries the delivery with backoff, or dead-letters it with the reason the failure

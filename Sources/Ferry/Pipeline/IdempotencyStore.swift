@@ -16,6 +16,25 @@ public protocol IdempotencyStore: Sendable {
     /// Forgets a key that is not done, count included (its event was dead-lettered: a replay
     /// of it is handled afresh).
     func forget(_ key: String) async throws
+    /// Reserves several keys at once, as reserving each in turn would: one round trip or
+    /// transaction for a batch of deliveries.
+    func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation]
+    /// Marks several keys done at once.
+    func complete(_ keys: [String], retention: Duration) async throws
+}
+
+extension IdempotencyStore {
+    /// One call per key, for a store with no cheaper way.
+    public func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation] {
+        var reservations: [IdempotencyReservation] = []
+        reservations.reserveCapacity(keys.count)
+        for key in keys { reservations.append(try await reserve(key, for: ttl)) }
+        return reservations
+    }
+
+    public func complete(_ keys: [String], retention: Duration) async throws {
+        for key in keys { try await complete(key, retention: retention) }
+    }
 }
 
 /// What `reserve` found.

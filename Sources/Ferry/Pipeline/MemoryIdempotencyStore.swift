@@ -27,27 +27,23 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
 
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
         let now = ContinuousClock.now
-        return state.withLock { state in
-            switch state.entries[key] {
-            case let entry? where entry.expires > now:
-                return entry.done ? .done : .inProgress
-            case let entry? where !entry.done:  // released, or its holder crashed: the count goes on
-                return Self.reserve(&state, key, now + ttl, attempts: entry.attempts + 1, capacity)
-            default:  // new, or done long ago
-                return Self.reserve(&state, key, now + ttl, attempts: 1, capacity)
-            }
-        }
+        return state.withLock { Self.reserve(&$0, key, now: now, ttl: ttl, capacity) }
+    }
+
+    public func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation] {
+        let now = ContinuousClock.now
+        return state.withLock { state in keys.map { Self.reserve(&state, $0, now: now, ttl: ttl, capacity) } }
     }
 
     public func complete(_ key: String, retention: Duration) async throws {
         let now = ContinuousClock.now
+        state.withLock { Self.complete(&$0, key, until: now + retention, capacity) }
+    }
+
+    public func complete(_ keys: [String], retention: Duration) async throws {
+        let until = ContinuousClock.now + retention
         state.withLock { state in
-            if state.entries[key] != nil {  // reserved: completed in place, its recency kept
-                state.entries[key]!.done = true
-                state.entries[key]!.expires = now + retention
-            } else {
-                Self.put(&state, key, Entry(done: true, expires: now + retention, stamp: 0), capacity: capacity)
-            }
+            for key in keys { Self.complete(&state, key, until: until, capacity) }
         }
     }
 
@@ -66,11 +62,29 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
 
     public var count: Int { state.withLock { $0.entries.count } }
 
-    private static func reserve(_ state: inout State, _ key: String, _ expires: ContinuousClock.Instant, attempts: Int, _ capacity: Int)
+    private static func reserve(_ state: inout State, _ key: String, now: ContinuousClock.Instant, ttl: Duration, _ capacity: Int)
         -> IdempotencyReservation
     {
-        put(&state, key, Entry(done: false, expires: expires, stamp: 0, attempts: attempts), capacity: capacity)
+        var attempts = 1
+        switch state.entries[key] {
+        case let entry? where entry.expires > now:
+            return entry.done ? .done : .inProgress
+        case let entry? where !entry.done:  // released, or its holder crashed: the count goes on
+            attempts = entry.attempts + 1
+        default:  // new, or done long ago
+            break
+        }
+        put(&state, key, Entry(done: false, expires: now + ttl, stamp: 0, attempts: attempts), capacity: capacity)
         return .acquired(attempt: attempts)
+    }
+
+    private static func complete(_ state: inout State, _ key: String, until expires: ContinuousClock.Instant, _ capacity: Int) {
+        if state.entries[key] != nil {  // reserved: completed in place, its recency kept
+            state.entries[key]!.done = true
+            state.entries[key]!.expires = expires
+        } else {
+            put(&state, key, Entry(done: true, expires: expires, stamp: 0), capacity: capacity)
+        }
     }
 
     /// Inserts or refreshes `key` as most recently used, evicting the least recently used.

@@ -1,0 +1,21 @@
+/// How many deliveries a serial `Consumer` admits at once (one call to the idempotency store
+/// for the batch): as many as it handles well within a reservation, so that no reservation
+/// runs out while its delivery waits its turn. It starts at one and at most doubles per batch,
+/// while a quarter of the reservation holds the batch at the pace of its slowest handler.
+struct ReservationWindow: Sendable {
+    let limit: Int
+    let reservation: Duration
+    private(set) var size = 1
+
+    init(limit: Int, reservation: Duration) {
+        self.limit = max(1, limit)
+        self.reservation = reservation
+    }
+
+    /// A batch was handled; its slowest handler took `slowest`.
+    mutating func observe(slowest: Duration) {
+        let budget = reservation / 4
+        let fits = slowest > .zero ? Int(min(Double(limit), budget / slowest)) : limit
+        size = max(1, min(2 * size, fits, limit))
+    }
+}
