@@ -94,12 +94,13 @@ let package = Package(
             name: "FerryBenchmarks",
             dependencies: [
                 "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", "FerryConformance", "CRDKafka", "CRabbitMQ",
-                "CHiredis",
+                "CHiredis", "CMallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/FerryBenchmarks"
         ),
+        .target(name: "CMallocCounter", path: "Benchmarks/CMallocCounter"),
 
         // libFuzzer targets for every decoder: scripts/fuzz builds them with -sanitize=fuzzer (FUZZING.md).
         .executableTarget(

@@ -6,6 +6,7 @@ struct BenchmarkRow: Codable, Sendable {
         case microseconds = "µs"
         case nanoseconds = "ns"
         case mebibytes = "MiB"
+        case allocations
 
         /// Throughput: higher is better; time and memory: lower is better.
         var higherIsBetter: Bool { self == .eventsPerSecond }

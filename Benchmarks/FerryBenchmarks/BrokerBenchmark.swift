@@ -1,3 +1,4 @@
+import CMallocCounter
 import Ferry
 import Foundation
 
@@ -34,6 +35,13 @@ struct BrokerBenchmark {
         var ferryPublish: [Double] = []
         var rawConsume: [Double] = []
         var ferryConsume: [Double] = []
+        var allocations: (raw: [Double], ferry: [Double]) = ([], [])
+        /// Heap allocations per event while `body` consumes the workload (any thread's).
+        func counted<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
+            let before = ferry_bench_allocations()
+            let result = try await body()
+            return (result, Double(ferry_bench_allocations() - before) / Double(workload.events))
+        }
         for round in 1...workload.repeats {
             Progress.say("\(broker): publish, round \(round) of \(workload.repeats)")
             rawPublish.append(
@@ -42,14 +50,20 @@ struct BrokerBenchmark {
             try cleanup([target("raw", "pub\(round)"), target("ferry", "pub\(round)")])  // a full broker is a slower one
             Progress.say("\(broker): consume+ack, round \(round) of \(workload.repeats)")
             for who in ["raw", "ferry"] { try await ferry.fill(ferryURL(target(who, "sub\(round)")), count: workload.events, workload) }
-            rawConsume.append(
+            let (raw, rawAllocations) = try await counted {
                 try await blocking.run { [target = target("raw", "sub\(round)")] () throws in
                     try consumeRaw(target, "\(run)-raw\(round)", workload)
-                })
-            ferryConsume.append(
+                }
+            }
+            let (ferried, ferryAllocations) = try await counted {
                 try await ferry.consume(
                     ferryURL(target("ferry", "sub\(round)")), group: "\(run)-ferry\(round)", count: workload.events,
-                    prefetch: workload.prefetch))
+                    prefetch: workload.prefetch)
+            }
+            rawConsume.append(raw)
+            ferryConsume.append(ferried)
+            allocations.raw.append(rawAllocations)
+            allocations.ferry.append(ferryAllocations)
             try cleanup([target("raw", "sub\(round)"), target("ferry", "sub\(round)")])
         }
         Progress.say("\(broker): the Python peer")
@@ -78,6 +92,12 @@ struct BrokerBenchmark {
         return [
             throughput("publish", rawPublish, ferryPublish, peerPublish),
             throughput("consume+ack", rawConsume, ferryConsume, peerConsume),
+            BenchmarkRow(
+                section: broker, name: "heap allocations per consumed event", unit: .allocations,
+                raw: Rate.percentile(allocations.raw, 0.5), ferry: Rate.percentile(allocations.ferry, 0.5),
+                target: "ferry − raw ≤ 2",
+                met: Rate.percentile(allocations.ferry, 0.5) - Rate.percentile(allocations.raw, 0.5) <= 2,
+                note: "every malloc of the process (the C client's threads too) while consume+ack ran, connecting included"),
             latency("publish-confirm latency p50", 0.5),
             latency("publish-confirm latency p99", 0.99),
         ]

@@ -23,6 +23,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             }
             database = try DatabaseQueue(path: path, configuration: configuration)
             try database.write { db in
+                // WITHOUT ROWID: rows live in the key's own B-tree, one tree to write instead of two.
                 try db.execute(
                     sql: """
                         CREATE TABLE IF NOT EXISTS idempotency (
@@ -30,6 +31,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
                             done INTEGER NOT NULL,
                             expires INTEGER NOT NULL,
                             attempts INTEGER NOT NULL DEFAULT 0)
+                        WITHOUT ROWID
                         """)
                 try db.execute(sql: "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency(expires)")
                 // A store written before attempts were counted gets the column.
@@ -55,7 +57,10 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         return try await database.write { db in
             let find = try db.cachedStatement(sql: "SELECT done, expires, attempts FROM idempotency WHERE key = ?")
             let take = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO idempotency (key, done, expires, attempts) VALUES (?, 0, ?, ?)")
+                sql: """
+                    INSERT INTO idempotency (key, done, expires, attempts) VALUES (?, 0, ?, ?)
+                    ON CONFLICT (key) DO UPDATE SET done = 0, expires = excluded.expires, attempts = excluded.attempts
+                    """)
             return try keys.map { key in
                 var attempts = 1
                 if let row = try Row.fetchOne(find, arguments: [key]) {
@@ -82,8 +87,13 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             return count / 1000 != before
         }
         try await database.write { db in
-            let mark = try db.cachedStatement(sql: "INSERT OR REPLACE INTO idempotency (key, done, expires) VALUES (?, 1, ?)")
-            for key in keys { try mark.execute(arguments: [key, now + retention.microseconds / 1000]) }
+            let mark = try db.cachedStatement(
+                sql: """
+                    INSERT INTO idempotency (key, done, expires) VALUES (?, 1, ?)
+                    ON CONFLICT (key) DO UPDATE SET done = 1, expires = excluded.expires, attempts = 0
+                    """)
+            let expires = now + retention.microseconds / 1000
+            for key in keys { try mark.execute(arguments: [key, expires]) }
             // Counts of reservations that ended without completion are kept for a day.
             if sweep {
                 try db.execute(

@@ -14,38 +14,22 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     private let executor = BlockingExecutor(label: "ferry.redis.idempotency")
     private var link: Reconnecting<RedisConnection>
 
-    /// Reserve atomically, each key in turn (KEYS: mark and count of each): take a free key and
-    /// count the attempt, or say whether it is done or still reserved. Anything else under the
-    /// keys (another value, another type: not Ferry's writing) counts as free, so that it cannot
-    /// hold an event back for good.
-    private static let reserveScript = """
-        local replies = {}
-        for i = 1, #KEYS, 2 do
-            local mark, count = KEYS[i], KEYS[i + 1]
-            local kind = redis.call('TYPE', mark).ok
-            if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', mark) end
-            local held = redis.call('GET', mark)
-            if held == 'done' or held == 'reserved' then
-                replies[#replies + 1] = held
-            else
-                redis.call('SET', mark, 'reserved', 'PX', ARGV[1])
-                local attempts = redis.pcall('INCR', count)
-                if type(attempts) ~= 'number' then
-                    redis.call('DEL', count)
-                    attempts = redis.call('INCR', count)
-                end
-                redis.call('PEXPIRE', count, 86400000)
-                replies[#replies + 1] = attempts
-            end
+    /// Reserve one key atomically, where a plain `SET ... NX` cannot: its mark or count holds
+    /// something Ferry did not write (another value, another type), which counts as free so
+    /// that it cannot hold an event back for good.
+    private static let takeOverScript = """
+        local kind = redis.call('TYPE', KEYS[1]).ok
+        if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
+        local held = redis.call('GET', KEYS[1])
+        if held == 'done' or held == 'reserved' then return held end
+        redis.call('SET', KEYS[1], 'reserved', 'PX', ARGV[1])
+        local attempts = redis.pcall('INCR', KEYS[2])
+        if type(attempts) ~= 'number' then
+            redis.call('DEL', KEYS[2])
+            attempts = redis.call('INCR', KEYS[2])
         end
-        return replies
-        """
-    private static let completeScript = """
-        for i = 1, #KEYS, 2 do
-            redis.call('SET', KEYS[i], 'done', 'PX', ARGV[1])
-            redis.call('DEL', KEYS[i + 1])
-        end
-        return #KEYS / 2
+        redis.call('PEXPIRE', KEYS[2], 86400000)
+        return attempts
         """
     /// Release only a reservation, never a done mark; the count stays.
     private static let releaseScript = """
@@ -72,19 +56,56 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
         try await reserve([key], for: ttl)[0]
     }
 
-    /// One script for the whole batch: one round trip.
+    /// Two round trips for the whole batch, of plain commands (a script costs the server
+    /// several times more): `SET mark reserved NX PX ttl GET` takes each free key atomically
+    /// and says what held the others; then each key taken counts its attempt.
     public func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation] {
         guard !keys.isEmpty else { return [] }
-        let reply = try await run(
-            ["EVAL", Self.reserveScript, String(2 * keys.count)] + keys.flatMap(self.keys) + [String(max(1, ttl.microseconds / 1000))])
-        guard let replies = reply.array, replies.count == keys.count else {
-            throw FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) gave an unexpected reply to a reservation")
-        }
-        return replies.map { reply in
-            switch reply {
-            case .integer(let attempts): .acquired(attempt: attempts)
-            case _ where reply.text == "done": .done
-            default: .inProgress
+        let ttl = String(max(1, ttl.microseconds / 1000))
+        return try await executor.run { [self] () throws -> [IdempotencyReservation] in
+            try link.runRetryingOnce { connection throws(FerryError) in
+                let held = try connection.pipeline(keys.map { RedisCommand(["SET", mark($0), "reserved", "NX", "PX", ttl, "GET"]) })
+                var reservations = [IdempotencyReservation](repeating: .inProgress, count: keys.count)
+                var taken: [(index: Int, takeOver: Bool)] = []
+                var commands: [RedisCommand] = []
+                for (index, reply) in held.enumerated() {
+                    let key = keys[index]
+                    switch reply {
+                    case .null:
+                        taken.append((index, false))
+                        commands += [RedisCommand(["INCR", count(key)]), RedisCommand(["PEXPIRE", count(key), "86400000"])]
+                    case _ where reply.text == "done":
+                        reservations[index] = .done
+                    case _ where reply.text == "reserved":
+                        reservations[index] = .inProgress
+                    case .error(let message) where !message.hasPrefix("WRONGTYPE"):
+                        throw refused("SET", message)
+                    default:  // something Ferry did not write under the mark
+                        taken.append((index, true))
+                        commands.append(RedisCommand(["EVAL", Self.takeOverScript, "2", mark(key), count(key), ttl]))
+                    }
+                }
+                var replies = try connection.pipeline(commands)[...]
+                for (index, takeOver) in taken {
+                    var reply = replies.removeFirst()
+                    if !takeOver {
+                        _ = replies.removeFirst()  // PEXPIRE's
+                        if case .error = reply {  // the count held something else: it starts again
+                            let key = keys[index]
+                            reply = try connection.pipeline([
+                                RedisCommand(["DEL", count(key)]), RedisCommand(["INCR", count(key)]),
+                                RedisCommand(["PEXPIRE", count(key), "86400000"]),
+                            ])[1]
+                        }
+                    }
+                    switch reply {
+                    case .integer(let attempts): reservations[index] = .acquired(attempt: attempts)
+                    case .error(let message): throw refused(takeOver ? "EVAL" : "INCR", message)
+                    case _ where reply.text == "done": reservations[index] = .done
+                    default: reservations[index] = .inProgress
+                    }
+                }
+                return reservations
             }
         }
     }
@@ -93,31 +114,40 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
         try await complete([key], retention: retention)
     }
 
-    /// One script for the whole batch: one round trip.
+    /// One round trip for the whole batch: each mark set done, each count dropped.
     public func complete(_ keys: [String], retention: Duration) async throws {
         guard !keys.isEmpty else { return }
-        _ = try await run(
-            ["EVAL", Self.completeScript, String(2 * keys.count)] + keys.flatMap(self.keys)
-                + [String(max(1, retention.microseconds / 1000))])
+        let retention = String(max(1, retention.microseconds / 1000))
+        try await executor.run { [self] () throws in
+            let replies = try link.runRetryingOnce { connection throws(FerryError) in
+                try connection.pipeline(
+                    keys.flatMap { [RedisCommand(["SET", mark($0), "done", "PX", retention]), RedisCommand(["DEL", count($0)])] })
+            }
+            for case .error(let message) in replies { throw refused("SET", message) }
+        }
     }
 
     public func release(_ key: String) async throws {
-        _ = try await run(["EVAL", Self.releaseScript, "1", "\(prefix):\(key)"])
+        _ = try await run(["EVAL", Self.releaseScript, "1", mark(key)])
     }
 
     public func forget(_ key: String) async throws {
-        _ = try await run(["EVAL", Self.forgetScript, "2"] + keys(key))
+        _ = try await run(["EVAL", Self.forgetScript, "2", mark(key), count(key)])
     }
 
-    /// The key's mark and its attempt count.
-    private func keys(_ key: String) -> [String] { ["\(prefix):\(key)", "\(prefix)#attempts:\(key)"] }
+    /// Where a key's mark is kept.
+    private func mark(_ key: String) -> String { "\(prefix):\(key)" }
+    /// Where a key's attempts are counted.
+    private func count(_ key: String) -> String { "\(prefix)#attempts:\(key)" }
+
+    private func refused(_ command: String, _ message: String) -> FerryError {
+        FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) refused \(command): \(message)")
+    }
 
     private func run(_ arguments: [String]) async throws -> RedisValue {
         try await executor.run { [self] () throws -> RedisValue in
             let reply = try link.runRetryingOnce { connection throws(FerryError) in try connection.command(arguments) }
-            if case .error(let message) = reply {
-                throw FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) refused \(arguments[0]): \(message)")
-            }
+            if case .error(let message) = reply { throw refused(arguments[0], message) }
             return reply
         }
     }
