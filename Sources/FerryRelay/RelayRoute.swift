@@ -6,9 +6,10 @@ import ServiceLifecycle
 /// One route of the relay as a long-running service: reads its source as a group member and
 /// copies each event to every sink. The source event is acked only after every sink confirmed;
 /// event ids and attributes are unchanged. Events are copied in batches of what the source
-/// has already fetched (at most `inFlight`); the next batch is read while one is copied, and
-/// copied only after it, so events with one partition key keep their order, at most two
-/// batches are held, and a slow sink slows the source.
+/// has already fetched (at most `inFlight`); the next batch is read and admitted (one call to
+/// the idempotency store) while one is copied, and copied only after it, so events with one
+/// partition key keep their order, at most two batches are held, and a slow sink slows the
+/// source.
 public final class RelayRoute: Service {
     /// Counts the relays an event has crossed, to stop loops.
     public static let hopsHeader = "ferry-hops"
@@ -78,15 +79,20 @@ public final class RelayRoute: Service {
         logger.info("relaying", metadata: ["source": "\(source)", "sinks": "\(configuration.sinks.map(\.description))"])
         let reader = Task { [self] in
             var sending: Task<Void, Never>?
+            var sendingKeys = Set<String>()
             do {
                 while true {
                     await pipeline.pauseWhileFailing()
                     let batch = try await subscription.nextBatch(max: configuration.inFlight)
                     guard !batch.isEmpty else { break }
                     inFlightCount.withLock { $0 += batch.count }
+                    // Admitted while the batch before is copied; its keys wait until it is done.
+                    let (outgoing, repeated) = await prepare(batch, after: sendingKeys)
                     await sending?.value
+                    sendingKeys = Set(outgoing.map(\.key))
                     sending = Task {  // not cancelled by a shutdown: a batch is never left half copied
-                        await copy(batch, to: sinks)
+                        await send(outgoing, to: sinks)
+                        await copy(repeated, to: sinks)
                         inFlightCount.withLock { $0 -= batch.count }
                     }
                 }
@@ -119,6 +125,7 @@ public final class RelayRoute: Service {
     /// One event on its way to the sinks.
     private struct Outgoing {
         var ticket: DeliveryPipeline.Ticket
+        var key: String
         var event: Event
         var delivery: Delivery { ticket.delivery }
     }
@@ -128,26 +135,27 @@ public final class RelayRoute: Service {
         var description: String
     }
 
-    /// Copies a batch to every sink and settles each delivery. An event repeated within the
-    /// batch (a producer's retry) waits for the first copy, then is settled as a duplicate.
+    /// Copies deliveries to every sink and settles each. An event repeated among them (a
+    /// producer's retry) waits for the first copy, then is settled as a duplicate.
     private func copy(_ batch: [Delivery], to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async {
         var waiting = batch
         while !waiting.isEmpty {
-            let (outgoing, repeated) = await prepare(waiting)
+            let (outgoing, repeated) = await prepare(waiting, after: [])
             await send(outgoing, to: sinks)
             waiting = repeated
         }
     }
 
-    /// The events of a batch to send, and those whose key came earlier in it; the others are
-    /// settled here. Never throws: a delivery that cannot be settled is delivered again.
-    private func prepare(_ batch: [Delivery]) async -> (outgoing: [Outgoing], repeated: [Delivery]) {
+    /// The events of a batch to send, and those whose key is in `held` or came earlier in it;
+    /// the others are settled here. Never throws: a delivery that cannot be settled is
+    /// delivered again.
+    private func prepare(_ batch: [Delivery], after held: Set<String>) async -> (outgoing: [Outgoing], repeated: [Delivery]) {
         var screened: [(delivery: Delivery, key: String, event: Event)] = []
         var repeated: [Delivery] = []
         var keys = Set<String>()
         for delivery in batch {
             let key = pipeline.key(for: delivery.event)
-            guard keys.insert(key).inserted else {
+            guard !held.contains(key), keys.insert(key).inserted else {
                 repeated.append(delivery)
                 continue
             }
@@ -167,7 +175,7 @@ public final class RelayRoute: Service {
         var outgoing: [Outgoing] = []
         for (item, admission) in zip(screened, admissions) {
             switch admission {
-            case .success(.handle(let ticket)): outgoing.append(Outgoing(ticket: ticket, event: item.event))
+            case .success(.handle(let ticket)): outgoing.append(Outgoing(ticket: ticket, key: item.key, event: item.event))
             case .success(.settled(let outcome)): count(outcome)
             case .failure(let error): await pipeline.giveBack(item.delivery, error)
             }

@@ -55,64 +55,122 @@ public final class Consumer: Service {
 
     /// One handler at a time, over batches of what the source has fetched: each batch costs one
     /// reservation and one completion in the idempotency store, and is acked after its last
-    /// handler. Batches grow while handlers are fast enough (`ReservationWindow`); a graceful
-    /// shutdown finishes the batch in hand.
+    /// handler. The store works beside the handlers: the next batch is admitted, and the last
+    /// one acked and completed, while this one is handled. Batches grow while handlers are
+    /// fast enough (`ReservationWindow`); a graceful shutdown finishes the batches in hand.
     private func runInBatches() async throws {
         let prefetch = subscription.options.prefetch
         var window = ReservationWindow(limit: prefetch, reservation: options.reservation)
-        while true {
-            let batch = try await subscription.nextBatch(max: options.idempotency == nil ? prefetch : window.size)
-            guard !batch.isEmpty else { return }
-            var waiting = batch
-            var slowest = Duration.zero
-            while !waiting.isEmpty {
-                let (first, repeated) = splitRepeated(waiting)
-                slowest = max(slowest, await settle(first))
-                waiting = repeated
+        func size() -> Int { options.idempotency == nil ? prefetch : window.size }
+        var upcoming = Task { [size = size()] in try await take(max: size, after: []) }
+        var finishing: Task<Void, Never>?
+        var previousKeys = Set<String>()
+        do {
+            while let batch = try await withTaskCancellationHandler(
+                operation: { try await upcoming.value }, onCancel: { [upcoming] in upcoming.cancel() })
+            {
+                // Keys of the batches not yet done wait in the next one until they are.
+                upcoming = Task { [size = size(), held = previousKeys.union(batch.keys)] in try await take(max: size, after: held) }
+                previousKeys = batch.keys
+                let (handled, slowest) = await handle(batch.admitted)
+                await finishing?.value
+                finishing = Task { await finish(handled) }
+                if !batch.repeated.isEmpty {
+                    await finishing?.value  // their first copies are done before they are admitted
+                    finishing = nil
+                    await settle(repeated: batch.repeated)
+                }
+                window.observe(slowest: slowest)
+                await pipeline.pauseWhileFailing()
             }
-            window.observe(slowest: slowest)
-            await pipeline.pauseWhileFailing()
+        } catch {
+            upcoming.cancel()
+            await finishing?.value
+            throw error
+        }
+        await finishing?.value
+    }
+
+    /// Deliveries taken from the source and admitted, and those whose key came earlier (in the
+    /// batch, or in one not done yet: a producer's retry), admitted only once the first are
+    /// settled; `keys` are those admitted.
+    private struct AdmittedBatch: Sendable {
+        var admitted: [(delivery: Delivery, admission: Result<DeliveryPipeline.Admission, any Error>)]
+        var repeated: [Delivery]
+        var keys: Set<String>
+    }
+
+    /// The next batch from the source, admitted but for the keys in `held`; nil once the
+    /// source has ended.
+    private func take(max: Int, after held: Set<String>) async throws -> AdmittedBatch? {
+        let batch = try await subscription.nextBatch(max: max)
+        guard !batch.isEmpty else { return nil }
+        let (first, repeated) = splitRepeated(batch, after: held)
+        return AdmittedBatch(admitted: await admit(first), repeated: repeated, keys: Set(first.compactMap(\.key)))
+    }
+
+    /// Repeated deliveries, admitted, handled and settled one round after another.
+    private func settle(repeated: [Delivery]) async {
+        var waiting = repeated
+        while !waiting.isEmpty {
+            let (first, again) = splitRepeated(waiting, after: [])
+            await finish(await handle(await admit(first)).handled)
+            waiting = again
         }
     }
 
-    /// A batch without its deliveries whose idempotency key came earlier in it (a producer's
-    /// retry), and those: they are admitted after the first is settled, as duplicates.
-    private func splitRepeated(_ batch: [Delivery]) -> (first: [Delivery], repeated: [Delivery]) {
-        guard options.idempotency != nil, batch.count > 1 else { return (batch, []) }
+    /// The deliveries of a batch whose idempotency key (nil without deduplication) is neither in
+    /// `held` nor came earlier in it, and the others.
+    private func splitRepeated(_ batch: [Delivery], after held: Set<String>) -> (
+        first: [(delivery: Delivery, key: String?)], repeated: [Delivery]
+    ) {
+        guard options.idempotency != nil else { return (batch.map { ($0, nil) }, []) }
         var keys = Set<String>()
-        var first: [Delivery] = []
+        var first: [(delivery: Delivery, key: String?)] = []
         var repeated: [Delivery] = []
         for delivery in batch {
-            if keys.insert(pipeline.key(for: delivery.event)).inserted { first.append(delivery) } else { repeated.append(delivery) }
+            let key = pipeline.key(for: delivery.event)
+            if !held.contains(key) && keys.insert(key).inserted { first.append((delivery, key)) } else { repeated.append(delivery) }
         }
         return (first, repeated)
     }
 
-    /// Handles a batch one delivery after another and settles it; what cannot be settled is
-    /// handed back (fail closed). Returns the longest a handler took.
-    private func settle(_ batch: [Delivery]) async -> Duration {
+    /// Validates the deliveries (the invalid are dead-lettered here) and admits the others with
+    /// one call to the idempotency store; if that fails, they are handed back.
+    private func admit(
+        _ batch: [(delivery: Delivery, key: String?)]
+    ) async -> [(delivery: Delivery, admission: Result<DeliveryPipeline.Admission, any Error>)] {
         var valid = batch
         if let schemas = options.schemas {
             valid = []
-            for delivery in batch {
+            for item in batch {
                 do {
-                    _ = try schemas.prepare(delivery.event)
-                    valid.append(delivery)
+                    _ = try schemas.prepare(item.delivery.event)
+                    valid.append(item)
                 } catch {
-                    await settle(delivery) { try await self.pipeline.rejectInvalid(delivery, error) }
+                    await settle(item.delivery) { try await self.pipeline.rejectInvalid(item.delivery, error) }
                 }
             }
         }
-        let admissions: [Result<DeliveryPipeline.Admission, any Error>]
+        let deliveries = valid.map(\.delivery)
         do {
-            admissions = try await pipeline.admit(valid)
+            let keys = options.idempotency == nil ? nil : valid.map { $0.key! }
+            return zip(deliveries, try await pipeline.admit(deliveries, keys: keys)).map { ($0, $1) }
         } catch {
-            for delivery in valid { await pipeline.giveBack(delivery, error) }
-            return .zero
+            for delivery in deliveries { await pipeline.giveBack(delivery, error) }
+            return []
         }
+    }
+
+    /// Runs the handler of each admitted delivery, one after another; a failure is settled at
+    /// once (retry or dead letter). Returns the tickets of those handled, and the longest a
+    /// handler took.
+    private func handle(
+        _ admitted: [(delivery: Delivery, admission: Result<DeliveryPipeline.Admission, any Error>)]
+    ) async -> (handled: [DeliveryPipeline.Ticket], slowest: Duration) {
         var handled: [DeliveryPipeline.Ticket] = []
         var slowest = Duration.zero
-        for (delivery, admission) in zip(valid, admissions) {
+        for (delivery, admission) in admitted {
             switch admission {
             case .failure(let error):
                 await pipeline.giveBack(delivery, error)
@@ -129,10 +187,14 @@ public final class Consumer: Service {
                 slowest = max(slowest, .now - started)
             }
         }
+        return (handled, slowest)
+    }
+
+    /// Acks the handled deliveries and marks them done; what cannot be settled is handed back.
+    private func finish(_ handled: [DeliveryPipeline.Ticket]) async {
         for (ticket, result) in zip(handled, await pipeline.succeeded(handled)) {
             if case .failure(let error) = result { await pipeline.giveBack(ticket.delivery, error) }
         }
-        return slowest
     }
 
     /// Settles one delivery with `body`; one that cannot be settled is handed back.

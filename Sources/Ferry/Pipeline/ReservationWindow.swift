@@ -1,7 +1,8 @@
 /// How many deliveries a serial `Consumer` admits at once (one call to the idempotency store
 /// for the batch): as many as it handles well within a reservation, so that no reservation
-/// runs out while its delivery waits its turn. It starts at one and at most doubles per batch,
-/// while a quarter of the reservation holds the batch at the pace of its slowest handler.
+/// runs out while its delivery waits its turn (behind the batch before it, at most). It starts
+/// at one and at most doubles per batch, while a quarter of the reservation holds the batch at
+/// the pace of its slowest handler.
 struct ReservationWindow: Sendable {
     let limit: Int
     let reservation: Duration
