@@ -43,6 +43,11 @@ public enum IdempotencyStoreContract {
             "second batch")
         try await store.complete(["b2", "b3"], retention: .seconds(60))
         try expectEqual(try await store.reserve(["b2", "b3"], for: .seconds(30)), [.done, .done], "after completing the batch")
+        let many = (0..<700).map { "many-\($0)" }  // more than one statement's worth
+        try expectEqual(try await store.reserve(many, for: .seconds(30)), many.map { _ in .acquired(attempt: 1) }, "a large batch")
+        try expectEqual(try await store.reserve(many, for: .seconds(30)), many.map { _ in .inProgress }, "a large batch again")
+        try await store.complete(many, retention: .seconds(60))
+        try expectEqual(try await store.reserve(many, for: .seconds(30)), many.map { _ in .done }, "a large batch done")
         try expectEqual(try await store.reserve([], for: .seconds(30)), [], "an empty batch")
         try await store.complete([], retention: .seconds(60))
     }

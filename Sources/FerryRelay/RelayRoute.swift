@@ -6,10 +6,10 @@ import ServiceLifecycle
 /// One route of the relay as a long-running service: reads its source as a group member and
 /// copies each event to every sink. The source event is acked only after every sink confirmed;
 /// event ids and attributes are unchanged. Events are copied in batches of what the source
-/// has already fetched (at most `inFlight`); the next batch is read and admitted (one call to
-/// the idempotency store) while one is copied, and copied only after it, so events with one
-/// partition key keep their order, at most two batches are held, and a slow sink slows the
-/// source.
+/// has already fetched (at most `inFlight`): a batch is read and admitted (one call to the
+/// idempotency store) while the one before is published, and published only after it, while
+/// the one before that is settled; so events with one partition key keep their order, at most
+/// three batches are held, and a slow sink slows the source.
 public final class RelayRoute: Service {
     /// Counts the relays an event has crossed, to stop loops.
     public static let hopsHeader = "ferry-hops"
@@ -50,7 +50,7 @@ public final class RelayRoute: Service {
         return RouteHealth(state: current, error: error, pipeline: pipeline.health)
     }
 
-    /// Events read and not yet settled (at most two batches), and the source's lag when last
+    /// Events read and not yet settled (at most three batches), and the source's lag when last
     /// measured (every 10 s).
     public var progress: (inFlight: Int, lag: Int?) { (inFlightCount.withLock { $0 }, lastLag.withLock { $0 }) }
 
@@ -78,29 +78,40 @@ public final class RelayRoute: Service {
         state.withLock { $0 = (.running, nil) }
         logger.info("relaying", metadata: ["source": "\(source)", "sinks": "\(configuration.sinks.map(\.description))"])
         let reader = Task { [self] in
-            var sending: Task<Void, Never>?
-            var sendingKeys = Set<String>()
+            // Three stages overlap: a batch is admitted while the one before is published, and
+            // that one's deliveries are settled (acked, marked done) while the next is published.
+            var publishing: Task<Void, Never>?
+            var settling: [(task: Task<Void, Never>, keys: Set<String>)] = []  // at most two batches
             do {
                 while true {
                     await pipeline.pauseWhileFailing()
                     let batch = try await subscription.nextBatch(max: configuration.inFlight)
                     guard !batch.isEmpty else { break }
                     inFlightCount.withLock { $0 += batch.count }
-                    // Admitted while the batch before is copied; its keys wait until it is done.
-                    let (outgoing, repeated) = await prepare(batch, after: sendingKeys)
-                    await sending?.value
-                    sendingKeys = Set(outgoing.map(\.key))
-                    sending = Task {  // not cancelled by a shutdown: a batch is never left half copied
-                        await send(outgoing, to: sinks)
+                    // Keys of batches not settled yet wait until they are: then a producer's
+                    // retry is a duplicate.
+                    let held = settling.reduce(into: Set<String>()) { $0.formUnion($1.keys) }
+                    let (outgoing, repeated) = await prepare(batch, after: held)
+                    await publishing?.value
+                    if settling.count == 2 { await settling.removeFirst().task.value }
+                    // Neither is cancelled by a shutdown: a batch is never left half copied.
+                    let published = Task { await publish(outgoing, to: sinks) }
+                    publishing = Task { _ = await published.value }
+                    let previous = settling.last?.task
+                    let settled = Task {
+                        let failures = await published.value
+                        await previous?.value
+                        await settle(outgoing, failures)
                         await copy(repeated, to: sinks)
                         inFlightCount.withLock { $0 -= batch.count }
                     }
+                    settling.append((settled, Set(outgoing.map(\.key))))
                 }
             } catch {
-                await sending?.value
+                for stage in settling { await stage.task.value }
                 throw error
             }
-            await sending?.value
+            for stage in settling { await stage.task.value }
         }
         let lagProbe = Task { [pipeline, lastLag] in
             await pipeline.probeLag(of: subscription, every: .seconds(10)) { total in lastLag.withLock { $0 = total } }
@@ -183,12 +194,15 @@ public final class RelayRoute: Service {
         return (outgoing, repeated)
     }
 
-    /// Sends prepared events to every sink and settles each delivery: those every sink
-    /// confirmed together, the others one by one as retry or dead letter. Never throws: a
-    /// delivery that cannot be settled is delivered again.
+    /// Sends prepared events to every sink and settles each delivery. Never throws: a delivery
+    /// that cannot be settled is delivered again.
     private func send(_ outgoing: [Outgoing], to sinks: [(endpoint: Endpoint, publisher: any Publisher)]) async {
-        guard !outgoing.isEmpty else { return }
-        let failures = await publish(outgoing, to: sinks)
+        await settle(outgoing, await publish(outgoing, to: sinks))
+    }
+
+    /// Settles sent events: those every sink confirmed together, the others one by one as
+    /// retry or dead letter.
+    private func settle(_ outgoing: [Outgoing], _ failures: [[(sink: Endpoint, error: FerryError)]]) async {
         let copied = zip(outgoing, failures).filter { $1.isEmpty }.map(\.0)
         for (item, result) in zip(copied, await pipeline.succeeded(copied.map(\.ticket))) {
             switch result {
@@ -269,6 +283,7 @@ public final class RelayRoute: Service {
     private func publish(
         _ items: [Outgoing], to sinks: [(endpoint: Endpoint, publisher: any Publisher)]
     ) async -> [[(sink: Endpoint, error: FerryError)]] {
+        guard !items.isEmpty else { return [] }
         let wrapped = items.indices.filter { items[$0].delivery.isWrapped }
         let enveloped = items.indices.filter { !items[$0].delivery.isWrapped }
         return await withTaskGroup(of: [(Int, Endpoint, FerryError)].self) { group in

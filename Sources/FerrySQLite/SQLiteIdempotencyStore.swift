@@ -50,27 +50,39 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         try await reserve([key], for: ttl)[0]
     }
 
-    /// One transaction for the whole batch.
+    /// One transaction, and two statements per 300 keys.
     public func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation] {
+        guard !keys.isEmpty else { return [] }
         let now = Self.milliseconds()
         let expires = now + ttl.microseconds / 1000
         return try await database.write { db in
-            let find = try db.cachedStatement(sql: "SELECT done, expires, attempts FROM idempotency WHERE key = ?")
-            let take = try db.cachedStatement(
-                sql: """
-                    INSERT INTO idempotency (key, done, expires, attempts) VALUES (?, 0, ?, ?)
-                    ON CONFLICT (key) DO UPDATE SET done = 0, expires = excluded.expires, attempts = excluded.attempts
-                    """)
-            return try keys.map { key in
+            var held: [String: (done: Bool, expires: Int64, attempts: Int)] = [:]
+            for chunk in Self.chunks(of: keys, size: Self.rowsPerStatement) {
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT key, done, expires, attempts FROM idempotency WHERE key IN (\(Self.placeholders("?", chunk.count)))",
+                    arguments: StatementArguments(chunk))
+                while let row = try rows.next() { held[row["key"]] = ((row["done"] as Int) == 1, row["expires"], row["attempts"]) }
+            }
+            var taken: [(key: String, attempts: Int)] = []
+            let reservations = keys.map { key -> IdempotencyReservation in
                 var attempts = 1
-                if let row = try Row.fetchOne(find, arguments: [key]) {
-                    let done = (row["done"] as Int) == 1
-                    if (row["expires"] as Int64) > now { return done ? .done : .inProgress }
-                    if !done { attempts = (row["attempts"] as Int) + 1 }  // released, or its holder crashed
+                if let row = held[key] {
+                    if row.expires > now { return row.done ? .done : .inProgress }
+                    if !row.done { attempts = row.attempts + 1 }  // released, or its holder crashed
                 }
-                try take.execute(arguments: [key, expires, attempts])
+                held[key] = (false, expires, attempts)  // the same key again in the batch finds it held
+                taken.append((key, attempts))
                 return .acquired(attempt: attempts)
             }
+            for chunk in Self.chunks(of: taken, size: Self.rowsPerStatement) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO idempotency (key, done, expires, attempts) VALUES \(Self.placeholders("(?, 0, ?, ?)", chunk.count))
+                        ON CONFLICT (key) DO UPDATE SET done = 0, expires = excluded.expires, attempts = excluded.attempts
+                        """,
+                    arguments: StatementArguments(chunk.flatMap { [$0.key, expires, $0.attempts] as [any DatabaseValueConvertible] }))
+            }
+            return reservations
         }
     }
 
@@ -78,22 +90,25 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         try await complete([key], retention: retention)
     }
 
-    /// One transaction for the whole batch.
+    /// One transaction, and one statement per 300 keys.
     public func complete(_ keys: [String], retention: Duration) async throws {
+        guard !keys.isEmpty else { return }
         let now = Self.milliseconds()
+        let expires = now + retention.microseconds / 1000
         let sweep = writes.withLock { count in
             let before = count / 1000
             count += keys.count
             return count / 1000 != before
         }
         try await database.write { db in
-            let mark = try db.cachedStatement(
-                sql: """
-                    INSERT INTO idempotency (key, done, expires) VALUES (?, 1, ?)
-                    ON CONFLICT (key) DO UPDATE SET done = 1, expires = excluded.expires, attempts = 0
-                    """)
-            let expires = now + retention.microseconds / 1000
-            for key in keys { try mark.execute(arguments: [key, expires]) }
+            for chunk in Self.chunks(of: keys, size: Self.rowsPerStatement) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO idempotency (key, done, expires) VALUES \(Self.placeholders("(?, 1, ?)", chunk.count))
+                        ON CONFLICT (key) DO UPDATE SET done = 1, expires = excluded.expires, attempts = 0
+                        """,
+                    arguments: StatementArguments(chunk.flatMap { [$0, expires] as [any DatabaseValueConvertible] }))
+            }
             // Counts of reservations that ended without completion are kept for a day.
             if sweep {
                 try db.execute(
@@ -116,4 +131,17 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     }
 
     private static func milliseconds() -> Int64 { Event.micros(of: Date()) / 1000 }
+
+    /// Rows per statement: a statement per key would cost more than the rows themselves, and
+    /// 300 rows of three values stay under SQLite's oldest limit of 999 parameters.
+    private static let rowsPerStatement = 300
+
+    private static func chunks<T>(of items: [T], size: Int) -> [ArraySlice<T>] {
+        stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
+    }
+
+    /// `row` repeated `count` times, comma-separated.
+    private static func placeholders(_ row: String, _ count: Int) -> String {
+        Array(repeating: row, count: count).joined(separator: ", ")
+    }
 }

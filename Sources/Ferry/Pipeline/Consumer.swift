@@ -54,14 +54,15 @@ public final class Consumer: Service {
     }
 
     /// One handler at a time, over batches of what the source has fetched: each batch costs one
-    /// reservation and one completion in the idempotency store, and is acked after its last
+    /// reservation and one completion in the idempotency store; each event is acked after its
     /// handler. The store works beside the handlers: the next batch is admitted, and the last
-    /// one acked and completed, while this one is handled. Batches grow while handlers are
-    /// fast enough (`ReservationWindow`); a graceful shutdown finishes the batches in hand.
+    /// one completed, while this one is handled; a batch is at most half the prefetch, so the
+    /// broker can hand out the next one meanwhile. Batches grow while handlers are fast enough
+    /// (`ReservationWindow`); a graceful shutdown finishes the batches in hand.
     private func runInBatches() async throws {
-        let prefetch = subscription.options.prefetch
-        var window = ReservationWindow(limit: prefetch, reservation: options.reservation)
-        func size() -> Int { options.idempotency == nil ? prefetch : window.size }
+        let limit = max(1, subscription.options.prefetch / 2)
+        var window = ReservationWindow(limit: limit, reservation: options.reservation)
+        func size() -> Int { options.idempotency == nil ? limit : window.size }
         var upcoming = Task { [size = size()] in try await take(max: size, after: []) }
         var finishing: Task<Void, Never>?
         var previousKeys = Set<String>()
@@ -162,9 +163,9 @@ public final class Consumer: Service {
         }
     }
 
-    /// Runs the handler of each admitted delivery, one after another; a failure is settled at
-    /// once (retry or dead letter). Returns the tickets of those handled, and the longest a
-    /// handler took.
+    /// Runs the handler of each admitted delivery, one after another, and acks it; a failure is
+    /// settled at once (retry or dead letter). Returns the tickets of those handled and acked,
+    /// and the longest a handler took.
     private func handle(
         _ admitted: [(delivery: Delivery, admission: Result<DeliveryPipeline.Admission, any Error>)]
     ) async -> (handled: [DeliveryPipeline.Ticket], slowest: Duration) {
@@ -180,19 +181,26 @@ public final class Consumer: Service {
                 let started = ContinuousClock.now
                 do {
                     try await runHandler(delivery)
-                    handled.append(ticket)
                 } catch {
                     await settle(delivery) { try await self.pipeline.failed(ticket, error) }
+                    slowest = max(slowest, .now - started)
+                    continue
                 }
                 slowest = max(slowest, .now - started)
+                do {
+                    try await delivery.ack()
+                    handled.append(ticket)
+                } catch {
+                    await pipeline.giveBack(delivery, error)
+                }
             }
         }
         return (handled, slowest)
     }
 
-    /// Acks the handled deliveries and marks them done; what cannot be settled is handed back.
+    /// Marks the handled and acked deliveries done; what cannot be settled is handed back.
     private func finish(_ handled: [DeliveryPipeline.Ticket]) async {
-        for (ticket, result) in zip(handled, await pipeline.succeeded(handled)) {
+        for (ticket, result) in zip(handled, await pipeline.succeeded(handled, acked: true)) {
             if case .failure(let error) = result { await pipeline.giveBack(ticket.delivery, error) }
         }
     }

@@ -145,16 +145,17 @@ package final class DeliveryPipeline: Sendable {
         return settled(.handled)
     }
 
-    /// Acks each delivery, then marks the keys of those acked done with one call to the store.
-    /// Each delivery's outcome, or the error that kept it from being settled (to hand it back).
-    package func succeeded(_ tickets: [Ticket]) async -> [Result<ConsumerOutcome, any Error>] {
+    /// Acks each delivery (unless the caller has: `acked`), then marks the keys of those acked
+    /// done with one call to the store. Each delivery's outcome, or the error that kept it
+    /// from being settled (to hand it back).
+    package func succeeded(_ tickets: [Ticket], acked: Bool = false) async -> [Result<ConsumerOutcome, any Error>] {
         var results: [Result<ConsumerOutcome, any Error>] = []
         results.reserveCapacity(tickets.count)
         var keys: [String] = []
         for ticket in tickets {
             recordDuration(ticket)
             do {
-                try await ticket.delivery.ack()
+                if !acked { try await ticket.delivery.ack() }
                 results.append(.success(.handled))
                 if let key = ticket.key { keys.append(key) }
             } catch {
@@ -224,8 +225,10 @@ package final class DeliveryPipeline: Sendable {
     /// grows while failures go on (from the retry policy's first delay to its longest). No
     /// attempt is counted: the event was not tried. The first failure is logged; so is the
     /// recovery (`settled`). If even handing back fails, the broker delivers the event again
-    /// once this member's connection or session ends.
+    /// once this member's connection or session ends. A delivery whose settling was cancelled
+    /// (its consumer is stopping) is left unsettled: it goes back when the subscription closes.
     package func giveBack(_ delivery: Delivery, _ error: any Error) async {
+        guard !(error is CancellationError) else { return }  // stopping: unsettled, it goes back on close
         metrics.settleFailures.increment()
         let (delay, first) = state.withLock { state in
             let first = state.health.failingSince == nil
