@@ -58,9 +58,9 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         return try await database.write { db in
             var held: [String: (done: Bool, expires: Int64, attempts: Int)] = [:]
             for chunk in Self.chunks(of: keys, size: Self.rowsPerStatement) {
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT key, done, expires, attempts FROM idempotency WHERE key IN (\(Self.placeholders("?", chunk.count)))",
-                    arguments: StatementArguments(chunk))
+                let find = try db.cachedStatement(
+                    sql: "SELECT key, done, expires, attempts FROM idempotency WHERE key IN (\(Self.placeholders("?", chunk.count)))")
+                let rows = try Row.fetchCursor(find, arguments: StatementArguments(chunk))
                 while let row = try rows.next() { held[row["key"]] = ((row["done"] as Int) == 1, row["expires"], row["attempts"]) }
             }
             var taken: [(key: String, attempts: Int)] = []
@@ -75,12 +75,14 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
                 return .acquired(attempt: attempts)
             }
             for chunk in Self.chunks(of: taken, size: Self.rowsPerStatement) {
-                try db.execute(
+                let take = try db.cachedStatement(
                     sql: """
                         INSERT INTO idempotency (key, done, expires, attempts) VALUES \(Self.placeholders("(?, 0, ?, ?)", chunk.count))
                         ON CONFLICT (key) DO UPDATE SET done = 0, expires = excluded.expires, attempts = excluded.attempts
-                        """,
-                    arguments: StatementArguments(chunk.flatMap { [$0.key, expires, $0.attempts] as [any DatabaseValueConvertible] }))
+                        """)
+                try take.execute(
+                    arguments: StatementArguments(
+                        chunk.flatMap { row -> [any DatabaseValueConvertible] in [row.key, expires, row.attempts] }))
             }
             return reservations
         }
@@ -102,12 +104,12 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         }
         try await database.write { db in
             for chunk in Self.chunks(of: keys, size: Self.rowsPerStatement) {
-                try db.execute(
+                let mark = try db.cachedStatement(
                     sql: """
                         INSERT INTO idempotency (key, done, expires) VALUES \(Self.placeholders("(?, 1, ?)", chunk.count))
                         ON CONFLICT (key) DO UPDATE SET done = 1, expires = excluded.expires, attempts = 0
-                        """,
-                    arguments: StatementArguments(chunk.flatMap { [$0, expires] as [any DatabaseValueConvertible] }))
+                        """)
+                try mark.execute(arguments: StatementArguments(chunk.flatMap { key -> [any DatabaseValueConvertible] in [key, expires] }))
             }
             // Counts of reservations that ended without completion are kept for a day.
             if sweep {
@@ -133,7 +135,8 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     private static func milliseconds() -> Int64 { Event.micros(of: Date()) / 1000 }
 
     /// Rows per statement: a statement per key would cost more than the rows themselves, and
-    /// 300 rows of three values stay under SQLite's oldest limit of 999 parameters.
+    /// 300 rows of three values stay under SQLite's oldest limit of 999 parameters. Statements
+    /// are cached per batch size (batches mostly come in a few sizes).
     private static let rowsPerStatement = 300
 
     private static func chunks<T>(of items: [T], size: Int) -> [ArraySlice<T>] {

@@ -42,6 +42,14 @@ struct RedisIdempotencyStoreTests {
         }
     }
 
+    /// A reservation is read back from a value anyone with access may have written.
+    @Test func reservationsAreReadWithBounds() {
+        #expect(RedisIdempotencyStore.reservation("r:3:1700000000000") == (3, 1_700_000_000_000))
+        for value in ["", "r", "r:", "r:1", "r::5", "r:x:5", "r:0:5", "r:-2:5", "r:99999999999999999999:5", "r:1:5:6", "R:1:5", "done"] {
+            #expect(RedisIdempotencyStore.reservation(value) == (0, nil), "\(value)")
+        }
+    }
+
     @Test func keysOutliveTheProcessThatWroteThem() async throws {
         let writer = try RedisIdempotencyStore(url)
         _ = try await writer.reserve("kept", for: .seconds(30))

@@ -4,42 +4,45 @@ import Logging
 
 /// An idempotency store in Redis, shared by every process that points at it (scale-out relays
 /// and consumers) and kept across their restarts: `redis://[user:password@]host:port/prefix`.
-/// Keys are `<prefix>:<key>` holding `reserved` (expiring with the reservation) or `done`
-/// (expiring after the retention window); `<prefix>#attempts:<key>` counts the reservations
-/// until the key is done (kept a day after the last one).
+/// One key per event, `<prefix>:<key>`: `done` (expiring after the retention window), or
+/// `r:<attempts>:<until>` while reserved — the reservations so far, and when the last one
+/// runs out in Redis's clock (ms) — kept a day after the last reservation. A new key costs
+/// one `SET NX` to reserve and one `SET` to complete.
 public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable {
     // @unchecked: `link` is only touched on `executor`.
     private let endpoint: RedisEndpoint
     private let prefix: String
     private let executor = BlockingExecutor(label: "ferry.redis.idempotency")
     private var link: Reconnecting<RedisConnection>
+    /// How long a reserved key keeps its count after its last reservation.
+    private static let countKept = "86400000"
 
-    /// Reserve one key atomically, where a plain `SET ... NX` cannot: its mark or count holds
-    /// something Ferry did not write (another value, another type), which counts as free so
-    /// that it cannot hold an event back for good.
+    /// Takes a key whose value was read as ARGV[1] (a reservation run out, or something Ferry
+    /// did not write), if it still holds that: anything that is not a string counts as free,
+    /// so that it cannot hold an event back for good. 1 if taken.
     private static let takeOverScript = """
         local kind = redis.call('TYPE', KEYS[1]).ok
-        if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
-        local held = redis.call('GET', KEYS[1])
-        if held == 'done' or held == 'reserved' then return held end
-        redis.call('SET', KEYS[1], 'reserved', 'PX', ARGV[1])
-        local attempts = redis.pcall('INCR', KEYS[2])
-        if type(attempts) ~= 'number' then
-            redis.call('DEL', KEYS[2])
-            attempts = redis.call('INCR', KEYS[2])
+        if kind == 'string' then
+            if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        elseif kind ~= 'none' then
+            redis.call('DEL', KEYS[1])
         end
-        redis.call('PEXPIRE', KEYS[2], 86400000)
-        return attempts
+        redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+        return 1
         """
-    /// Release only a reservation, never a done mark; the count stays.
+    /// Ends a reservation now, keeping its count; never touches a done mark.
     private static let releaseScript = """
-        if redis.call('GET', KEYS[1]) == 'reserved' then return redis.call('DEL', KEYS[1]) end
-        return 0
+        local held = redis.call('GET', KEYS[1])
+        if type(held) ~= 'string' or string.sub(held, 1, 2) ~= 'r:' then return 0 end
+        local attempts = string.match(held, '^r:(%d+):')
+        if not attempts then return 0 end
+        redis.call('SET', KEYS[1], 'r:' .. attempts .. ':0', 'KEEPTTL')
+        return 1
         """
-    /// Forget a key that is not done, with its count.
+    /// Forgets a key that is not done, count included.
     private static let forgetScript = """
         if redis.call('GET', KEYS[1]) == 'done' then return 0 end
-        return redis.call('DEL', KEYS[1], KEYS[2])
+        return redis.call('DEL', KEYS[1])
         """
 
     public init(_ url: String) throws {
@@ -56,53 +59,58 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
         try await reserve([key], for: ttl)[0]
     }
 
-    /// Two round trips for the whole batch, of plain commands (a script costs the server
-    /// several times more): `SET mark reserved NX PX ttl GET` takes each free key atomically
-    /// and says what held the others; then each key taken counts its attempt.
+    /// Two round trips for a batch of new keys: `TIME`, then a `SET mark r:1:until NX PX day
+    /// GET` per key, which takes the key atomically if free and says what held it if not. A key
+    /// whose reservation ran out is taken over by a script, counting on: one more round trip.
     public func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation] {
         guard !keys.isEmpty else { return [] }
-        let ttl = String(max(1, ttl.microseconds / 1000))
+        let ttl = Int(max(1, ttl.microseconds / 1000))
         return try await executor.run { [self] () throws -> [IdempotencyReservation] in
             try link.runRetryingOnce { connection throws(FerryError) in
-                let held = try connection.pipeline(keys.map { RedisCommand(["SET", mark($0), "reserved", "NX", "PX", ttl, "GET"]) })
+                // Redis's clock, so that every member compares reservations' ends alike.
+                let time = try connection.command(["TIME"]).array ?? []
+                guard time.count == 2, let seconds = time[0].integer, let micros = time[1].integer else {
+                    throw FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) did not tell its time")
+                }
+                let now = seconds * 1000 + micros / 1000
+                let replies = try connection.pipeline(
+                    keys.map { RedisCommand(["SET", mark($0), "r:1:\(now + ttl)", "NX", "PX", Self.countKept, "GET"]) })
                 var reservations = [IdempotencyReservation](repeating: .inProgress, count: keys.count)
-                var taken: [(index: Int, takeOver: Bool)] = []
-                var commands: [RedisCommand] = []
-                for (index, reply) in held.enumerated() {
+                var takeOvers: [(index: Int, attempts: Int)] = []
+                var scripts: [RedisCommand] = []
+                for (index, reply) in replies.enumerated() {
                     let key = keys[index]
+                    let held: String
                     switch reply {
                     case .null:
-                        taken.append((index, false))
-                        commands += [RedisCommand(["INCR", count(key)]), RedisCommand(["PEXPIRE", count(key), "86400000"])]
-                    case _ where reply.text == "done":
-                        reservations[index] = .done
-                    case _ where reply.text == "reserved":
-                        reservations[index] = .inProgress
-                    case .error(let message) where !message.hasPrefix("WRONGTYPE"):
+                        reservations[index] = .acquired(attempt: 1)
+                        continue
+                    case .error(let message) where message.hasPrefix("WRONGTYPE"):
+                        held = ""
+                    case .error(let message):
                         throw refused("SET", message)
-                    default:  // something Ferry did not write under the mark
-                        taken.append((index, true))
-                        commands.append(RedisCommand(["EVAL", Self.takeOverScript, "2", mark(key), count(key), ttl]))
+                    default:
+                        held = reply.text ?? ""
                     }
+                    if held == "done" {
+                        reservations[index] = .done
+                        continue
+                    }
+                    if held == "reserved" { continue }  // an earlier Ferry's reservation, expiring on its own
+                    let (attempts, until) = Self.reservation(held)
+                    if let until, until > now { continue }  // still reserved
+                    takeOvers.append((index, attempts + 1))
+                    scripts.append(
+                        RedisCommand([
+                            "EVAL", Self.takeOverScript, "1", mark(key), held, "r:\(attempts + 1):\(now + ttl)", Self.countKept,
+                        ]))
                 }
-                var replies = try connection.pipeline(commands)[...]
-                for (index, takeOver) in taken {
-                    var reply = replies.removeFirst()
-                    if !takeOver {
-                        _ = replies.removeFirst()  // PEXPIRE's
-                        if case .error = reply {  // the count held something else: it starts again
-                            let key = keys[index]
-                            reply = try connection.pipeline([
-                                RedisCommand(["DEL", count(key)]), RedisCommand(["INCR", count(key)]),
-                                RedisCommand(["PEXPIRE", count(key), "86400000"]),
-                            ])[1]
-                        }
-                    }
+                guard !scripts.isEmpty else { return reservations }
+                for (takeOver, reply) in zip(takeOvers, try connection.pipeline(scripts)) {
                     switch reply {
-                    case .integer(let attempts): reservations[index] = .acquired(attempt: attempts)
-                    case .error(let message): throw refused(takeOver ? "EVAL" : "INCR", message)
-                    case _ where reply.text == "done": reservations[index] = .done
-                    default: reservations[index] = .inProgress
+                    case .integer(1): reservations[takeOver.index] = .acquired(attempt: takeOver.attempts)
+                    case .error(let message): throw refused("EVAL", message)
+                    default: break  // another member took it first
                     }
                 }
                 return reservations
@@ -110,18 +118,27 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
         }
     }
 
+    /// The attempts and the end (Redis time, ms) of a reservation written as `r:<n>:<until>`;
+    /// anything else is no reservation: (0, nil).
+    static func reservation(_ value: String) -> (attempts: Int, until: Int?) {
+        let parts = value.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "r", let attempts = Int(parts[1]), attempts > 0, attempts < 1_000_000,
+            let until = Int(parts[2])
+        else { return (0, nil) }
+        return (attempts, until)
+    }
+
     public func complete(_ key: String, retention: Duration) async throws {
         try await complete([key], retention: retention)
     }
 
-    /// One round trip for the whole batch: each mark set done, each count dropped.
+    /// One round trip for the whole batch: a `SET mark done PX retention` per key.
     public func complete(_ keys: [String], retention: Duration) async throws {
         guard !keys.isEmpty else { return }
         let retention = String(max(1, retention.microseconds / 1000))
         try await executor.run { [self] () throws in
             let replies = try link.runRetryingOnce { connection throws(FerryError) in
-                try connection.pipeline(
-                    keys.flatMap { [RedisCommand(["SET", mark($0), "done", "PX", retention]), RedisCommand(["DEL", count($0)])] })
+                try connection.pipeline(keys.map { RedisCommand(["SET", mark($0), "done", "PX", retention]) })
             }
             for case .error(let message) in replies { throw refused("SET", message) }
         }
@@ -132,13 +149,11 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     }
 
     public func forget(_ key: String) async throws {
-        _ = try await run(["EVAL", Self.forgetScript, "2", mark(key), count(key)])
+        _ = try await run(["EVAL", Self.forgetScript, "1", mark(key)])
     }
 
     /// Where a key's mark is kept.
     private func mark(_ key: String) -> String { "\(prefix):\(key)" }
-    /// Where a key's attempts are counted.
-    private func count(_ key: String) -> String { "\(prefix)#attempts:\(key)" }
 
     private func refused(_ command: String, _ message: String) -> FerryError {
         FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) refused \(command): \(message)")

@@ -1,12 +1,22 @@
-/// Random (version 4) UUIDs in lower case for new events. Foundation's `UUID()` opens
-/// /dev/urandom for each one on Linux, which cost more than the rest of publishing an event.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Time-ordered (version 7) UUIDs in lower case for new events: the first 48 bits are the
+/// Unix time in milliseconds, the rest random. Stores that index events by id (the SQLite
+/// idempotency store, a database table) then add each new key next to the last one instead
+/// of all over their B-tree. Foundation's `UUID()` opens /dev/urandom for each one on Linux,
+/// which cost more than the rest of publishing an event.
 public enum EventID {
     private static let hex = Array("0123456789abcdef".utf8)
 
     public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
-        let high = (generator.next() as UInt64) & ~0xF000 | 0x4000  // version 4
-        let low = (generator.next() as UInt64) & ~(0xC << 60) | (0x8 << 60)  // RFC 4122 variant
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let milliseconds = UInt64(now.tv_sec) &* 1000 &+ UInt64(now.tv_nsec / 1_000_000)
+        let high = milliseconds << 16 | 0x7000 | (generator.next() as UInt64) & 0x0FFF  // version 7
+        let low = (generator.next() as UInt64) & ~(0xC << 60) | (0x8 << 60)  // RFC 9562 variant
         return String(unsafeUninitializedCapacity: 36) { out in
             var index = 0
             for digit in 0..<32 {
