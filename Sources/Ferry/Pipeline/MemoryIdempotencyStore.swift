@@ -3,6 +3,24 @@ import Foundation
 /// An idempotency store in this process's memory: bounded (least recently used keys go first)
 /// and expiring. The default; it forgets everything when the process ends.
 public final class MemoryIdempotencyStore: IdempotencyStore {
+    /// A key as 128 bits of two differently salted hashes (seeded per process): about a fifth
+    /// of the memory of the key itself, which a relay holds 100,000 of.
+    private struct Digest: Hashable {
+        let high: Int
+        let low: Int
+
+        init(_ key: String) {
+            var first = Hasher()
+            first.combine(0 as UInt8)
+            first.combine(key)
+            var second = Hasher()
+            second.combine(1 as UInt8)
+            second.combine(key)
+            high = first.finalize()
+            low = second.finalize()
+        }
+    }
+
     private struct Entry {
         var done: Bool
         var expires: ContinuousClock.Instant
@@ -12,8 +30,8 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     }
 
     private struct State {
-        var entries: [String: Entry] = [:]
-        var order: [(key: String, stamp: UInt64)] = []
+        var entries: [Digest: Entry] = [:]
+        var order: [(key: Digest, stamp: UInt64)] = []
         var clock: UInt64 = 0
         var head = 0
     }
@@ -27,34 +45,38 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
 
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
         let now = ContinuousClock.now
-        return state.withLock { Self.reserve(&$0, key, now: now, ttl: ttl, capacity) }
+        return state.withLock { Self.reserve(&$0, Digest(key), now: now, ttl: ttl, capacity) }
     }
 
     public func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation] {
         let now = ContinuousClock.now
-        return state.withLock { state in keys.map { Self.reserve(&state, $0, now: now, ttl: ttl, capacity) } }
+        let digests = keys.map(Digest.init)
+        return state.withLock { state in digests.map { Self.reserve(&state, $0, now: now, ttl: ttl, capacity) } }
     }
 
     public func complete(_ key: String, retention: Duration) async throws {
         let now = ContinuousClock.now
-        state.withLock { Self.complete(&$0, key, until: now + retention, capacity) }
+        state.withLock { Self.complete(&$0, Digest(key), until: now + retention, capacity) }
     }
 
     public func complete(_ keys: [String], retention: Duration) async throws {
         let until = ContinuousClock.now + retention
+        let digests = keys.map(Digest.init)
         state.withLock { state in
-            for key in keys { Self.complete(&state, key, until: until, capacity) }
+            for key in digests { Self.complete(&state, key, until: until, capacity) }
         }
     }
 
     public func release(_ key: String) async throws {
         let now = ContinuousClock.now
+        let key = Digest(key)
         state.withLock { state in
             if state.entries[key]?.done == false { state.entries[key]!.expires = now }
         }
     }
 
     public func forget(_ key: String) async throws {
+        let key = Digest(key)
         state.withLock { state in
             if state.entries[key]?.done == false { state.entries.removeValue(forKey: key) }
         }
@@ -62,7 +84,7 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
 
     public var count: Int { state.withLock { $0.entries.count } }
 
-    private static func reserve(_ state: inout State, _ key: String, now: ContinuousClock.Instant, ttl: Duration, _ capacity: Int)
+    private static func reserve(_ state: inout State, _ key: Digest, now: ContinuousClock.Instant, ttl: Duration, _ capacity: Int)
         -> IdempotencyReservation
     {
         var attempts = 1
@@ -78,7 +100,7 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         return .acquired(attempt: attempts)
     }
 
-    private static func complete(_ state: inout State, _ key: String, until expires: ContinuousClock.Instant, _ capacity: Int) {
+    private static func complete(_ state: inout State, _ key: Digest, until expires: ContinuousClock.Instant, _ capacity: Int) {
         if state.entries[key] != nil {  // reserved: completed in place, its recency kept
             state.entries[key]!.done = true
             state.entries[key]!.expires = expires
@@ -88,7 +110,7 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     }
 
     /// Inserts or refreshes `key` as most recently used, evicting the least recently used.
-    private static func put(_ state: inout State, _ key: String, _ entry: Entry, capacity: Int) {
+    private static func put(_ state: inout State, _ key: Digest, _ entry: Entry, capacity: Int) {
         state.clock += 1
         var entry = entry
         entry.stamp = state.clock
