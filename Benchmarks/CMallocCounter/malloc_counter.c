@@ -13,10 +13,15 @@ extern void *__libc_memalign(size_t alignment, size_t size);
 extern void __libc_free(void *pointer);
 
 static _Atomic uint64_t allocations;
+static _Atomic int counting;
 
-static inline void count(void) { atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed); }
+static inline void count(void) {
+    if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+}
 
 uint64_t ferry_bench_allocations(void) { return atomic_load_explicit(&allocations, memory_order_relaxed); }
+
+void ferry_bench_count_allocations(int on) { atomic_store_explicit(&counting, on, memory_order_relaxed); }
 
 void *malloc(size_t size) {
     count();

@@ -35,12 +35,14 @@ struct BrokerBenchmark {
         var ferryPublish: [Double] = []
         var rawConsume: [Double] = []
         var ferryConsume: [Double] = []
-        var allocations: (raw: [Double], ferry: [Double]) = ([], [])
-        /// Heap allocations per event while `body` consumes the workload (any thread's).
-        func counted<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
+        /// Heap allocations per event while `body` consumes the workload (any thread's); not
+        /// timed, since counting slows every thread's allocations.
+        func counted(_ body: () async throws -> Double) async rethrows -> Double {
+            ferry_bench_count_allocations(1)
+            defer { ferry_bench_count_allocations(0) }
             let before = ferry_bench_allocations()
-            let result = try await body()
-            return (result, Double(ferry_bench_allocations() - before) / Double(workload.events))
+            _ = try await body()
+            return Double(ferry_bench_allocations() - before) / Double(workload.events)
         }
         for round in 1...workload.repeats {
             Progress.say("\(broker): publish, round \(round) of \(workload.repeats)")
@@ -50,22 +52,26 @@ struct BrokerBenchmark {
             try cleanup([target("raw", "pub\(round)"), target("ferry", "pub\(round)")])  // a full broker is a slower one
             Progress.say("\(broker): consume+ack, round \(round) of \(workload.repeats)")
             for who in ["raw", "ferry"] { try await ferry.fill(ferryURL(target(who, "sub\(round)")), count: workload.events, workload) }
-            let (raw, rawAllocations) = try await counted {
+            rawConsume.append(
                 try await blocking.run { [target = target("raw", "sub\(round)")] () throws in
                     try consumeRaw(target, "\(run)-raw\(round)", workload)
-                }
-            }
-            let (ferried, ferryAllocations) = try await counted {
+                })
+            ferryConsume.append(
                 try await ferry.consume(
                     ferryURL(target("ferry", "sub\(round)")), group: "\(run)-ferry\(round)", count: workload.events,
-                    prefetch: workload.prefetch)
-            }
-            rawConsume.append(raw)
-            ferryConsume.append(ferried)
-            allocations.raw.append(rawAllocations)
-            allocations.ferry.append(ferryAllocations)
+                    prefetch: workload.prefetch))
             try cleanup([target("raw", "sub\(round)"), target("ferry", "sub\(round)")])
         }
+        Progress.say("\(broker): heap allocations while consuming")
+        for who in ["raw", "ferry"] { try await ferry.fill(ferryURL(target(who, "alloc")), count: workload.events, workload) }
+        let rawAllocations = try await counted {
+            try await blocking.run { [target = target("raw", "alloc")] () throws in try consumeRaw(target, "\(run)-raw-alloc", workload) }
+        }
+        let ferryAllocations = try await counted {
+            try await ferry.consume(
+                ferryURL(target("ferry", "alloc")), group: "\(run)-ferry-alloc", count: workload.events, prefetch: workload.prefetch)
+        }
+
         Progress.say("\(broker): the Python peer")
         let peerPublish = try peers.rate(peer.name, "publish", target: target("peer", "pub"), url: peer.url, headers: peerHeaders, workload)
         try await ferry.fill(ferryURL(target("peer", "sub")), count: workload.events, workload)
@@ -82,22 +88,24 @@ struct BrokerBenchmark {
             let (raw, ferry) = (Rate.percentile(raws, 0.5), Rate.percentile(ferries, 0.5))
             return BenchmarkRow(
                 section: broker, name: name, unit: .eventsPerSecond, raw: raw, ferry: ferry, peer: peer,
-                target: "ferry/raw ≥ 0.9", met: ferry / raw >= 0.9, note: Rate.spread(raws, ferries))
+                target: "ferry/raw ≥ 0.9, ferry/peer ≥ 1", met: ferry / raw >= 0.9 && ferry >= peer,
+                note: Rate.spread(raws, ferries))
         }
+        /// Held to raw + 30 µs at the median, except on Kafka, where linger.ms decides.
         func latency(_ name: String, _ fraction: Double) -> BenchmarkRow {
-            BenchmarkRow(
-                section: broker, name: name, unit: .microseconds, raw: Rate.percentile(rawLatency, fraction),
-                ferry: Rate.percentile(ferryLatency, fraction), peer: Rate.percentile(peerLatency, fraction))
+            let (raw, ferry) = (Rate.percentile(rawLatency, fraction), Rate.percentile(ferryLatency, fraction))
+            let held = fraction == 0.5 && broker != "Kafka"
+            return BenchmarkRow(
+                section: broker, name: name, unit: .microseconds, raw: raw, ferry: ferry, peer: Rate.percentile(peerLatency, fraction),
+                target: held ? "≤ raw + 30 µs" : nil, met: held ? ferry <= raw + 30 : nil)
         }
         return [
             throughput("publish", rawPublish, ferryPublish, peerPublish),
             throughput("consume+ack", rawConsume, ferryConsume, peerConsume),
             BenchmarkRow(
                 section: broker, name: "heap allocations per consumed event", unit: .allocations,
-                raw: Rate.percentile(allocations.raw, 0.5), ferry: Rate.percentile(allocations.ferry, 0.5),
-                target: "ferry − raw ≤ 2",
-                met: Rate.percentile(allocations.ferry, 0.5) - Rate.percentile(allocations.raw, 0.5) <= 2,
-                note: "every malloc of the process (the C client's threads too) while consume+ack ran, connecting included"),
+                raw: rawAllocations, ferry: ferryAllocations, target: "ferry − raw ≤ 2", met: ferryAllocations - rawAllocations <= 2,
+                note: "every malloc of the process (the C client's threads too) in an untimed consume+ack, connecting included"),
             latency("publish-confirm latency p50", 0.5),
             latency("publish-confirm latency p99", 0.99),
         ]

@@ -47,10 +47,12 @@ struct CoreBenchmark {
         }
         let total = encode + decode + idempotency + upcast
         return [
-            row("envelope encode (Kafka binary mode)", encode),
-            row("envelope decode (Kafka binary mode)", decode),
-            row("idempotency check (memory store: reserve + complete)", idempotency),
-            row("schema validation (order.placed v1)", validation),
+            row("envelope encode (Kafka binary mode)", encode, target: "≤ 0.5 µs", met: encode <= .nanoseconds(500)),
+            row("envelope decode (Kafka binary mode)", decode, target: "≤ 0.5 µs", met: decode <= .nanoseconds(500)),
+            row(
+                "idempotency check (memory store: reserve + complete)", idempotency, target: "≤ 0.3 µs",
+                met: idempotency <= .nanoseconds(300)),
+            row("schema validation (order.placed v1)", validation, target: "≤ 1 µs", met: validation <= .microseconds(1)),
             row("validation + one upcast step (v1 → v2, validated again)", upcast),
             row(
                 "total: envelope + idempotency + validation + upcast", total, target: "≤ 2 µs", met: total <= .microseconds(2),

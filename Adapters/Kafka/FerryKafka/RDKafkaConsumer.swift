@@ -51,9 +51,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
             "heartbeat.interval.ms": "500",
             "fetch.wait.max.ms": "100",
             // librdkafka fetches ahead up to 100,000 messages or 64 MiB by default: most of a
-            // relay's memory. These bounds cost no throughput in `ferry-bench` (a relay's peak
-            // copying 300,000 events: 180 → 121 MiB).
-            "queued.min.messages": "20000",
+            // relay's memory.
             "queued.max.messages.kbytes": "16384",
         ]
         all.merge(settings) { $1 }
