@@ -25,8 +25,6 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     /// Acks are written at the start of each fetch, all that came in meanwhile at once (or
     /// after 5 ms when no fetch comes).
     private var acks: Coalescer<(tag: UInt64, generation: Int), Void>!
-    /// Sends heartbeats while nothing else is said on the connection (see `keepAlive`).
-    private let keepAlive = Locked<Task<Void, Never>?>(nil)
 
     /// Headers RabbitMQ adds when it dead-letters or redelivers; not part of the event.
     private static let brokerHeaders = ["x-death", "x-first-death-", "x-last-death-", "x-delivery-count"]
@@ -53,16 +51,18 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     /// Connects once now, so a wrong URL or refused login fails the subscribe call itself.
     func start() async throws {
         try await executor.run { [self] () throws in try link.run { _ in } }
-        let heartbeat = endpoint.heartbeatSeconds
-        guard heartbeat > 0 else { return }
-        let task = Task { [weak self, executor] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(heartbeat * 500))
-                guard let self else { return }
-                await executor.run { self.sendHeartbeat() }
-            }
+        if endpoint.heartbeatSeconds > 0 { keepAlive(every: .milliseconds(endpoint.heartbeatSeconds * 500)) }
+    }
+
+    /// Sends a heartbeat twice per heartbeat interval until the source closes, from the
+    /// connection's own thread: a cooperative pool kept busy by the service cannot make the
+    /// broker drop a consumer whose handler is slow.
+    private func keepAlive(every interval: Duration) {
+        executor.execute(after: interval) { [weak self] in
+            guard let self, !state.withLock({ $0.closed }) else { return }
+            sendHeartbeat()
+            keepAlive(every: interval)
         }
-        keepAlive.withLock { $0 = task }
     }
 
     /// A heartbeat on the current connection, if there is one (a lost one is noticed by the
@@ -76,7 +76,6 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     }
 
     func close() async {
-        keepAlive.withLock { $0?.cancel() }
         state.withLock { $0.close() }
         await executor.run { [self] in
             acks.drain()
