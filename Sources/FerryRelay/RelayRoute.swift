@@ -105,7 +105,8 @@ public final class RelayRoute: Service {
                         await copy(repeated, to: sinks)
                         inFlightCount.withLock { $0 -= batch.count }
                     }
-                    settling.append((settled, Set(outgoing.map(\.key))))
+                    // Repeated keys too: their copies go out with this batch's settling.
+                    settling.append((settled, Set(outgoing.map(\.key) + repeated.map { pipeline.key(for: $0.event) })))
                 }
             } catch {
                 for stage in settling { await stage.task.value }
@@ -180,7 +181,7 @@ public final class RelayRoute: Service {
         do {
             admissions = try await pipeline.admit(screened.map(\.delivery), keys: screened.map(\.key))
         } catch {
-            for item in screened { await pipeline.giveBack(item.delivery, error) }
+            await pipeline.giveBack(screened.map(\.delivery), error)
             return ([], repeated)
         }
         var outgoing: [Outgoing] = []

@@ -36,10 +36,16 @@ struct RedisIdempotencyStoreTests {
             _ = try connection.command(["SET", "\(prefix):garbage", "something else"])
             _ = try connection.command(["HSET", "\(prefix):hash", "a", "b"])
             _ = try connection.command(["SET", "\(prefix)#attempts:counted", "not a number"])
+            _ = try connection.command(["SET", "\(prefix):legacy", "reserved"])  // no expiry
+            _ = try connection.command(["SET", "\(prefix):future", "r:3:99999999999999"])  // ends in 3,000 years
+            var binary = RedisCommand(["SET", "\(prefix):binary"])
+            binary.append(Data([0xFF, 0xFE, 0x00, 0x72]))  // not UTF-8
+            _ = try connection.pipeline([binary])
         }
-        for key in ["garbage", "hash", "counted"] {
+        for key in ["garbage", "hash", "counted", "legacy", "binary"] {
             #expect(try await store.reserve(key, for: .seconds(30)) == .acquired(attempt: 1), "\(key)")
         }
+        #expect(try await store.reserve("future", for: .seconds(30)) == .acquired(attempt: 4), "an end no reservation has")
     }
 
     /// A reservation is read back from a value anyone with access may have written.

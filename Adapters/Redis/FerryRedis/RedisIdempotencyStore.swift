@@ -14,8 +14,9 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     private let prefix: String
     private let executor = BlockingExecutor(label: "ferry.redis.idempotency")
     private var link: Reconnecting<RedisConnection>
-    /// How long a reserved key keeps its count after its last reservation.
-    private static let countKept = "86400000"
+    /// How long a reserved key keeps its count after its last reservation, at least.
+    private static let dayInMilliseconds = 86_400_000
+    private static let done = Data("done".utf8)
 
     /// Takes a key whose value was read as ARGV[1] (a reservation run out, or something Ferry
     /// did not write), if it still holds that: anything that is not a string counts as free,
@@ -65,6 +66,7 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     public func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation] {
         guard !keys.isEmpty else { return [] }
         let ttl = Int(max(1, ttl.microseconds / 1000))
+        let kept = String(max(Self.dayInMilliseconds, ttl))  // the count outlives the reservation
         return try await executor.run { [self] () throws -> [IdempotencyReservation] in
             try link.runRetryingOnce { connection throws(FerryError) in
                 // Redis's clock, so that every member compares reservations' ends alike.
@@ -74,36 +76,37 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
                 }
                 let now = seconds * 1000 + micros / 1000
                 let replies = try connection.pipeline(
-                    keys.map { RedisCommand(["SET", mark($0), "r:1:\(now + ttl)", "NX", "PX", Self.countKept, "GET"]) })
+                    keys.map { RedisCommand(["SET", mark($0), "r:1:\(now + ttl)", "NX", "PX", kept, "GET"]) })
                 var reservations = [IdempotencyReservation](repeating: .inProgress, count: keys.count)
                 var takeOvers: [(index: Int, attempts: Int)] = []
                 var scripts: [RedisCommand] = []
                 for (index, reply) in replies.enumerated() {
-                    let key = keys[index]
-                    let held: String
+                    let held: Data  // compared byte for byte by the take-over script
                     switch reply {
                     case .null:
                         reservations[index] = .acquired(attempt: 1)
                         continue
-                    case .error(let message) where message.hasPrefix("WRONGTYPE"):
-                        held = ""
-                    case .error(let message):
+                    case .string(let bytes):
+                        held = bytes
+                    case .error(let message) where !message.hasPrefix("WRONGTYPE"):
                         throw refused("SET", message)
-                    default:
-                        held = reply.text ?? ""
+                    default:  // another type: the script replaces it
+                        held = Data()
                     }
-                    if held == "done" {
+                    if held == Self.done {
                         reservations[index] = .done
                         continue
                     }
-                    if held == "reserved" { continue }  // an earlier Ferry's reservation, expiring on its own
-                    let (attempts, until) = Self.reservation(held)
-                    if let until, until > now { continue }  // still reserved
+                    let (attempts, until) = Self.reservation(String(decoding: held, as: UTF8.self))
+                    // Still reserved; an end further away than any reservation Ferry writes is
+                    // not Ferry's, and counts as free.
+                    if let until, until > now, until <= now + ttl + 60_000 { continue }
                     takeOvers.append((index, attempts + 1))
-                    scripts.append(
-                        RedisCommand([
-                            "EVAL", Self.takeOverScript, "1", mark(key), held, "r:\(attempts + 1):\(now + ttl)", Self.countKept,
-                        ]))
+                    var script = RedisCommand(["EVAL", Self.takeOverScript, "1", mark(keys[index])])
+                    script.append(held)
+                    script.append("r:\(attempts + 1):\(now + ttl)")
+                    script.append(kept)
+                    scripts.append(script)
                 }
                 guard !scripts.isEmpty else { return reservations }
                 for (takeOver, reply) in zip(takeOvers, try connection.pipeline(scripts)) {

@@ -82,7 +82,6 @@ public final class Consumer: Service {
                     await settle(repeated: batch.repeated)
                 }
                 window.observe(slowest: slowest)
-                await pipeline.pauseWhileFailing()
             }
         } catch {
             upcoming.cancel()
@@ -104,6 +103,7 @@ public final class Consumer: Service {
     /// The next batch from the source, admitted but for the keys in `held`; nil once the
     /// source has ended.
     private func take(max: Int, after held: Set<String>) async throws -> AdmittedBatch? {
+        await pipeline.pauseWhileFailing()  // before reserving: no reservation ages in a pause
         let batch = try await subscription.nextBatch(max: max)
         guard !batch.isEmpty else { return nil }
         let (first, repeated) = splitRepeated(batch, after: held)
@@ -158,7 +158,7 @@ public final class Consumer: Service {
             let keys = options.idempotency == nil ? nil : valid.map { $0.key! }
             return zip(deliveries, try await pipeline.admit(deliveries, keys: keys)).map { ($0, $1) }
         } catch {
-            for delivery in deliveries { await pipeline.giveBack(delivery, error) }
+            await pipeline.giveBack(deliveries, error)
             return []
         }
     }
@@ -178,6 +178,12 @@ public final class Consumer: Service {
             case .success(.settled):
                 continue
             case .success(.handle(let ticket)):
+                // Cancelled: left for the broker to hand out again. A reservation that could
+                // run out during the handler (the batch waited long): released, to come again.
+                guard !Task.isCancelled, pipeline.isFresh(ticket) else {
+                    await pipeline.handBack(ticket, comeAgain: !Task.isCancelled)
+                    continue
+                }
                 let started = ContinuousClock.now
                 do {
                     try await runHandler(delivery)

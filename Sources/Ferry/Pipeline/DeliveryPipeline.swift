@@ -228,8 +228,14 @@ package final class DeliveryPipeline: Sendable {
     /// once this member's connection or session ends. A delivery whose settling was cancelled
     /// (its consumer is stopping) is left unsettled: it goes back when the subscription closes.
     package func giveBack(_ delivery: Delivery, _ error: any Error) async {
-        guard !(error is CancellationError) else { return }  // stopping: unsettled, it goes back on close
-        metrics.settleFailures.increment()
+        await giveBack([delivery], error)
+    }
+
+    /// Hands back deliveries that failed together (one call to the store for a batch): the
+    /// backoff grows once for them all.
+    package func giveBack(_ deliveries: [Delivery], _ error: any Error) async {
+        guard !(error is CancellationError), let example = deliveries.first else { return }  // stopping: they go back on close
+        metrics.settleFailures.increment(by: deliveries.count)
         let (delay, first) = state.withLock { state in
             let first = state.health.failingSince == nil
             if first { state.health.failingSince = Date() }
@@ -242,13 +248,29 @@ package final class DeliveryPipeline: Sendable {
         if first {
             logger.warning(
                 "deliveries cannot be settled; they are handed back and come again, with backoff, until this works again",
-                metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
+                metadata: ["event": "\(example.event.id)", "error": "\(error)"])
         }
-        do {
-            try await delivery.postpone(after: delay)
-        } catch {
-            logger.debug("could not hand a delivery back either", metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
+        for delivery in deliveries {
+            do {
+                try await delivery.postpone(after: delay)
+            } catch {
+                logger.debug("could not hand a delivery back either", metadata: ["event": "\(delivery.event.id)", "error": "\(error)"])
+            }
         }
+    }
+
+    /// Hands back an admitted delivery that was not handled (its consumer is stopping, or it
+    /// waited so long that its reservation could run out during the handler): its key is
+    /// released and the delivery comes again. Not a failure to settle.
+    package func handBack(_ ticket: Ticket, comeAgain: Bool) async {
+        if let key = ticket.key { try? await options.idempotency?.release(key) }
+        if comeAgain { try? await ticket.delivery.postpone(after: .zero) }
+    }
+
+    /// Whether an admitted delivery still has at least half its reservation left.
+    package func isFresh(_ ticket: Ticket) -> Bool {
+        guard ticket.key != nil, let admitted = ticket.admitted else { return true }
+        return ContinuousClock.now - admitted < options.reservation / 2
     }
 
     /// Waits the current give-back delay while settling fails, so that a consumer does not
