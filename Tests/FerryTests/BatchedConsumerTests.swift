@@ -64,14 +64,36 @@ import Testing
         #expect(calls.complete < 100, "\(calls.complete) completions for 500 events")
     }
 
+    /// Handlers that take most of a reservation: nothing is admitted ahead of them, so no
+    /// reservation runs out while its event waits; each event is handled once, on attempt 1.
+    @Test func slowHandlersAreNotAdmittedAhead() async throws {
+        let transport = MemoryTransport()
+        let endpoint = try Endpoint("memory://batched-slow-\(UUID().uuidString.prefix(8).lowercased())")
+        let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: "g", prefetch: 16))
+        _ = try await transport.makePublisher(for: endpoint).publish((0..<6).map { Event(source: "/t", type: "t", partitionkey: "k\($0)") })
+        let attempts = Locked([Int]())
+        let consumer = Consumer(
+            subscription: subscription, options: ConsumerOptions(reservation: .milliseconds(400)), logger: Logger(label: "test")
+        ) { delivery in
+            attempts.withLock { $0.append(delivery.attempt) }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let running = Task { try await consumer.run() }
+        defer { running.cancel() }
+        try await eventually(.seconds(20), "every event handled and acked") {
+            try await transport.lag(of: endpoint, group: "g").reduce(0) { $0 + $1.lag } == 0
+        }
+        #expect(attempts.withLock { $0 } == Array(repeating: 1, count: 6), "each handled once, none released for running late")
+    }
+
     @Test func theWindowGrowsWhileHandlersAreFastAndStaysSmallWhenTheyAreSlow() {
         var fast = ReservationWindow(limit: 64, reservation: .seconds(60))
-        #expect(fast.size == 1)
+        #expect(fast.size == 1 && !fast.admitsAhead)
         for _ in 0..<10 { fast.observe(slowest: .milliseconds(1)) }
-        #expect(fast.size == 64, "1 ms handlers: the whole prefetch")
+        #expect(fast.size == 64 && fast.admitsAhead, "1 ms handlers: the whole prefetch")
         fast.observe(slowest: .seconds(1))
         #expect(fast.size == 15, "1 s handlers: 15 s of work, a quarter of the reservation")
         fast.observe(slowest: .seconds(30))
-        #expect(fast.size == 1, "a handler as long as half the reservation: one at a time")
+        #expect(fast.size == 1 && !fast.admitsAhead, "a handler as long as half the reservation: one at a time")
     }
 }

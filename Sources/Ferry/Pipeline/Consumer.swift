@@ -70,8 +70,11 @@ public final class Consumer: Service {
             while let batch = try await withTaskCancellationHandler(
                 operation: { try await upcoming.value }, onCancel: { [upcoming] in upcoming.cancel() })
             {
-                // Keys of the batches not yet done wait in the next one until they are.
-                upcoming = Task { [size = size(), held = previousKeys.union(batch.keys)] in try await take(max: size, after: held) }
+                // The next batch is admitted while this one is handled only while handlers are
+                // fast beside a reservation; keys of batches not yet done wait in it until they are.
+                let ahead = options.idempotency == nil || window.admitsAhead
+                let held = previousKeys.union(batch.keys)
+                if ahead { upcoming = Task { [size = size()] in try await take(max: size, after: held) } }
                 previousKeys = batch.keys
                 let (handled, slowest) = await handle(batch.admitted)
                 await finishing?.value
@@ -82,6 +85,7 @@ public final class Consumer: Service {
                     await settle(repeated: batch.repeated)
                 }
                 window.observe(slowest: slowest)
+                if !ahead { upcoming = Task { [size = size()] in try await take(max: size, after: held) } }
             }
         } catch {
             upcoming.cancel()

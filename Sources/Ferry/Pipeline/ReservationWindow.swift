@@ -13,6 +13,10 @@ struct ReservationWindow: Sendable {
         self.reservation = reservation
     }
 
+    /// Whether the next batch may be admitted while this one is handled: only while batches of
+    /// more than one fit, else its reservations would age behind slow handlers.
+    var admitsAhead: Bool { size > 1 }
+
     /// A batch was handled; its slowest handler took `slowest`.
     mutating func observe(slowest: Duration) {
         let budget = reservation / 4
