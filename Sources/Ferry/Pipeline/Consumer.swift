@@ -55,9 +55,10 @@ public final class Consumer: Service {
 
     /// One handler at a time, over batches of what the source has fetched: each batch costs one
     /// reservation and one completion in the idempotency store; each event is acked after its
-    /// handler. The store works beside the handlers: the next batch is admitted, and the last
-    /// one completed, while this one is handled; a batch is at most half the prefetch, so the
-    /// broker can hand out the next one meanwhile. Batches grow while handlers are fast enough
+    /// handler. The store works beside the handlers: the last batch is completed, and while
+    /// handlers are fast beside the reservation the next one admitted, while this one is
+    /// handled; a batch is at most half the prefetch, so the broker can hand out the next one
+    /// meanwhile. Batches grow while handlers are fast enough
     /// (`ReservationWindow`); a graceful shutdown finishes the batches in hand.
     private func runInBatches() async throws {
         let limit = max(1, subscription.options.prefetch / 2)
