@@ -187,11 +187,11 @@ struct RelayOutageTests {
     }
 
     @Test func aFrozenSinkSlowsTheSourceWithinBoundedMemory() async throws {
-        let total = 20_000
+        let total = 100_000  // enough that the relay, copying ~30,000 a second, is still at it when Redis freezes
         let name = "ferry-frozen-\(UUID().uuidString.prefix(8).lowercased())"
         let redisSink = try Endpoint("\(env["FERRY_REDIS_URL"]!)/\(name)")
         let kafka = KafkaTransport()
-        let events = (0..<total).map { _ in Event(source: "/frozen-test", type: "t", data: Data(repeating: 65, count: 512)) }
+        let events = (0..<total).map { _ in Event(source: "/frozen-test", type: "t", data: Data(repeating: 65, count: 128)) }
         let source = try await seed(name, partitions: 3, events, with: kafka)
         let config = try relayConfig(name, route: "frozen", source: source, sinks: [redisSink.description], extra: "\n    in-flight: 64")
         @Sendable func lag() async throws -> Int { try await self.lag(kafka, source, group: name) }
