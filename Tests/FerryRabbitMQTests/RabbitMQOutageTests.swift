@@ -19,7 +19,9 @@ struct RabbitMQOutageTests {
         let name = unique("restart")
         let endpoint = try Endpoint("\(amqpURL!)?exchange=\(name)&routing-key=\(name)")
         let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: "survivors"))
-        let publisher = try await transport.makePublisher(for: endpoint)
+        // A restart here takes 10–30 s; each publish may wait out all of it.
+        let publisher = try await transport.makePublisher(
+            for: try Endpoint("\(amqpURL!)?exchange=\(name)&routing-key=\(name)&publish-timeout=90s"))
         let sent = events(400)
         let received = Locked(Set<String>())
         let consumer = Task {
