@@ -204,13 +204,9 @@ public final class RelayRoute: Service {
     /// Settles sent events: those every sink confirmed together, the others one by one as
     /// retry or dead letter.
     private func settle(_ outgoing: [Outgoing], _ failures: [[(sink: Endpoint, error: FerryError)]]) async {
-        let copied = zip(outgoing, failures).filter { $1.isEmpty }.map(\.0)
-        for (item, result) in zip(copied, await pipeline.succeeded(copied.map(\.ticket))) {
-            switch result {
-            case .success(let outcome): count(outcome)
-            case .failure(let error): await pipeline.giveBack(item.delivery, error)
-            }
-        }
+        let copied = zip(outgoing, failures).filter { $1.isEmpty }.map(\.0.ticket)
+        let handled = await pipeline.succeeded(copied)
+        counters.withLock { $0.copied += handled }
         for (item, failed) in zip(outgoing, failures) where !failed.isEmpty {
             do {
                 try await settle(item, failed)

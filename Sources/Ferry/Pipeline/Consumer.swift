@@ -211,9 +211,7 @@ public final class Consumer: Service {
 
     /// Marks the handled and acked deliveries done; what cannot be settled is handed back.
     private func finish(_ handled: [DeliveryPipeline.Ticket]) async {
-        for (ticket, result) in zip(handled, await pipeline.succeeded(handled, acked: true)) {
-            if case .failure(let error) = result { await pipeline.giveBack(ticket.delivery, error) }
-        }
+        await pipeline.succeeded(handled, acked: true)
     }
 
     /// Settles one delivery with `body`; one that cannot be settled is handed back.

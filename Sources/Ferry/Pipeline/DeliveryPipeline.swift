@@ -146,20 +146,21 @@ package final class DeliveryPipeline: Sendable {
     }
 
     /// Acks each delivery (unless the caller has: `acked`), then marks the keys of those acked
-    /// done with one call to the store. Each delivery's outcome, or the error that kept it
-    /// from being settled (to hand it back).
-    package func succeeded(_ tickets: [Ticket], acked: Bool = false) async -> [Result<ConsumerOutcome, any Error>] {
-        var results: [Result<ConsumerOutcome, any Error>] = []
-        results.reserveCapacity(tickets.count)
+    /// done with one call to the store. Those that cannot be settled are handed back together
+    /// (`giveBack`); returns how many were settled as handled.
+    @discardableResult
+    package func succeeded(_ tickets: [Ticket], acked: Bool = false) async -> Int {
         var keys: [String] = []
+        var unsettled: [Delivery] = []
+        var failure: (any Error)?
         for ticket in tickets {
             recordDuration(ticket)
             do {
                 if !acked { try await ticket.delivery.ack() }
-                results.append(.success(.handled))
                 if let key = ticket.key { keys.append(key) }
             } catch {
-                results.append(.failure(error))
+                unsettled.append(ticket.delivery)
+                failure = failure ?? error
             }
         }
         if let store = options.idempotency, !keys.isEmpty {
@@ -167,13 +168,15 @@ package final class DeliveryPipeline: Sendable {
                 try await store.complete(keys, retention: options.retention)
             } catch {
                 // Acked, but not marked done: the same as a crash between the two.
-                return tickets.map { _ in .failure(error) }
+                await giveBack(tickets.map(\.delivery), error)
+                return 0
             }
         }
-        let handled = results.count { if case .success = $0 { true } else { false } }
+        if let failure { await giveBack(unsettled, failure) }
+        let handled = tickets.count - unsettled.count
         metrics.handled.increment(by: handled)
         if handled > 0 { _ = settled(.handled) }
-        return results
+        return handled
     }
 
     /// Retries the delivery with backoff, or dead-letters it with the reason the failure
