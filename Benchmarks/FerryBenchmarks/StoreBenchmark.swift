@@ -28,9 +28,9 @@ struct StoreBenchmark {
             var rates: [String: [Double]] = [:]
             for round in 1...workload.repeats {
                 Progress.say("stores: Consumer on \(broker), round \(round) of \(workload.repeats)")
-                for (name, store) in try stores(directory, "\(run)-\(broker)-\(round)") {
-                    let options = ConsumerOptions(idempotency: try store())
-                    rates[name, default: []].append(
+                for store in stores(directory, "\(run)-\(broker)-\(round)") {
+                    let options = ConsumerOptions(idempotency: try store.open())
+                    rates[store.name, default: []].append(
                         try await ferry.consumerRate(target, count: consumerEvents, prefetch: workload.prefetch, options: options))
                 }
             }
@@ -42,17 +42,11 @@ struct StoreBenchmark {
         let redis = try RawRedis(host: urls.host, port: urls.redisPort)
         var rates: [String: [Double]] = [:]
         for round in 1...workload.repeats {
-            for (name, _) in try stores(directory, "") {
-                Progress.say("stores: relay Kafka → Redis with the \(name) store, round \(round) of \(workload.repeats)")
-                let sink = "\(run)-\(round)-\(name)"
-                let store =
-                    switch name {
-                    case "SQLite": "sqlite://\(directory.path)/relay-\(round).db"
-                    case "Redis": "\(urls.redis("\(sink)-dedup"))"
-                    default: "memory://"
-                    }
-                rates[name, default: []].append(
-                    try await relay.relay(source: run, group: sink, sink: urls.redis(sink), store: store) {
+            for store in stores(directory, "\(run)-relay-\(round)") {
+                Progress.say("stores: relay Kafka → Redis with the \(store.name) store, round \(round) of \(workload.repeats)")
+                let sink = "\(run)-\(round)-\(store.name)"
+                rates[store.name, default: []].append(
+                    try await relay.relay(source: run, group: sink, sink: urls.redis(sink), store: store.url) {
                         try await SinkWatch { try redis.length(of: sink) }.wait(for: relayEvents, timeout: .seconds(600))
                     }.rate)
                 try redis.delete([sink])
@@ -62,12 +56,15 @@ struct StoreBenchmark {
         return rows
     }
 
-    /// The stores compared, each made fresh per run: name and how to open it.
-    private func stores(_ directory: URL, _ run: String) throws -> [(String, () throws -> any IdempotencyStore)] {
-        [
-            ("memory", { MemoryIdempotencyStore() }),
-            ("SQLite", { try SQLiteIdempotencyStore(path: directory.appendingPathComponent("\(run).db").path) }),
-            ("Redis", { try RedisIdempotencyStore(urls.redis("\(run)-dedup")) }),
+    /// The stores compared, fresh per run: a name, how a `Consumer` opens one, and the URL a
+    /// relay is given.
+    private func stores(_ directory: URL, _ run: String) -> [(name: String, open: () throws -> any IdempotencyStore, url: String)] {
+        let path = directory.appendingPathComponent("\(run).db").path
+        let redis = urls.redis("\(run)-dedup")
+        return [
+            ("memory", { MemoryIdempotencyStore() }, "memory://"),
+            ("SQLite", { try SQLiteIdempotencyStore(path: path) }, "sqlite://\(path)"),
+            ("Redis", { try RedisIdempotencyStore(redis) }, redis),
         ]
     }
 
