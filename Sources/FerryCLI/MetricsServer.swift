@@ -31,8 +31,14 @@ final class MetricsServer: Sendable {
             throw ValidationErrorText(
                 "cannot listen on \(address):\(port) for metrics: \(String(cString: strerror(errno))); choose another --metrics-port")
         }
+        // Port 0 lets the system choose a free port; the one it chose is read back.
+        var chosen = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &chosen) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         socket = fd
-        self.port = port
+        self.port = Int(UInt16(bigEndian: chosen.sin_port))
         Thread { [fd] in
             while true {
                 let client = accept(fd, nil, nil)

@@ -24,7 +24,8 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "The relay configuration file (YAML).")
     var config: String
 
-    @Option(help: "Serve Prometheus metrics on /metrics and a health check on /health at this port.")
+    @Option(
+        help: "Serve Prometheus metrics on /metrics and a health check on /health at this port (0: a free one, printed).")
     var metricsPort: Int?
 
     @Option(help: "The address the metrics port listens on.")
@@ -38,8 +39,10 @@ struct RelayCommand: AsyncParsableCommand {
         let store: any IdempotencyStore
         let schemas: SchemaRegistry?
         do {
-            if let port = metricsPort, !(1...65535).contains(port) {
-                throw FerryError(.invalidConfiguration, "--metrics-port \(port) is not a TCP port", remedy: "give a port from 1 to 65535")
+            if let port = metricsPort, !(0...65535).contains(port) {
+                throw FerryError(
+                    .invalidConfiguration, "--metrics-port \(port) is not a TCP port",
+                    remedy: "give a port from 1 to 65535, or 0 for a free one")
             }
             configuration = try RelayConfiguration(file: config)
             for route in configuration.routes {
@@ -60,6 +63,7 @@ struct RelayCommand: AsyncParsableCommand {
             try MetricsServer(registry: registry, address: metricsAddress, port: $0) { Self.health(of: routes) }
         }
         defer { server?.stop() }
+        if let server { Output.error("relay: metrics on http://\(metricsAddress):\(server.port)/metrics") }
         let display = isatty(STDERR_FILENO) == 1 ? Task { await Self.showProgress(routes) } : nil
         defer { display?.cancel() }
         let group = ServiceGroup(

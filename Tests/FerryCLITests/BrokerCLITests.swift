@@ -71,7 +71,7 @@ struct BrokerCLITests {
         let other = try certificates.make("other", name: "localhost")
         let misnamed = try certificates.make("misnamed", name: "broker.example.com")
         func publish(serving cert: (cert: String, key: String), trusting ca: String) async throws -> String {
-            let port = Int.random(in: 55_000...59_999)
+            let port = freeLoopbackPort()
             let server = try TestCertificates.server(port: port, cert: cert.cert, key: cert.key)
             defer { server.terminate() }
             try await eventually(.seconds(10), "s_server listens") {
@@ -111,7 +111,7 @@ struct BrokerCLITests {
     /// here (PLAIN it does not offer at all).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["FERRY_TANSU"] != nil, "needs FERRY_TANSU"))
     func kafkaSCRAMReachesTheBrokerAndARefusalSaysSo() async throws {
-        let port = Int.random(in: 20_000...24_999)
+        let port = freeLoopbackPort()
         let broker = Process()
         broker.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["FERRY_TANSU"]!)
         broker.arguments = [

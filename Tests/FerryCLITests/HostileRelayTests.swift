@@ -94,7 +94,6 @@ struct HostileRelayTests {
         await publisher.close()
         let total = good.count + hostile.count + extra
 
-        let metricsPort = Int.random(in: 50_000...54_999)
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).yaml").path
         let sinkURL = sink.description.replacingOccurrences(of: ":***@", with: ":guest@")
         let sourceURL = source.description.replacingOccurrences(of: ":***@", with: ":guest@")
@@ -106,7 +105,8 @@ struct HostileRelayTests {
             sinks: ['\(sinkURL)']
             limits: {max-bytes: 65536}
         """.write(toFile: config, atomically: true, encoding: .utf8)
-        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", "\(metricsPort)"])
+        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", "0"])
+        let metricsPort = try await relay.metricsPort()
 
         let copied = Locked(Set<String>())
         let reader = try await sinkTransport.subscribe(to: sink, options: SubscribeOptions(group: "audit"))

@@ -43,8 +43,8 @@ struct RelayCLITests {
         let config = try write(
             "routes:\n  - source: \(env["FERRY_KAFKA_URL"]!)/\(name)\n    group: \(name)\n    sinks: [\(env["FERRY_REDIS_URL"]!)/\(name)]\n"
         )
-        let port = Int.random(in: 30_000...39_999)
-        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", String(port)])
+        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", "0"])
+        let port = try await relay.metricsPort()
         let idle = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(idle) }
         var address = sockaddr_in()  // the idle client's, never sending a byte
@@ -91,8 +91,8 @@ struct RelayCLITests {
                 in-flight: 64
             """)
         setenv("TEST_AMQP_PASSWORD", "guest", 1)
-        let metricsPort = Int.random(in: 20_000...29_999)
-        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", String(metricsPort)])
+        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", "0"])
+        let metricsPort = try await relay.metricsPort()
 
         for (transport, sink) in [(RabbitMQTransport() as any Transport, amqpSink), (RedisTransport(), redisSink)] {
             let reader = try await transport.subscribe(to: sink, options: SubscribeOptions(group: "check"))

@@ -79,8 +79,7 @@ struct RelayOutageTests {
         let sink = try Endpoint("\(env["FERRY_AMQP_URL"]!)?exchange=\(name)&queue=\(name)")
         let kafka = KafkaTransport()
         let source = try await seed(name, partitions: 2, [], with: kafka)
-        let storePort = Int.random(in: 40_000...44_999)
-        let metricsPort = Int.random(in: 45_000...49_999)
+        let storePort = freeLoopbackPort()
         func startStore() throws -> ChildProcess {
             try ChildProcess("/usr/bin/redis-server", ["--port", "\(storePort)", "--save", "", "--appendonly", "no"])
         }
@@ -88,7 +87,8 @@ struct RelayOutageTests {
         let config = try relayConfig(
             name, route: "orders", source: source, sinks: [sink.description.replacingOccurrences(of: ":***@", with: ":guest@")],
             idempotency: "redis://127.0.0.1:\(storePort)/\(name)")
-        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", "\(metricsPort)"])
+        let relay = try RunningFerry(["relay", "--config", config, "--metrics-port", "0"])
+        let metricsPort = try await relay.metricsPort()
         try await eventually(.seconds(60), "the route runs") {
             (try? await HealthCheck.fetch(port: metricsPort))?.route("orders")["status"] as? String == "ok"
         }

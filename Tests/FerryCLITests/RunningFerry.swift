@@ -1,4 +1,5 @@
 import Ferry
+import FerryConformance
 import Foundation
 
 /// A `ferry` process left running (a consumer), whose output lines are collected as they come.
@@ -41,6 +42,15 @@ final class RunningFerry: Sendable {
     }
 
     var stderr: String { child.stderr }
+
+    /// The port a relay started with `--metrics-port 0` serves metrics on, from the line it prints.
+    func metricsPort() async throws -> Int {
+        let printed: @Sendable () -> Int? = { [self] in
+            stderr.firstMatch(of: /metrics on http:\/\/[0-9.]+:([0-9]+)\//).flatMap { Int($0.1) }
+        }
+        try await eventually(.seconds(30), "the relay prints its metrics port") { printed() != nil }
+        return printed()!
+    }
 
     /// SIGKILL: the process gets no chance to clean up, as in a crash.
     func kill() async {

@@ -15,7 +15,7 @@ import Testing
 
     /// Connects to an `openssl s_server` serving `cert` with `cacert` as the trusted CA; the error.
     func connect(serving cert: (cert: String, key: String), trusting cacert: String) async throws -> FerryError? {
-        let port = Int.random(in: 55_000...59_999)
+        let port = freeLoopbackPort()
         let server = try TestCertificates.server(port: port, cert: cert.cert, key: cert.key)
         defer { server.terminate() }
         let endpoint = try AMQPEndpoint(try Endpoint("amqps://guest:guest@localhost:\(port)/%2F?queue=q&cacert=\(cacert)"))

@@ -1,0 +1,20 @@
+import Foundation
+
+/// A TCP port on loopback that nothing listens on now, for a test's own server. It is drawn from
+/// below Linux's ephemeral range (32768 and up), so no outgoing connection takes it before the
+/// server binds it; a port another listener holds is skipped.
+public func freeLoopbackPort() -> Int {
+    while true {
+        let port = Int.random(in: 20_000...32_000)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        close(fd)
+        if bound == 0 { return port }
+    }
+}
