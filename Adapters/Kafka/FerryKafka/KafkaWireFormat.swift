@@ -11,10 +11,10 @@ package enum KafkaWireFormat {
         var record = KafkaRecord(value: event.data)
         record.headers.reserveCapacity(12)
         var contentType: String?
-        for (name, value) in try binding.encode(event) {
-            switch name {
-            case "ce_datacontenttype": contentType = value
-            case "ce_partitionkey": record.key = Data(value.utf8)
+        try binding.forEachHeader(event) { attribute, name, value in
+            switch attribute {
+            case .datacontenttype: contentType = value
+            case .partitionkey: record.key = Data(value.utf8)
             default: record.headers.append(.init(name: name, value: Data(value.utf8)))
             }
         }

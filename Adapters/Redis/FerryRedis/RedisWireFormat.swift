@@ -22,7 +22,7 @@ package enum RedisWireFormat {
     /// written straight into one buffer (this runs for every event published).
     static func command(_ event: Event, head: [String]) throws(FerryError) -> RedisCommand {
         var command = RedisCommand(head)
-        for (name, value) in try binding.encode(event) {
+        try binding.forEachHeader(event) { _, name, value in
             command.append(name)
             command.append(value)
         }

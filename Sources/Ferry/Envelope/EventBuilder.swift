@@ -45,8 +45,10 @@ struct EventBuilder {
     /// The event, once its required attributes are there and valid; `origin` names the message.
     func build(where origin: () -> String) throws(FerryError) -> Event {
         var event = event
-        for (name, value) in [("specversion", specversion ?? ""), ("id", event.id), ("source", event.source), ("type", event.type)]
-        where value.isEmpty {
+        // Checked one by one, not from an array of pairs: this runs for every event read.
+        if specversion?.isEmpty ?? true || event.id.isEmpty || event.source.isEmpty || event.type.isEmpty {
+            let name =
+                specversion?.isEmpty ?? true ? "specversion" : event.id.isEmpty ? "id" : event.source.isEmpty ? "source" : "type"
             throw FerryError(.malformedEnvelope, "\(origin()): required CloudEvents attribute '\(name)' is missing or empty")
         }
         guard specversion == Event.specVersion else {

@@ -41,10 +41,17 @@ package struct HeaderBinding: Sendable {
     package func encode(_ event: Event) throws(FerryError) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(event.headers.count + 12)
+        try forEachHeader(event) { _, name, value in headers.append((name, value)) }
+        return headers
+    }
+
+    /// `encode` without the list: `body` gets each header with the attribute it carries (nil for
+    /// an extension attribute or a free-form header), for adapters that give some a native place.
+    package func forEachHeader(_ event: Event, _ body: (EventAttribute?, String, String) -> Void) throws(FerryError) {
         try EventAttributes.forEach(event) { attribute, name, value in
-            headers.append((attribute.flatMap { names[$0] } ?? prefix + name, value))
+            body(attribute, attribute.flatMap { names[$0] } ?? prefix + name, value)
         }
-        guard !event.headers.isEmpty else { return headers }
+        guard !event.headers.isEmpty else { return }
         for (name, value) in event.headers.sorted(by: { $0.key < $1.key }) {
             let lower = name.lowercased()
             guard !name.isEmpty, !lower.hasPrefix(lowercasedPrefix), !reservedHeaders.contains(lower),
@@ -56,9 +63,8 @@ package struct HeaderBinding: Sendable {
                         "rename the header; names starting with \(([prefix] + reservedPrefixes).map { "'\($0)'" }.joined(separator: ", ")) and \(reservedHeaders.sorted()) are reserved"
                 )
             }
-            headers.append((name, value))
+            body(nil, name, value)
         }
-        return headers
     }
 
     /// Reads a message: binary mode when the `<prefix>specversion` header is present, structured

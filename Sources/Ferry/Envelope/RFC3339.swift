@@ -47,7 +47,11 @@ package enum RFC3339 {
     /// Parses an RFC 3339 date-time (any fraction length, `Z` or `±hh:mm`) to microseconds;
     /// nil for anything else, and for a time outside years 0001 to 9999 UTC.
     package static func parse(_ text: some StringProtocol) -> Int64? {
-        let b = Array(text.utf8)
+        var text = String(text)
+        return text.withUTF8 { parse(bytes: $0) }
+    }
+
+    private static func parse(bytes b: UnsafeBufferPointer<UInt8>) -> Int64? {
         var i = 0
         func digits(_ n: Int) -> Int64? {
             guard i + n <= b.count else { return nil }
@@ -59,13 +63,13 @@ package enum RFC3339 {
             i += n
             return v
         }
-        func expect(_ c: UInt8...) -> Bool {
-            guard i < b.count, c.contains(b[i]) else { return false }
+        func expect(_ c: UInt8, or other: UInt8 = 0, or third: UInt8 = 0) -> Bool {  // no array per call
+            guard i < b.count, b[i] != 0, b[i] == c || b[i] == other || b[i] == third else { return false }
             i += 1
             return true
         }
         guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2),
-            expect(84, 116, 32), let hour = digits(2), expect(58), let minute = digits(2), expect(58),
+            expect(84, or: 116, or: 32), let hour = digits(2), expect(58), let minute = digits(2), expect(58),
             let second = digits(2)
         else { return nil }
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60 else {
@@ -84,7 +88,7 @@ package enum RFC3339 {
             guard i > start else { return nil }
         }
         var offset: Int64 = 0
-        if expect(90, 122) {
+        if expect(90, or: 122) {
             offset = 0
         } else if i < b.count, b[i] == 43 || b[i] == 45 {
             let sign: Int64 = b[i] == 45 ? -1 : 1

@@ -101,9 +101,9 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     }
 
     private static func complete(_ state: inout State, _ key: Digest, until expires: ContinuousClock.Instant, _ capacity: Int) {
-        if state.entries[key] != nil {  // reserved: completed in place, its recency kept
-            state.entries[key]!.done = true
-            state.entries[key]!.expires = expires
+        if let index = state.entries.index(forKey: key) {  // reserved: completed in place, its recency kept
+            state.entries.values[index].done = true
+            state.entries.values[index].expires = expires
         } else {
             put(&state, key, Entry(done: true, expires: expires, stamp: 0), capacity: capacity)
         }
