@@ -27,6 +27,24 @@ import Testing
         #expect(schema.violations(of: try json("true")) == ["$: expected object, found boolean"])
     }
 
+    /// `accepts` is the fast path the registry takes; it must say yes exactly when there is no
+    /// violation (the `schema` fuzz target checks the same on every input).
+    @Test func acceptsAgreesWithViolations() throws {
+        let schema = try schema(order)
+        let documents = [
+            #"{"id":"o1","state":"new","lines":[{"sku":"a","n":2}]}"#, #"{"id":"o1","lines":[]}"#,
+            #"{"state":"lost","lines":[{"n":1.5}],"extra":true}"#, #"{"id":"o1","lines":[{"sku":"a","n":2.5}]}"#,
+            #"{"id":"o1","lines":[{"n":2}]}"#, #"{"id":"o1","lines":{}}"#, #"{"id":"o1","state":"lost","lines":[]}"#,
+            #"{"id":"o1","lines":[],"extra":1}"#, #"{"id":"o1","id":2,"lines":[]}"#, "true", "[]", "null",
+        ]
+        for text in documents {
+            let value = try JSONValue(parsing: Data(text.utf8))
+            #expect(schema.accepts(value) == schema.violations(of: value).isEmpty, "\(text)")
+        }
+        #expect(schema.accepts(try JSONValue(parsing: Data(documents[0].utf8))))
+        #expect(!schema.accepts(try JSONValue(parsing: Data(documents[3].utf8))))
+    }
+
     @Test func compatibilityModesNameEachBreakingChange() throws {
         let v1 = try schema(#"{"type":"object","required":["id"],"properties":{"id":{"type":"string"},"state":{"enum":["new","paid"]}}}"#)
         let addOptional = try schema(

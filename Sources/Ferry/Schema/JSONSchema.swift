@@ -75,6 +75,33 @@ public struct JSONSchema: Sendable, Hashable {
         violations(of: JSONValue(any: value), at: path)
     }
 
+    /// Whether `value` is valid: the same rules as `violations`, without building paths,
+    /// messages or sorted lists, so that a valid event (nearly every one) costs no text.
+    public func accepts(_ value: JSONValue) -> Bool {
+        if !types.isEmpty, !types.contains(where: value.matches) { return false }
+        if let enumeration, !enumeration.contains(value.canonical) { return false }
+        switch value {
+        case .object(let object):
+            for name in required where object[name] == nil { return false }
+            for member in object.members {
+                if let schema = properties[member.name] {
+                    if !schema.accepts(member.value) { return false }
+                } else {
+                    switch additionalProperties {
+                    case .allowed: break
+                    case .forbidden: return false
+                    case .schema(let schema): if !schema.accepts(member.value) { return false }
+                    }
+                }
+            }
+        case .array(let elements):
+            if let items, !elements.allSatisfy(items.accepts) { return false }
+        default:
+            break
+        }
+        return true
+    }
+
     /// Every way `value` breaks the schema, each with its JSON path; empty when it is valid.
     public func violations(of value: JSONValue, at path: String = "$") -> [String] {
         if !types.isEmpty, !types.contains(where: value.matches) {

@@ -76,7 +76,7 @@ public final class SchemaRegistry: Sendable {
     }
 
     private func validate(_ value: JSONValue, _ event: Event, _ version: Int) throws(FerryError) {
-        guard let schema = catalog.schema(of: event.type, version: version) else { return }
+        guard let schema = catalog.schema(of: event.type, version: version), !schema.accepts(value) else { return }
         let found = schema.violations(of: value)
         guard found.isEmpty else {
             throw FerryError(
