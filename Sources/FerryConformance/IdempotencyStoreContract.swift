@@ -1,4 +1,5 @@
 import Ferry
+import Foundation
 
 /// What every idempotency store must do, checked the same way for memory, SQLite and Redis.
 public enum IdempotencyStoreContract {
@@ -50,5 +51,24 @@ public enum IdempotencyStoreContract {
         try expectEqual(try await store.reserve(many, for: .seconds(30)), many.map { _ in .done }, "a large batch done")
         try expectEqual(try await store.reserve([], for: .seconds(30)), [], "an empty batch")
         try await store.complete([], retention: .seconds(60))
+    }
+
+    /// A done mark keeps its outcome (a command's reply, any bytes) for as long as it lasts; a key
+    /// that is only reserved, or completed without one, has none, and the mark stays done.
+    public static func keepsAnOutcomeWithTheDoneMark(_ store: any IdempotencyStore) async throws {
+        let reply = Data([0, 1, 2, 255]) + Data("done:r:1:2 {\"ok\":true}".utf8)
+        try expectEqual(try await store.reserve("cmd", for: .seconds(30)), .acquired(attempt: 1), "reserve")
+        try expectEqual(try await store.outcome(of: "cmd"), nil, "no outcome while reserved")
+        try await store.complete("cmd", retention: .seconds(60), keeping: reply)
+        try expectEqual(try await store.outcome(of: "cmd"), reply, "the outcome kept")
+        try expectEqual(try await store.reserve("cmd", for: .seconds(30)), .done, "done with an outcome")
+        try await store.forget("cmd")  // a done mark is never forgotten, nor its outcome
+        try expectEqual(try await store.outcome(of: "cmd"), reply, "kept after forget")
+        try await store.complete("plain", retention: .seconds(60))
+        try expectEqual(try await store.outcome(of: "plain"), nil, "completed without an outcome")
+        try await store.complete("short", retention: .milliseconds(100), keeping: reply)
+        try await Task.sleep(for: .milliseconds(250))  // the mark's own expiry is what is checked
+        try expectEqual(try await store.outcome(of: "short"), nil, "gone with its mark")
+        try expectEqual(try await store.reserve("short", for: .seconds(30)), .acquired(attempt: 1), "free again")
     }
 }

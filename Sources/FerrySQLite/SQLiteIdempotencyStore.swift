@@ -30,14 +30,17 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
                             key TEXT PRIMARY KEY NOT NULL,
                             done INTEGER NOT NULL,
                             expires INTEGER NOT NULL,
-                            attempts INTEGER NOT NULL DEFAULT 0)
+                            attempts INTEGER NOT NULL DEFAULT 0,
+                            outcome BLOB)
                         WITHOUT ROWID
                         """)
                 try db.execute(sql: "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency(expires)")
-                // A store written before attempts were counted gets the column.
-                if try !db.columns(in: "idempotency").contains(where: { $0.name == "attempts" }) {
+                // A store written by an older Ferry gets the columns added since.
+                let columns = Set(try db.columns(in: "idempotency").map(\.name))
+                if !columns.contains("attempts") {
                     try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
                 }
+                if !columns.contains("outcome") { try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN outcome BLOB") }
             }
         } catch {
             throw FerryError(
@@ -107,7 +110,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
                 let mark = try db.cachedStatement(
                     sql: """
                         INSERT INTO idempotency (key, done, expires) VALUES \(Self.placeholders("(?, 1, ?)", chunk.count))
-                        ON CONFLICT (key) DO UPDATE SET done = 1, expires = excluded.expires, attempts = 0
+                        ON CONFLICT (key) DO UPDATE SET done = 1, expires = excluded.expires, attempts = 0, outcome = NULL
                         """)
                 try mark.execute(arguments: StatementArguments(chunk.flatMap { key -> [any DatabaseValueConvertible] in [key, expires] }))
             }
@@ -116,6 +119,25 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
                 try db.execute(
                     sql: "DELETE FROM idempotency WHERE (done = 1 AND expires <= ?) OR expires <= ?", arguments: [now, now - 86_400_000])
             }
+        }
+    }
+
+    public func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws {
+        let expires = Self.milliseconds() + retention.microseconds / 1000
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO idempotency (key, done, expires, outcome) VALUES (?, 1, ?, ?)
+                    ON CONFLICT (key) DO UPDATE SET done = 1, expires = excluded.expires, attempts = 0, outcome = excluded.outcome
+                    """, arguments: [key, expires, outcome])
+        }
+    }
+
+    public func outcome(of key: String) async throws -> Data? {
+        let now = Self.milliseconds()
+        return try await database.read { db in
+            try Data.fetchOne(
+                db, sql: "SELECT outcome FROM idempotency WHERE key = ? AND done = 1 AND expires > ?", arguments: [key, now])
         }
     }
 

@@ -21,6 +21,10 @@ struct RedisIdempotencyStoreTests {
         try await IdempotencyStoreContract.forgetStartsAfresh(try RedisIdempotencyStore(url))
     }
 
+    @Test func keepsAnOutcomeWithTheDoneMark() async throws {
+        try await IdempotencyStoreContract.keepsAnOutcomeWithTheDoneMark(try RedisIdempotencyStore(url))
+    }
+
     @Test func batchesActAsOneCallPerKey() async throws {
         try await IdempotencyStoreContract.batchesActAsOneCallPerKey(try RedisIdempotencyStore(url))
     }

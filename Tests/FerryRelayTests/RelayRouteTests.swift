@@ -85,6 +85,10 @@ import Testing
         func complete(_ key: String, retention: Duration) async throws { try await store.complete(key, retention: retention) }
         func release(_ key: String) async throws { try await store.release(key) }
         func forget(_ key: String) async throws { try await store.forget(key) }
+        func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws {
+            try await store.complete(key, retention: retention, keeping: outcome)
+        }
+        func outcome(of key: String) async throws -> Data? { try await store.outcome(of: key) }
     }
 
     /// A delivery the route could not settle used to stay with it until a restart. Handing it

@@ -19,6 +19,10 @@ import Testing
         try await IdempotencyStoreContract.forgetStartsAfresh(try SQLiteIdempotencyStore(path: path))
     }
 
+    @Test func keepsAnOutcomeWithTheDoneMark() async throws {
+        try await IdempotencyStoreContract.keepsAnOutcomeWithTheDoneMark(try SQLiteIdempotencyStore(path: path))
+    }
+
     @Test func batchesActAsOneCallPerKey() async throws {
         try await IdempotencyStoreContract.batchesActAsOneCallPerKey(try SQLiteIdempotencyStore(path: path))
     }

@@ -31,6 +31,10 @@ import Testing
         }
         func release(_ key: String) async throws { try await inner.release(key) }
         func forget(_ key: String) async throws { try await inner.forget(key) }
+        func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws {
+            try await inner.complete(key, retention: retention, keeping: outcome)
+        }
+        func outcome(of key: String) async throws -> Data? { try await inner.outcome(of: key) }
     }
 
     @Test func aBatchCostsOneReservationAndOneCompletion() async throws {

@@ -25,6 +25,10 @@ import Testing
         }
         func release(_ key: String) async throws { try await store.release(key) }
         func forget(_ key: String) async throws { try await store.forget(key) }
+        func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws {
+            try await store.complete(key, retention: retention, keeping: outcome)
+        }
+        func outcome(of key: String) async throws -> Data? { try await store.outcome(of: key) }
     }
 
     @Test func aConsumerWaitsOutAStoreOutageAndShowsIt() async throws {

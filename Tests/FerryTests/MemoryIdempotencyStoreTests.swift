@@ -15,6 +15,10 @@ import Testing
         try await IdempotencyStoreContract.forgetStartsAfresh(MemoryIdempotencyStore())
     }
 
+    @Test func keepsAnOutcomeWithTheDoneMark() async throws {
+        try await IdempotencyStoreContract.keepsAnOutcomeWithTheDoneMark(MemoryIdempotencyStore())
+    }
+
     @Test func batchesActAsOneCallPerKey() async throws {
         try await IdempotencyStoreContract.batchesActAsOneCallPerKey(MemoryIdempotencyStore())
     }

@@ -17,6 +17,8 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     /// How long a reserved key keeps its count after its last reservation, at least.
     private static let dayInMilliseconds = 86_400_000
     private static let done = Data("done".utf8)
+    /// A done mark that keeps an outcome: `done:` and its bytes.
+    private static let doneKeeping = Data("done:".utf8)
 
     /// Takes a key whose value was read as ARGV[1] (a reservation run out, or something Ferry
     /// did not write), if it still holds that: anything that is not a string counts as free,
@@ -42,7 +44,8 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
         """
     /// Forgets a key that is not done, count included.
     private static let forgetScript = """
-        if redis.call('GET', KEYS[1]) == 'done' then return 0 end
+        local held = redis.call('GET', KEYS[1])
+        if held == 'done' or (type(held) == 'string' and string.sub(held, 1, 5) == 'done:') then return 0 end
         return redis.call('DEL', KEYS[1])
         """
 
@@ -93,7 +96,7 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
                     default:  // another type: the script replaces it
                         held = Data()
                     }
-                    if held == Self.done {
+                    if held == Self.done || held.starts(with: Self.doneKeeping) {
                         reservations[index] = .done
                         continue
                     }
@@ -145,6 +148,22 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
             }
             for case .error(let message) in replies { throw refused("SET", message) }
         }
+    }
+
+    public func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws {
+        var set = RedisCommand(["SET", mark(key)])
+        set.append(Self.doneKeeping + outcome)
+        set.append("PX")
+        set.append(String(max(1, retention.microseconds / 1000)))
+        try await executor.run { [self, set] () throws in
+            let reply = try link.runRetryingOnce { connection throws(FerryError) in try connection.pipeline([set])[0] }
+            if case .error(let message) = reply { throw refused("SET", message) }
+        }
+    }
+
+    public func outcome(of key: String) async throws -> Data? {
+        guard case .string(let held) = try await run(["GET", mark(key)]), held.starts(with: Self.doneKeeping) else { return nil }
+        return Data(held.dropFirst(Self.doneKeeping.count))
     }
 
     public func release(_ key: String) async throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Remembers which events were handled, so a duplicate is handled once without giving up
 /// at-least-once: a key is reserved while its event is being handled, marked done only after
 /// the handler succeeded and the delivery was acked, and released on failure. A reservation
@@ -21,6 +23,12 @@ public protocol IdempotencyStore: Sendable {
     func reserve(_ keys: [String], for ttl: Duration) async throws -> [IdempotencyReservation]
     /// Marks several keys done at once.
     func complete(_ keys: [String], retention: Duration) async throws
+    /// Marks `key` done and keeps `outcome` with the mark (a command's reply), so that a
+    /// command delivered again gets the same answer without running again.
+    func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws
+    /// What `complete(_:retention:keeping:)` kept for `key`, while the mark lasts; nil if it is
+    /// not done, was completed without an outcome, or is forgotten.
+    func outcome(of key: String) async throws -> Data?
 }
 
 extension IdempotencyStore {

@@ -27,6 +27,8 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         var stamp: UInt64
         /// Reservations so far; kept when a reservation is released or expires.
         var attempts = 0
+        /// What `complete(_:retention:keeping:)` kept: a command's reply.
+        var outcome: Data?
     }
 
     private struct State {
@@ -67,6 +69,18 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         }
     }
 
+    public func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws {
+        let now = ContinuousClock.now
+        state.withLock { Self.complete(&$0, Digest(key), until: now + retention, outcome: outcome, capacity) }
+    }
+
+    public func outcome(of key: String) async throws -> Data? {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            state.entries[Digest(key)].flatMap { $0.done && $0.expires > now ? $0.outcome : nil }
+        }
+    }
+
     public func release(_ key: String) async throws {
         let now = ContinuousClock.now
         let key = Digest(key)
@@ -100,12 +114,15 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         return .acquired(attempt: attempts)
     }
 
-    private static func complete(_ state: inout State, _ key: Digest, until expires: ContinuousClock.Instant, _ capacity: Int) {
+    private static func complete(
+        _ state: inout State, _ key: Digest, until expires: ContinuousClock.Instant, outcome: Data? = nil, _ capacity: Int
+    ) {
         if let index = state.entries.index(forKey: key) {  // reserved: completed in place, its recency kept
             state.entries.values[index].done = true
             state.entries.values[index].expires = expires
+            state.entries.values[index].outcome = outcome
         } else {
-            put(&state, key, Entry(done: true, expires: expires, stamp: 0), capacity: capacity)
+            put(&state, key, Entry(done: true, expires: expires, stamp: 0, outcome: outcome), capacity: capacity)
         }
     }
 
