@@ -8,32 +8,33 @@ import Logging
 /// really delivered. Groups subscribe before events are published: on a broker without replay
 /// (RabbitMQ) a group only gets what is published once its queue exists.
 public enum ConformanceSuite {
-    public static let cases: [ConformanceCase] = [
-        ConformanceCase(name: "publish-confirms-each-event", body: publishConfirmsEachEvent),
-        ConformanceCase(name: "group-receives-everything-once", body: groupReceivesEverythingOnce),
-        ConformanceCase(name: "every-group-gets-every-event", body: everyGroupGetsEveryEvent),
-        ConformanceCase(name: "redelivery-after-consumer-dies", body: redeliveryAfterConsumerDies),
-        ConformanceCase(name: "delayed-retry-does-not-block", body: delayedRetryDoesNotBlock),
-        ConformanceCase(name: "dead-letter-keeps-event-and-reason", body: deadLetterKeepsEventAndReason),
-        ConformanceCase(name: "retried-then-dead-lettered-counts-attempts", body: retriedThenDeadLetteredCountsAttempts),
-        ConformanceCase(name: "ordering-per-key", body: orderingPerKey),
-        ConformanceCase(name: "attributes-and-headers-round-trip", body: attributesAndHeadersRoundTrip),
-        ConformanceCase(name: "structured-mode-is-read", body: structuredModeIsRead),
-        ConformanceCase(name: "structured-mode-is-published-with-mode-structured", body: structuredModeIsPublished),
-        ConformanceCase(name: "plain-message-is-wrapped", body: plainMessageIsWrapped),
-        ConformanceCase(name: "malformed-envelope-goes-to-dlq", body: malformedEnvelopeGoesToDLQ),
-        ConformanceCase(name: "oversize-message-goes-to-dlq-whole", body: oversizeMessageGoesToDLQWhole),
-        ConformanceCase(name: "typed-events", body: typedEvents),
-        ConformanceCase(name: "lag-counts-unsettled", body: lagCountsUnsettled),
-        ConformanceCase(name: "consumer-handles-a-duplicate-once", body: consumerHandlesADuplicateOnce),
-        ConformanceCase(name: "consumer-runs-handlers-side-by-side-one-key-at-a-time", body: consumerRunsHandlersConcurrently),
-        ConformanceCase(name: "consumer-waits-out-a-crashed-reservation", body: consumerWaitsOutACrashedReservation),
-        ConformanceCase(name: "consumer-retries-with-backoff-then-dead-letters", body: consumerRetriesThenDeadLetters),
-        ConformanceCase(name: "consumer-dead-letters-an-event-that-keeps-crashing-it", body: consumerDeadLettersACrashLoop),
-        ConformanceCase(name: "consumer-and-relay-keep-two-sources-reusing-an-id", body: twoSourcesReusingAnIDBothArrive),
-        ConformanceCase(name: "consumer-reads-a-v1-event-as-v2", body: consumerReadsV1AsV2),
-        ConformanceCase(name: "consumer-dead-letters-unknown-versions-and-bad-payloads", body: consumerDeadLettersSchemaFailures),
-    ]
+    public static let cases: [ConformanceCase] =
+        [
+            ConformanceCase(name: "publish-confirms-each-event", body: publishConfirmsEachEvent),
+            ConformanceCase(name: "group-receives-everything-once", body: groupReceivesEverythingOnce),
+            ConformanceCase(name: "every-group-gets-every-event", body: everyGroupGetsEveryEvent),
+            ConformanceCase(name: "redelivery-after-consumer-dies", body: redeliveryAfterConsumerDies),
+            ConformanceCase(name: "delayed-retry-does-not-block", body: delayedRetryDoesNotBlock),
+            ConformanceCase(name: "dead-letter-keeps-event-and-reason", body: deadLetterKeepsEventAndReason),
+            ConformanceCase(name: "retried-then-dead-lettered-counts-attempts", body: retriedThenDeadLetteredCountsAttempts),
+            ConformanceCase(name: "ordering-per-key", body: orderingPerKey),
+            ConformanceCase(name: "attributes-and-headers-round-trip", body: attributesAndHeadersRoundTrip),
+            ConformanceCase(name: "structured-mode-is-read", body: structuredModeIsRead),
+            ConformanceCase(name: "structured-mode-is-published-with-mode-structured", body: structuredModeIsPublished),
+            ConformanceCase(name: "plain-message-is-wrapped", body: plainMessageIsWrapped),
+            ConformanceCase(name: "malformed-envelope-goes-to-dlq", body: malformedEnvelopeGoesToDLQ),
+            ConformanceCase(name: "oversize-message-goes-to-dlq-whole", body: oversizeMessageGoesToDLQWhole),
+            ConformanceCase(name: "typed-events", body: typedEvents),
+            ConformanceCase(name: "lag-counts-unsettled", body: lagCountsUnsettled),
+            ConformanceCase(name: "consumer-handles-a-duplicate-once", body: consumerHandlesADuplicateOnce),
+            ConformanceCase(name: "consumer-runs-handlers-side-by-side-one-key-at-a-time", body: consumerRunsHandlersConcurrently),
+            ConformanceCase(name: "consumer-waits-out-a-crashed-reservation", body: consumerWaitsOutACrashedReservation),
+            ConformanceCase(name: "consumer-retries-with-backoff-then-dead-letters", body: consumerRetriesThenDeadLetters),
+            ConformanceCase(name: "consumer-dead-letters-an-event-that-keeps-crashing-it", body: consumerDeadLettersACrashLoop),
+            ConformanceCase(name: "consumer-and-relay-keep-two-sources-reusing-an-id", body: twoSourcesReusingAnIDBothArrive),
+            ConformanceCase(name: "consumer-reads-a-v1-event-as-v2", body: consumerReadsV1AsV2),
+            ConformanceCase(name: "consumer-dead-letters-unknown-versions-and-bad-payloads", body: consumerDeadLettersSchemaFailures),
+        ] + CommandConformance.cases
 
     static func sample(_ index: Int, key: String? = nil, label: String = "conformance") -> Event {
         Event(

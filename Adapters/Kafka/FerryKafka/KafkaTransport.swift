@@ -71,6 +71,14 @@ public final class KafkaTransport: Transport {
         }
     }
 
+    public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
+        throw FerryError(.unsupported, "commands with replies over Kafka are not built yet", remedy: "send commands over RabbitMQ or Redis")
+    }
+
+    public func replyEndpoint(for address: String, near endpoint: Endpoint) throws -> Endpoint {
+        throw FerryError(.unsupported, "commands with replies over Kafka are not built yet", remedy: "send commands over RabbitMQ or Redis")
+    }
+
     public func shutdown() async {
         let all = producers.withLock { producers in
             defer { producers.removeAll() }

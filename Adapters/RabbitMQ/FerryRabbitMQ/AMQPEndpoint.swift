@@ -8,6 +8,7 @@ import Ferry
 /// (competing consumers, whatever the group), else its own durable queue `<E>.<group>` bound to
 /// `E` with `B` (default `K`, else `#`). Dead letters go to `D`, default `<Q or E>.dlq`.
 /// `amqps://` adds `cacert=/path/ca.pem` (and `verify=false` for local tests only).
+/// `declare=false`: a publisher declares nothing; what it sends to must exist (a reply queue).
 package struct AMQPEndpoint: Sendable {
     let endpoint: Endpoint
     let host: String
@@ -31,6 +32,8 @@ package struct AMQPEndpoint: Sendable {
     /// verify at all (`verify=false` turns it off, for local tests only).
     let caCertificate: String?
     let verifyPeer: Bool
+    /// Whether a publisher declares its exchange and queue first (`declare=false` turns it off).
+    let declares: Bool
 
     package init(_ endpoint: Endpoint) throws(FerryError) {
         guard endpoint.scheme == "amqp" || endpoint.scheme == "amqps", endpoint.hosts.count == 1 else {
@@ -72,6 +75,7 @@ package struct AMQPEndpoint: Sendable {
         self.binding = binding
         caCertificate = endpoint.query["cacert"]
         verifyPeer = endpoint.query["verify"] != "false"
+        declares = endpoint.query["declare"] != "false"
     }
 
     /// The queue a group consumes from.

@@ -17,8 +17,8 @@ public final class RabbitMQTransport: Transport {
     public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
         let amqp = try AMQPEndpoint(endpoint)
         var topology = AMQPTopology()
-        if !amqp.exchange.isEmpty { topology.exchange = (amqp.exchange, amqp.exchangeType) }
-        if let queue = amqp.queue {
+        if amqp.declares, !amqp.exchange.isEmpty { topology.exchange = (amqp.exchange, amqp.exchangeType) }
+        if amqp.declares, let queue = amqp.queue {
             topology.queues = [
                 .init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))
             ]
@@ -39,6 +39,30 @@ public final class RabbitMQTransport: Transport {
         let source = RabbitMQSource(endpoint: amqp, queue: queue, topology: topology, options: options, logger: logger)
         try await source.start()
         return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)
+    }
+
+    /// A queue of its own per requester, which RabbitMQ deletes once it has gone unused for ten
+    /// minutes (`x-expires`: the requester closed or crashed); replies reach it through the
+    /// default exchange.
+    public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
+        let address = "\(ReplyAddress.prefix)\(id)"
+        let replies = try replyEndpoint(for: address, near: endpoint)
+        let amqp = try AMQPEndpoint(replies)
+        let options = SubscribeOptions(group: "requester")
+        var topology = AMQPTopology()
+        topology.queues = [.init(name: address, arguments: [("x-expires", .long(600_000))])]
+        let source = RabbitMQSource(endpoint: amqp, queue: address, topology: topology, options: options, logger: logger)
+        try await source.start()
+        let subscription = Subscription(endpoint: replies, options: options, source: source, transport: self, logger: logger)
+        return ReplyRoute(address: address, subscription: subscription) { await subscription.close() }
+    }
+
+    /// The reply queue on the same broker and vhost, through the default exchange, without
+    /// declaring it (it is the requester's, with its arguments).
+    public func replyEndpoint(for address: String, near endpoint: Endpoint) throws -> Endpoint {
+        var replies = endpoint.with(query: ["queue": address, "declare": "false"])
+        for key in ["exchange", "exchange-type", "routing-key", "binding-key", "queue-type", "dlq"] { replies.query[key] = nil }
+        return replies
     }
 
     /// Declares the exchange (or the named queue) and the dead-letter queue. RabbitMQ has no

@@ -60,6 +60,25 @@ public final class RedisTransport: Transport {
         }
     }
 
+    /// A stream of its own per requester, read by a group of one, trimmed by every reply
+    /// (`maxlen`) and deleted when the requester closes.
+    public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
+        let address = "\(ReplyAddress.prefix)\(id)"
+        let replies = try replyEndpoint(for: address, near: endpoint)
+        let subscription = try await subscribe(to: replies, options: SubscribeOptions(group: "requester"))
+        let redis = try RedisEndpoint(replies)
+        return ReplyRoute(address: address, subscription: subscription) { [admin] in
+            await subscription.close()
+            _ = try? await admin.run { () throws in try RedisConnection(redis).command(["DEL", address]) }
+        }
+    }
+
+    /// The reply stream on the same server and database; what names the command's stream
+    /// (its dead-letter stream, its trimming) is left behind.
+    public func replyEndpoint(for address: String, near endpoint: Endpoint) throws -> Endpoint {
+        endpoint.with(path: address, query: ["dlq": nil, "claim-idle": nil, "maxlen": "1000"])
+    }
+
     public func shutdown() async {}
 }
 

@@ -12,6 +12,12 @@ public protocol Transport: Sendable {
     /// Where `endpoint`'s dead letters go (`dlq=` in the URL, else the broker's convention).
     func deadLetterEndpoint(for endpoint: Endpoint) throws -> Endpoint
     func lag(of endpoint: Endpoint, group: String) async throws -> [LagEntry]
+    /// Opens a private destination for one requester's replies on `endpoint`'s broker, and
+    /// subscribes to it (`Requester`); `id` is unique to the requester.
+    func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute
+    /// Where a reply goes: `address` as a command carried it (`replyto`), on the broker the
+    /// command was read from (`endpoint`, whose credentials are used).
+    func replyEndpoint(for address: String, near endpoint: Endpoint) throws -> Endpoint
     /// Closes the connections the transport keeps.
     func shutdown() async
 }

@@ -54,6 +54,18 @@ public final class MemoryTransport: Transport {
         return state.withLock { $0.lag(topic: name, group: group) }
     }
 
+    /// A topic of its own per requester, read by a group of one.
+    public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
+        let address = "ferry.reply.\(id)"
+        let subscription = try await subscribe(
+            to: try replyEndpoint(for: address, near: endpoint), options: SubscribeOptions(group: "requester"))
+        return ReplyRoute(address: address, subscription: subscription) { await subscription.close() }
+    }
+
+    public func replyEndpoint(for address: String, near endpoint: Endpoint) throws -> Endpoint {
+        try Endpoint("memory://\(address)?partitions=1")
+    }
+
     public func shutdown() async {}
 
     func append(_ record: MemoryRecord, to topic: String, partitions: Int) -> Position {

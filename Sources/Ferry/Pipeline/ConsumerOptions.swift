@@ -31,3 +31,26 @@ public struct ConsumerOptions: Sendable {
         self.handlerTimeout = handlerTimeout
     }
 }
+
+extension ConsumerOptions {
+    /// The failure policy: nil to retry, else why the event goes to the dead-letter destination.
+    package func deadLetterReason(for error: any Error, attempt: Int) -> DeadLetterReason? {
+        let maxAttempts = retry.maxAttempts
+        switch error {
+        case let permanent as PermanentFailure:
+            return permanent.reason
+        case let ferry as FerryError where ferry.code == .payloadDecoding:
+            return DeadLetterReason(.decode, ferry.message)
+        case let ferry as FerryError where ferry.code == .schemaViolation:
+            return DeadLetterReason(.schema, ferry.message)
+        case let timeout as HandlerTimeout where attempt >= maxAttempts:
+            return DeadLetterReason(.timeout, "\(timeout) on attempt \(attempt) of \(maxAttempts)")
+        case _ where !retry.isRetryable(error):
+            return DeadLetterReason(.handler, "\(error)")
+        case _ where attempt >= maxAttempts:
+            return DeadLetterReason(.retriesExhausted, "failed \(attempt) times; last error: \(error)")
+        default:
+            return nil
+        }
+    }
+}

@@ -185,7 +185,7 @@ package final class DeliveryPipeline: Sendable {
         recordDuration(ticket)
         metrics.failed.increment()
         let delivery = ticket.delivery
-        guard let reason = deadLetterReason(for: error, attempt: delivery.attempt) else {
+        guard let reason = options.deadLetterReason(for: error, attempt: delivery.attempt) else {
             if let key = ticket.key { try? await options.idempotency?.release(key) }
             let delay = options.retry.delay(after: delivery.attempt)
             logger.debug(
@@ -206,7 +206,7 @@ package final class DeliveryPipeline: Sendable {
     /// Dead-letters a delivery whose event failed validation before handling
     /// (`SchemaRegistry.prepare`): reason `decode` or `schema`.
     package func rejectInvalid(_ delivery: Delivery, _ error: FerryError) async throws -> ConsumerOutcome {
-        let reason = deadLetterReason(for: error, attempt: delivery.attempt) ?? DeadLetterReason(.schema, error.message)
+        let reason = options.deadLetterReason(for: error, attempt: delivery.attempt) ?? DeadLetterReason(.schema, error.message)
         return try await deadLetter(delivery, reason, key: nil)
     }
 
@@ -304,27 +304,6 @@ package final class DeliveryPipeline: Sendable {
     private func recordDuration(_ ticket: Ticket) {
         guard let admitted = ticket.admitted else { return }
         metrics.handlerDuration.recordNanoseconds((ContinuousClock.now - admitted).nanoseconds)
-    }
-
-    /// The failure policy: nil to retry, else why the event goes to the dead-letter destination.
-    private func deadLetterReason(for error: any Error, attempt: Int) -> DeadLetterReason? {
-        let maxAttempts = options.retry.maxAttempts
-        switch error {
-        case let permanent as PermanentFailure:
-            return permanent.reason
-        case let ferry as FerryError where ferry.code == .payloadDecoding:
-            return DeadLetterReason(.decode, ferry.message)
-        case let ferry as FerryError where ferry.code == .schemaViolation:
-            return DeadLetterReason(.schema, ferry.message)
-        case let timeout as HandlerTimeout where attempt >= maxAttempts:
-            return DeadLetterReason(.timeout, "\(timeout) on attempt \(attempt) of \(maxAttempts)")
-        case _ where !options.retry.isRetryable(error):
-            return DeadLetterReason(.handler, "\(error)")
-        case _ where attempt >= maxAttempts:
-            return DeadLetterReason(.retriesExhausted, "failed \(attempt) times; last error: \(error)")
-        default:
-            return nil
-        }
     }
 
     /// A dead-lettered event is forgotten by the idempotency store, so that a replay of it from

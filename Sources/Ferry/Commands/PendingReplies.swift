@@ -1,0 +1,72 @@
+/// The requests a `Requester` waits on, by command id (a reply's `causationid`): a state machine that returns what
+/// to do (resume a waiter, drop a late reply), unit-tested without a broker.
+///
+/// A request is expected before its command is sent, so a reply that beats the waiter is kept
+/// for it; every way out (reply, timeout, cancellation) forgets the request, so nothing grows
+/// with requests that ended.
+struct PendingReplies<Waiter: Sendable>: Sendable {
+    enum Slot {
+        case expected
+        case waiting(Waiter)
+        case arrived(Event)
+    }
+
+    enum ReplyAction {
+        case resume(Waiter, Event)
+        /// Kept until the waiter comes.
+        case keep
+        /// Nobody waits for it (timed out, cancelled, another requester's): dropped and counted.
+        case late
+    }
+
+    enum WaitAction {
+        case resume(Event)
+        /// Forgotten before the waiter came (cancelled): it must not wait.
+        case cancelled
+        case wait
+    }
+
+    private var slots: [String: Slot] = [:]
+    private(set) var lateReplies = 0
+
+    var count: Int { slots.count }
+
+    mutating func expect(_ id: String) { slots[id] = .expected }
+
+    mutating func wait(_ id: String, _ waiter: Waiter) -> WaitAction {
+        switch slots[id] {
+        case .expected?:
+            slots[id] = .waiting(waiter)
+            return .wait
+        case .arrived(let reply)?:
+            slots[id] = nil
+            return .resume(reply)
+        case .waiting?, nil:
+            return .cancelled
+        }
+    }
+
+    mutating func arrived(_ reply: Event) -> ReplyAction {
+        guard let id = reply.causationid else {
+            lateReplies += 1
+            return .late
+        }
+        switch slots[id] {
+        case .expected?:
+            slots[id] = .arrived(reply)
+            return .keep
+        case .waiting(let waiter)?:
+            slots[id] = nil
+            return .resume(waiter, reply)
+        case .arrived?, nil:  // a second reply to one request (a redelivered command) is late too
+            lateReplies += 1
+            return .late
+        }
+    }
+
+    /// Ends a request; the waiter, if one waits, to be resumed with the error.
+    mutating func forget(_ id: String) -> Waiter? {
+        guard case .waiting(let waiter)? = slots.removeValue(forKey: id) else { return nil }
+        return waiter
+    }
+}

@@ -1,0 +1,15 @@
+/// The `replyto` attribute of a command: where its requester reads replies, as a name on the
+/// broker. It comes off the wire, so a responder answers only to names Ferry writes
+/// (`ferry.reply.` and a few plain characters), never into a destination a sender picked.
+package enum ReplyAddress {
+    package static let attribute = "replyto"
+    package static let prefix = "ferry.reply."
+
+    package static func isValid(_ address: String) -> Bool {
+        address.hasPrefix(prefix) && address.utf8.count <= 200
+            && address.utf8.allSatisfy { byte in
+                (97...122).contains(byte) || (48...57).contains(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
+            }
+    }
+}
