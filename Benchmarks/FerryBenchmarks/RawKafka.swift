@@ -141,7 +141,8 @@ struct RawKafka {
             let key = record.key ?? Data()
             let code = key.withUnsafeBytes { key in
                 record.value.withUnsafeBytes { value in
-                    ferry_rd_kafka_produce(producer, topic, key.baseAddress, key.count, value.baseAddress, value.count, 0, headers, nil)
+                    ferry_rd_kafka_produce(
+                        producer, topic, RD_KAFKA_PARTITION_UA, key.baseAddress, key.count, value.baseAddress, value.count, 0, headers, nil)
                 }
             }
             if code == RD_KAFKA_RESP_ERR_NO_ERROR { return }

@@ -1,7 +1,8 @@
 import Ferry
 
-/// What a `kafka://` URL says: `kafka://[user:password@]host:port[,host:port]/topic[?dlq=..&max-in-flight=..&rdkafka.<property>=..]`.
+/// What a `kafka://` URL says: `kafka://[user:password@]host:port[,host:port]/topic[?dlq=..&max-in-flight=..&partition=..&rdkafka.<property>=..]`.
 ///
+/// `partition=N` publishes to that partition only (a requester's replies), not by key.
 /// `rdkafka.<property>` passes any librdkafka setting through (e.g. `rdkafka.linger.ms=20`); a
 /// user and password select SASL/PLAIN.
 package struct KafkaEndpoint: Sendable {
@@ -9,6 +10,8 @@ package struct KafkaEndpoint: Sendable {
     let brokers: String
     let topic: String
     let deadLetterTopic: String
+    /// The partition a publisher writes to; nil: by key.
+    let partition: Int32?
     /// librdkafka settings from the URL (credentials and pass-through properties).
     let settings: [String: String]
     /// `settings` and the producer's own: `message.timeout.ms` from `publish-timeout`.
@@ -33,6 +36,7 @@ package struct KafkaEndpoint: Sendable {
         self.topic = topic
         brokers = endpoint.hosts.map { "\($0.name):\($0.port ?? 9092)" }.joined(separator: ",")
         deadLetterTopic = endpoint.query["dlq"] ?? "\(topic).dlq"
+        partition = try endpoint.integer("partition", in: 0...100_000).map(Int32.init)
         var settings: [String: String] = [:]
         for (key, value) in endpoint.query where key.hasPrefix("rdkafka.") {
             settings[String(key.dropFirst("rdkafka.".count))] = value

@@ -22,7 +22,10 @@ final class KafkaSource: MessageSource {
     /// needed for every message).
     private let sourceName: String
 
-    init(endpoint: KafkaEndpoint, options: SubscribeOptions, producer: RDKafkaProducer, logger: Logger) throws(FerryError) {
+    /// `joinsGroup: false`: the source reads only what `readAlone` assigns it.
+    init(
+        endpoint: KafkaEndpoint, options: SubscribeOptions, producer: RDKafkaProducer, logger: Logger, joinsGroup: Bool = true
+    ) throws(FerryError) {
         let retryTopic = endpoint.retryTopic(group: options.group)
         let state = Locked(KafkaConsumerState(retryTopic: retryTopic))
         self.state = state
@@ -40,7 +43,16 @@ final class KafkaSource: MessageSource {
             settings: settings, brokers: endpoint.brokers, logger: logger,
             onAssign: { partitions in state.withLock { $0.assign(partitions) } },
             onRevoke: { partitions in state.withLock { $0.revoke(partitions) } })
-        try consumer.subscribe([endpoint.topic, retryTopic])
+        if joinsGroup { try consumer.subscribe([endpoint.topic, retryTopic]) }
+    }
+
+    /// Reads only `partition`, from its end as of now (not as of the first fetch, which could
+    /// miss a record written meanwhile), without a group's rebalancing: a requester's replies.
+    func readAlone(_ partition: TopicPartition) async throws {
+        state.withLock { $0.assign([partition]) }
+        let consumer = consumer
+        let end = try await consumer.blocking.run { try consumer.end(of: partition) }
+        await consumer.blocking.run { consumer.assign([(partition, end)]) }
     }
 
     func next() async throws -> Inbound? {

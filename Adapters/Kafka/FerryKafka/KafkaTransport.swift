@@ -16,7 +16,9 @@ public final class KafkaTransport: Transport {
 
     public func makePublisher(for endpoint: Endpoint) async throws -> any Publisher {
         let kafka = try KafkaEndpoint(endpoint)
-        return try StructuredPublisher.wrapping(KafkaPublisher(producer: try producer(for: kafka), topic: kafka.topic), for: endpoint)
+        return try StructuredPublisher.wrapping(
+            KafkaPublisher(producer: try producer(for: kafka), topic: kafka.topic, partition: kafka.partition ?? RD_KAFKA_PARTITION_UA),
+            for: endpoint)
     }
 
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
@@ -71,13 +73,38 @@ public final class KafkaTransport: Transport {
         }
     }
 
+    /// Requesters share one reply topic, `ferry.replies`, of `replyPartitions` partitions; each
+    /// reads one partition (picked at random), from its end, outside any group's rebalancing,
+    /// and passes over replies addressed to another requester on it.
     public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
-        throw FerryError(.unsupported, "commands with replies over Kafka are not built yet", remedy: "send commands over RabbitMQ or Redis")
+        let partition = Int32.random(in: 0..<Int32(Self.replyPartitions))
+        let address = "\(ReplyAddress.prefix)\(partition).\(id)"
+        let replies = try replyEndpoint(for: address, near: endpoint)
+        let kafka = try KafkaEndpoint(replies)
+        let producer = try producer(for: kafka)
+        try await admin.run {
+            try RDKafkaAdmin.createTopic(producer.client, Self.replyTopic, partitions: Self.replyPartitions, brokers: kafka.brokers)
+        }
+        let options = SubscribeOptions(group: "ferry.requester.\(id)")
+        let source = try KafkaSource(endpoint: kafka, options: options, producer: producer, logger: logger, joinsGroup: false)
+        try await source.readAlone(TopicPartition(topic: Self.replyTopic, partition: partition))
+        let subscription = Subscription(endpoint: replies, options: options, source: source, transport: self, logger: logger)
+        return ReplyRoute(address: address, subscription: subscription) { await subscription.close() }
     }
 
+    /// `ferry.reply.<partition>.<requester>` → the reply topic's partition on the same cluster.
     public func replyEndpoint(for address: String, near endpoint: Endpoint) throws -> Endpoint {
-        throw FerryError(.unsupported, "commands with replies over Kafka are not built yet", remedy: "send commands over RabbitMQ or Redis")
+        let rest = address.dropFirst(ReplyAddress.prefix.count)
+        guard address.hasPrefix(ReplyAddress.prefix), let partition = rest.split(separator: ".").first.flatMap({ Int($0) }),
+            (0..<Self.replyPartitions).contains(partition)
+        else {
+            throw FerryError(.invalidEvent, "reply address '\(address)' names no partition of the Kafka reply topic")
+        }
+        return endpoint.with(path: Self.replyTopic, query: ["partition": String(partition), "dlq": nil])
     }
+
+    static let replyTopic = "ferry.replies"
+    static let replyPartitions = 8
 
     public func shutdown() async {
         let all = producers.withLock { producers in

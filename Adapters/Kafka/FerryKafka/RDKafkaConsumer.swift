@@ -83,6 +83,20 @@ final class RDKafkaConsumer: @unchecked Sendable {
         rd_kafka_assign(client, list)
     }
 
+    /// The high watermark of `partition`: where the next record will be written. Blocking:
+    /// call on `blocking`.
+    func end(of partition: TopicPartition) throws(FerryError) -> Int64 {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let code = rd_kafka_query_watermark_offsets(client, partition.topic, partition.partition, &low, &high, 10_000)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw FerryError(
+                .connectionFailed, "cannot read the end offset of \(partition) from \(context.brokers): \(RDKafkaContext.describe(code))",
+                isRetriable: true)
+        }
+        return high
+    }
+
     /// Stops fetching from `pause` and starts again on `resume`. Blocking: call on `blocking`.
     func pause(_ pause: [TopicPartition], resume: [TopicPartition]) {
         for (partitions, change) in [(pause, rd_kafka_pause_partitions), (resume, rd_kafka_resume_partitions)] where !partitions.isEmpty {

@@ -46,12 +46,14 @@ final class RDKafkaProducer: @unchecked Sendable {
 
     /// Sends records and waits for every delivery report. A full local queue (the broker is
     /// slow or gone) makes this wait instead of growing memory.
-    func produce(_ records: [(eventID: String, record: KafkaRecord)], topic: String) async -> [Result<Receipt, FerryError>] {
+    func produce(
+        _ records: [(eventID: String, record: KafkaRecord)], topic: String, partition: Int32 = RD_KAFKA_PARTITION_UA
+    ) async -> [Result<Receipt, FerryError>] {
         let batch = DeliveryBatch(count: records.count)
         for (index, item) in records.enumerated() {
             let ticket = DeliveryTicket(batch: batch, index: index, eventID: item.eventID, topic: topic)
             while true {
-                let code = enqueue(item.record, topic: topic, ticket: ticket)
+                let code = enqueue(item.record, topic: topic, partition: partition, ticket: ticket)
                 if code == RD_KAFKA_RESP_ERR_NO_ERROR { break }
                 if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                     try? await Task.sleep(for: .milliseconds(2))
@@ -64,7 +66,7 @@ final class RDKafkaProducer: @unchecked Sendable {
         return await batch.results()
     }
 
-    private func enqueue(_ record: KafkaRecord, topic: String, ticket: DeliveryTicket) -> rd_kafka_resp_err_t {
+    private func enqueue(_ record: KafkaRecord, topic: String, partition: Int32, ticket: DeliveryTicket) -> rd_kafka_resp_err_t {
         let headers = rd_kafka_headers_new(record.headers.count)!
         for header in record.headers {
             _ = header.value.withUnsafeBytes { rd_kafka_header_add(headers, header.name, -1, $0.baseAddress, $0.count) }
@@ -73,7 +75,7 @@ final class RDKafkaProducer: @unchecked Sendable {
         let code = record.value.withUnsafeBytes { value in
             withKey(record.key) { key, keyLength in
                 ferry_rd_kafka_produce(
-                    client, topic, key, keyLength, value.baseAddress, value.count, record.timestampMillis ?? 0, headers, opaque)
+                    client, topic, partition, key, keyLength, value.baseAddress, value.count, record.timestampMillis ?? 0, headers, opaque)
             }
         }
         if code != RD_KAFKA_RESP_ERR_NO_ERROR {

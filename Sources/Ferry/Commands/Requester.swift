@@ -122,6 +122,12 @@ public final class Requester: Sendable {
         let reader = Task { [pending, late, logger] in
             do {
                 for try await delivery in route.subscription {
+                    // Requesters may share a destination (a Kafka partition): another's reply
+                    // is passed over, not counted.
+                    if let to = delivery.event.extensions[ReplyAddress.attribute], to != route.address {
+                        try? await delivery.ack()
+                        continue
+                    }
                     switch pending.withLock({ $0.arrived(delivery.event) }) {
                     case .resume(let waiter, let reply): waiter.resume(returning: reply)
                     case .keep: break

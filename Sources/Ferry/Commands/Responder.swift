@@ -146,7 +146,10 @@ private final class Answering<C: Command>: Sendable {
         return event
     }
 
+    /// Sends `reply`, naming the requester it is for (requesters may share a destination).
     private func send(_ reply: Event, to address: String) async throws {
+        var reply = reply
+        reply.extensions[ReplyAddress.attribute] = address
         let transport = try transports.transport(for: subscription.endpoint)
         let endpoint = try transport.replyEndpoint(for: address, near: subscription.endpoint)
         _ = try await publishers.publisher(for: endpoint).publish(reply)
