@@ -19,11 +19,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "The CloudEvents type of each event.")
     var type: String
 
-    @Option(help: "The data of each event, as text (JSON unless --content-type says otherwise).")
-    var data: String?
-
-    @Option(help: "Read the data of each event from this file.")
-    var file: String?
+    @OptionGroup var data: EventDataOptions
 
     @Option(help: "How many events to publish.")
     var count: Int = 1
@@ -37,9 +33,6 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "The CloudEvents subject.")
     var subject: String?
 
-    @Option(help: "The data's media type.")
-    var contentType: String = "application/json"
-
     @Option(help: "The schema version (dataversion) of the events.")
     var version: Int?
 
@@ -50,16 +43,15 @@ struct PublishCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1, not \(count)") }
-        guard data == nil || file == nil else { throw ValidationError("give --data or --file, not both") }
     }
 
     func run() async throws {
-        let body = try payload()
+        let body = try data.bytes()
         let (transports, _) = common.transports()
         let publisher = try await transports.publisher(for: common.endpoint(endpoint))
         let events = (0..<count).map { _ in
             Event(
-                source: source, type: type, datacontenttype: contentType, subject: subject, partitionkey: key,
+                source: source, type: type, datacontenttype: data.contentType, subject: subject, partitionkey: key,
                 dataversion: version, data: body)
         }
         let started = ContinuousClock.now
@@ -85,25 +77,5 @@ struct PublishCommand: AsyncParsableCommand {
             Output.line("published \(count - failed) of \(count) events in \(ContinuousClock.now - started)")
         }
         if failed > 0 { throw ExitCode(1) }
-    }
-
-    private func payload() throws -> Data {
-        var bytes = Data()
-        if let data { bytes = Data(data.utf8) }
-        if let file {
-            guard let contents = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("cannot read --file '\(file)': check that it exists and is readable")
-            }
-            bytes = contents
-        }
-        if contentType.lowercased().contains("json"), !bytes.isEmpty {
-            do {
-                _ = try JSONSerialization.jsonObject(with: bytes, options: .fragmentsAllowed)
-            } catch {
-                throw ValidationError(
-                    "the data is not valid JSON (\(error.localizedDescription)); fix it or pass --content-type text/plain")
-            }
-        }
-        return bytes
     }
 }
