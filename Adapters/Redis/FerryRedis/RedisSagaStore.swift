@@ -1,0 +1,86 @@
+import Ferry
+import Foundation
+import Logging
+
+/// Saga instances in Redis, shared by every process of a saga:
+/// `redis://[user:password@]host:port/prefix`. One hash per instance,
+/// `<prefix>:saga:<saga>:<id>` (`version`, `record`), written by a script only where the
+/// version is the one read; `<prefix>:sagas:<saga>` orders the instances by update time.
+public final class RedisSagaStore: SagaStore, @unchecked Sendable {
+    // @unchecked: `link` is only touched on `executor`.
+    private let endpoint: RedisEndpoint
+    private let prefix: String
+    private let executor = BlockingExecutor(label: "ferry.redis.sagas")
+    private var link: Reconnecting<RedisConnection>
+
+    /// KEYS: the instance, the index; ARGV: expected version, new version, record, updated, id.
+    private static let saveScript = """
+        local held = redis.call('HGET', KEYS[1], 'version')
+        if (held or '0') ~= ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[1], 'version', ARGV[2], 'record', ARGV[3])
+        redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+        return 1
+        """
+
+    public init(_ url: String) throws {
+        let endpoint = try RedisEndpoint(try Endpoint(url))
+        self.endpoint = endpoint
+        prefix = endpoint.stream
+        link = Reconnecting("Redis saga store at \(endpoint.location)", logger: Logger(label: "ferry.redis")) {
+            () throws(FerryError) in
+            try RedisConnection(endpoint)
+        }
+    }
+
+    public func load(saga: String, id: String) async throws -> SagaRecord? {
+        guard case .string(let bytes) = try await run(["HGET", instance(saga, id), "record"]) else { return nil }
+        return try Self.decode(bytes)
+    }
+
+    public func save(_ record: SagaRecord, expected: Int) async throws -> Bool {
+        var command = RedisCommand(["EVAL", Self.saveScript, "2", instance(record.saga, record.id), index(record.saga)])
+        command.append(String(expected))
+        command.append(String(record.version))
+        command.append(try JSONEncoder().encode(record))
+        command.append(String(record.updatedMicros))
+        command.append(record.id)
+        let reply = try await executor.run { [self, command] () throws in
+            try link.runRetryingOnce { connection throws(FerryError) in try connection.pipeline([command])[0] }
+        }
+        if case .error(let message) = reply { throw refused("EVAL", message) }
+        return reply.integer == 1
+    }
+
+    public func list(saga: String, limit: Int) async throws -> [SagaRecord] {
+        guard limit > 0 else { return [] }
+        let ids = try await run(["ZREVRANGE", index(saga), "0", String(limit - 1)]).array?.compactMap(\.text) ?? []
+        var records: [SagaRecord] = []
+        for id in ids {
+            if let record = try await load(saga: saga, id: id) { records.append(record) }
+        }
+        return records
+    }
+
+    private func instance(_ saga: String, _ id: String) -> String { "\(prefix):saga:\(saga):\(id)" }
+    private func index(_ saga: String) -> String { "\(prefix):sagas:\(saga)" }
+
+    private static func decode(_ bytes: Data) throws -> SagaRecord {
+        do {
+            return try JSONDecoder().decode(SagaRecord.self, from: bytes)
+        } catch {
+            throw FerryError(.malformedEnvelope, "a saga record in the Redis store does not decode: \(error)")
+        }
+    }
+
+    private func refused(_ command: String, _ message: String) -> FerryError {
+        FerryError(.connectionFailed, "the saga store at \(endpoint.location) refused \(command): \(message)")
+    }
+
+    private func run(_ arguments: [String]) async throws -> RedisValue {
+        try await executor.run { [self] () throws -> RedisValue in
+            let reply = try link.runRetryingOnce { connection throws(FerryError) in try connection.command(arguments) }
+            if case .error(let message) = reply { throw refused(arguments[0], message) }
+            return reply
+        }
+    }
+}
