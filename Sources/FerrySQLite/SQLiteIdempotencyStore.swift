@@ -11,41 +11,25 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
 
     /// Opens (or creates) the store at `path`.
     public init(path: String) throws {
-        do {
-            try FileManager.default.createDirectory(
-                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-            var configuration = Configuration()
-            // WAL with synchronous=NORMAL: a process crash loses nothing committed, and a write
-            // costs no fsync of its own (two writes per relayed event).
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        database = try SQLiteFile.open(path, for: "idempotency store") { db in
+            // WITHOUT ROWID: rows live in the key's own B-tree, one tree to write instead of two.
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS idempotency (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        done INTEGER NOT NULL,
+                        expires INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        outcome BLOB)
+                    WITHOUT ROWID
+                    """)
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency(expires)")
+            // A store written by an older Ferry gets the columns added since.
+            let columns = Set(try db.columns(in: "idempotency").map(\.name))
+            if !columns.contains("attempts") {
+                try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
             }
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try database.write { db in
-                // WITHOUT ROWID: rows live in the key's own B-tree, one tree to write instead of two.
-                try db.execute(
-                    sql: """
-                        CREATE TABLE IF NOT EXISTS idempotency (
-                            key TEXT PRIMARY KEY NOT NULL,
-                            done INTEGER NOT NULL,
-                            expires INTEGER NOT NULL,
-                            attempts INTEGER NOT NULL DEFAULT 0,
-                            outcome BLOB)
-                        WITHOUT ROWID
-                        """)
-                try db.execute(sql: "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency(expires)")
-                // A store written by an older Ferry gets the columns added since.
-                let columns = Set(try db.columns(in: "idempotency").map(\.name))
-                if !columns.contains("attempts") {
-                    try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
-                }
-                if !columns.contains("outcome") { try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN outcome BLOB") }
-            }
-        } catch {
-            throw FerryError(
-                .invalidEndpoint, "cannot open the SQLite idempotency store at '\(path)': \(error)",
-                remedy: "check that the folder exists and is writable")
+            if !columns.contains("outcome") { try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN outcome BLOB") }
         }
     }
 

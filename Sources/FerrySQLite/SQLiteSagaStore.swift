@@ -8,29 +8,15 @@ public final class SQLiteSagaStore: SagaStore {
     private let database: DatabaseQueue
 
     public init(path: String) throws {
-        do {
-            try FileManager.default.createDirectory(
-                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            }
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try database.write { db in
-                try db.execute(
-                    sql: """
-                        CREATE TABLE IF NOT EXISTS sagas (
-                            saga TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, updated INTEGER NOT NULL,
-                            record BLOB NOT NULL, PRIMARY KEY (saga, id))
-                        WITHOUT ROWID
-                        """)
-                try db.execute(sql: "CREATE INDEX IF NOT EXISTS sagas_updated ON sagas(saga, updated)")
-            }
-        } catch {
-            throw FerryError(
-                .invalidEndpoint, "cannot open the SQLite saga store at '\(path)': \(error)",
-                remedy: "check that the folder exists and is writable")
+        database = try SQLiteFile.open(path, for: "saga store") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS sagas (
+                        saga TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, updated INTEGER NOT NULL,
+                        record BLOB NOT NULL, PRIMARY KEY (saga, id))
+                    WITHOUT ROWID
+                    """)
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS sagas_updated ON sagas(saga, updated)")
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// One command's arguments packed in one buffer, as hiredis takes them (argv and lengths): a
 /// pipeline of a thousand XADDs then costs one allocation per command, not one per field.
-struct RedisCommand {
+struct RedisCommand: Sendable {
     private var bytes: [UInt8] = []
     private var lengths: [Int] = []
 

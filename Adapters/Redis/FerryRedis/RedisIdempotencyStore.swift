@@ -8,12 +8,9 @@ import Logging
 /// `r:<attempts>:<until>` while reserved — the reservations so far, and when the last one
 /// runs out in Redis's clock (ms) — kept a day after the last reservation. A new key costs
 /// one `SET NX` to reserve and one `SET` to complete.
-public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable {
-    // @unchecked: `link` is only touched on `executor`.
-    private let endpoint: RedisEndpoint
+public final class RedisIdempotencyStore: IdempotencyStore {
+    private let connection: RedisStoreConnection
     private let prefix: String
-    private let executor = BlockingExecutor(label: "ferry.redis.idempotency")
-    private var link: Reconnecting<RedisConnection>
     /// How long a reserved key keeps its count after its last reservation, at least.
     private static let dayInMilliseconds = 86_400_000
     private static let done = Data("done".utf8)
@@ -51,12 +48,8 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
 
     public init(_ url: String) throws {
         let endpoint = try RedisEndpoint(try Endpoint(url))
-        self.endpoint = endpoint
+        connection = RedisStoreConnection(endpoint, what: "idempotency store")
         prefix = endpoint.stream
-        link = Reconnecting("Redis idempotency store at \(endpoint.location)", logger: Logger(label: "ferry.redis")) {
-            () throws(FerryError) in
-            try RedisConnection(endpoint)
-        }
     }
 
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
@@ -70,57 +63,56 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
         guard !keys.isEmpty else { return [] }
         let ttl = Int(max(1, ttl.microseconds / 1000))
         let kept = String(max(Self.dayInMilliseconds, ttl))  // the count outlives the reservation
-        return try await executor.run { [self] () throws -> [IdempotencyReservation] in
-            try link.runRetryingOnce { connection throws(FerryError) in
-                // Redis's clock, so that every member compares reservations' ends alike.
-                let time = try connection.command(["TIME"]).array ?? []
-                guard time.count == 2, let seconds = time[0].integer, let micros = time[1].integer else {
-                    throw FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) did not tell its time")
-                }
-                let now = seconds * 1000 + micros / 1000
-                let replies = try connection.pipeline(
-                    keys.map { RedisCommand(["SET", mark($0), "r:1:\(now + ttl)", "NX", "PX", kept, "GET"]) })
-                var reservations = [IdempotencyReservation](repeating: .inProgress, count: keys.count)
-                var takeOvers: [(index: Int, attempts: Int)] = []
-                var scripts: [RedisCommand] = []
-                for (index, reply) in replies.enumerated() {
-                    let held: Data  // compared byte for byte by the take-over script
-                    switch reply {
-                    case .null:
-                        reservations[index] = .acquired(attempt: 1)
-                        continue
-                    case .string(let bytes):
-                        held = bytes
-                    case .error(let message) where !message.hasPrefix("WRONGTYPE"):
-                        throw refused("SET", message)
-                    default:  // another type: the script replaces it
-                        held = Data()
-                    }
-                    if held == Self.done || held.starts(with: Self.doneKeeping) {
-                        reservations[index] = .done
-                        continue
-                    }
-                    let (attempts, until) = Self.reservation(String(decoding: held, as: UTF8.self))
-                    // Still reserved; an end further away than any reservation Ferry writes is
-                    // not Ferry's, and counts as free.
-                    if let until, until > now, until <= now + ttl + 60_000 { continue }
-                    takeOvers.append((index, attempts + 1))
-                    var script = RedisCommand(["EVAL", Self.takeOverScript, "1", mark(keys[index])])
-                    script.append(held)
-                    script.append("r:\(attempts + 1):\(now + ttl)")
-                    script.append(kept)
-                    scripts.append(script)
-                }
-                guard !scripts.isEmpty else { return reservations }
-                for (takeOver, reply) in zip(takeOvers, try connection.pipeline(scripts)) {
-                    switch reply {
-                    case .integer(1): reservations[takeOver.index] = .acquired(attempt: takeOver.attempts)
-                    case .error(let message): throw refused("EVAL", message)
-                    default: break  // another member took it first
-                    }
-                }
-                return reservations
+        let store = connection
+        return try await connection.with { [self] connection throws(FerryError) -> [IdempotencyReservation] in
+            // Redis's clock, so that every member compares reservations' ends alike.
+            let time = try connection.command(["TIME"]).array ?? []
+            guard time.count == 2, let seconds = time[0].integer, let micros = time[1].integer else {
+                throw FerryError(.connectionFailed, "the idempotency store at \(store.endpoint.location) did not tell its time")
             }
+            let now = seconds * 1000 + micros / 1000
+            let replies = try connection.pipeline(
+                keys.map { RedisCommand(["SET", mark($0), "r:1:\(now + ttl)", "NX", "PX", kept, "GET"]) })
+            var reservations = [IdempotencyReservation](repeating: .inProgress, count: keys.count)
+            var takeOvers: [(index: Int, attempts: Int)] = []
+            var scripts: [RedisCommand] = []
+            for (index, reply) in replies.enumerated() {
+                let held: Data  // compared byte for byte by the take-over script
+                switch reply {
+                case .null:
+                    reservations[index] = .acquired(attempt: 1)
+                    continue
+                case .string(let bytes):
+                    held = bytes
+                case .error(let message) where !message.hasPrefix("WRONGTYPE"):
+                    throw store.refused("SET", message)
+                default:  // another type: the script replaces it
+                    held = Data()
+                }
+                if held == Self.done || held.starts(with: Self.doneKeeping) {
+                    reservations[index] = .done
+                    continue
+                }
+                let (attempts, until) = Self.reservation(String(decoding: held, as: UTF8.self))
+                // Still reserved; an end further away than any reservation Ferry writes is
+                // not Ferry's, and counts as free.
+                if let until, until > now, until <= now + ttl + 60_000 { continue }
+                takeOvers.append((index, attempts + 1))
+                var script = RedisCommand(["EVAL", Self.takeOverScript, "1", mark(keys[index])])
+                script.append(held)
+                script.append("r:\(attempts + 1):\(now + ttl)")
+                script.append(kept)
+                scripts.append(script)
+            }
+            guard !scripts.isEmpty else { return reservations }
+            for (takeOver, reply) in zip(takeOvers, try connection.pipeline(scripts)) {
+                switch reply {
+                case .integer(1): reservations[takeOver.index] = .acquired(attempt: takeOver.attempts)
+                case .error(let message): throw store.refused("EVAL", message)
+                default: break  // another member took it first
+                }
+            }
+            return reservations
         }
     }
 
@@ -142,12 +134,10 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
     public func complete(_ keys: [String], retention: Duration) async throws {
         guard !keys.isEmpty else { return }
         let retention = String(max(1, retention.microseconds / 1000))
-        try await executor.run { [self] () throws in
-            let replies = try link.runRetryingOnce { connection throws(FerryError) in
-                try connection.pipeline(keys.map { RedisCommand(["SET", mark($0), "done", "PX", retention]) })
-            }
-            for case .error(let message) in replies { throw refused("SET", message) }
+        let replies = try await connection.with { [self] connection throws(FerryError) in
+            try connection.pipeline(keys.map { RedisCommand(["SET", mark($0), "done", "PX", retention]) })
         }
+        for case .error(let message) in replies { throw connection.refused("SET", message) }
     }
 
     public func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws {
@@ -155,37 +145,22 @@ public final class RedisIdempotencyStore: IdempotencyStore, @unchecked Sendable 
         set.append(Self.doneKeeping + outcome)
         set.append("PX")
         set.append(String(max(1, retention.microseconds / 1000)))
-        try await executor.run { [self, set] () throws in
-            let reply = try link.runRetryingOnce { connection throws(FerryError) in try connection.pipeline([set])[0] }
-            if case .error(let message) = reply { throw refused("SET", message) }
-        }
+        _ = try await connection.run(set, named: "SET")
     }
 
     public func outcome(of key: String) async throws -> Data? {
-        guard case .string(let held) = try await run(["GET", mark(key)]), held.starts(with: Self.doneKeeping) else { return nil }
+        guard case .string(let held) = try await connection.run(["GET", mark(key)]), held.starts(with: Self.doneKeeping) else { return nil }
         return Data(held.dropFirst(Self.doneKeeping.count))
     }
 
     public func release(_ key: String) async throws {
-        _ = try await run(["EVAL", Self.releaseScript, "1", mark(key)])
+        _ = try await connection.run(["EVAL", Self.releaseScript, "1", mark(key)])
     }
 
     public func forget(_ key: String) async throws {
-        _ = try await run(["EVAL", Self.forgetScript, "1", mark(key)])
+        _ = try await connection.run(["EVAL", Self.forgetScript, "1", mark(key)])
     }
 
     /// Where a key's mark is kept.
     private func mark(_ key: String) -> String { "\(prefix):\(key)" }
-
-    private func refused(_ command: String, _ message: String) -> FerryError {
-        FerryError(.connectionFailed, "the idempotency store at \(endpoint.location) refused \(command): \(message)")
-    }
-
-    private func run(_ arguments: [String]) async throws -> RedisValue {
-        try await executor.run { [self] () throws -> RedisValue in
-            let reply = try link.runRetryingOnce { connection throws(FerryError) in try connection.command(arguments) }
-            if case .error(let message) = reply { throw refused(arguments[0], message) }
-            return reply
-        }
-    }
 }

@@ -1,17 +1,13 @@
 import Ferry
 import Foundation
-import Logging
 
 /// Saga instances in Redis, shared by every process of a saga:
 /// `redis://[user:password@]host:port/prefix`. One hash per instance,
 /// `<prefix>:saga:<saga>:<id>` (`version`, `record`), written by a script only where the
 /// version is the one read; `<prefix>:sagas:<saga>` orders the instances by update time.
-public final class RedisSagaStore: SagaStore, @unchecked Sendable {
-    // @unchecked: `link` is only touched on `executor`.
-    private let endpoint: RedisEndpoint
+public final class RedisSagaStore: SagaStore {
+    private let connection: RedisStoreConnection
     private let prefix: String
-    private let executor = BlockingExecutor(label: "ferry.redis.sagas")
-    private var link: Reconnecting<RedisConnection>
 
     /// KEYS: the instance, the index; ARGV: expected version, new version, record, updated, id.
     private static let saveScript = """
@@ -24,16 +20,12 @@ public final class RedisSagaStore: SagaStore, @unchecked Sendable {
 
     public init(_ url: String) throws {
         let endpoint = try RedisEndpoint(try Endpoint(url))
-        self.endpoint = endpoint
+        connection = RedisStoreConnection(endpoint, what: "saga store")
         prefix = endpoint.stream
-        link = Reconnecting("Redis saga store at \(endpoint.location)", logger: Logger(label: "ferry.redis")) {
-            () throws(FerryError) in
-            try RedisConnection(endpoint)
-        }
     }
 
     public func load(saga: String, id: String) async throws -> SagaRecord? {
-        guard case .string(let bytes) = try await run(["HGET", instance(saga, id), "record"]) else { return nil }
+        guard case .string(let bytes) = try await connection.run(["HGET", instance(saga, id), "record"]) else { return nil }
         return try Self.decode(bytes)
     }
 
@@ -44,16 +36,12 @@ public final class RedisSagaStore: SagaStore, @unchecked Sendable {
         command.append(try JSONEncoder().encode(record))
         command.append(String(record.updatedMicros))
         command.append(record.id)
-        let reply = try await executor.run { [self, command] () throws in
-            try link.runRetryingOnce { connection throws(FerryError) in try connection.pipeline([command])[0] }
-        }
-        if case .error(let message) = reply { throw refused("EVAL", message) }
-        return reply.integer == 1
+        return try await connection.run(command, named: "EVAL").integer == 1
     }
 
     public func list(saga: String, limit: Int) async throws -> [SagaRecord] {
         guard limit > 0 else { return [] }
-        let ids = try await run(["ZREVRANGE", index(saga), "0", String(limit - 1)]).array?.compactMap(\.text) ?? []
+        let ids = try await connection.run(["ZREVRANGE", index(saga), "0", String(limit - 1)]).array?.compactMap(\.text) ?? []
         var records: [SagaRecord] = []
         for id in ids {
             if let record = try await load(saga: saga, id: id) { records.append(record) }
@@ -69,18 +57,6 @@ public final class RedisSagaStore: SagaStore, @unchecked Sendable {
             return try JSONDecoder().decode(SagaRecord.self, from: bytes)
         } catch {
             throw FerryError(.malformedEnvelope, "a saga record in the Redis store does not decode: \(error)")
-        }
-    }
-
-    private func refused(_ command: String, _ message: String) -> FerryError {
-        FerryError(.connectionFailed, "the saga store at \(endpoint.location) refused \(command): \(message)")
-    }
-
-    private func run(_ arguments: [String]) async throws -> RedisValue {
-        try await executor.run { [self] () throws -> RedisValue in
-            let reply = try link.runRetryingOnce { connection throws(FerryError) in try connection.command(arguments) }
-            if case .error(let message) = reply { throw refused(arguments[0], message) }
-            return reply
         }
     }
 }
