@@ -97,7 +97,8 @@ enum CommandConformance {
             throw ConformanceFailure(message: "a failing handler's command was answered with a reply", file: #fileID, line: #line)
         } catch let failure as CommandFailure {
             try expectEqual(failure.code, "retries-exhausted", "answered once retries ran out: \(failure)")
-            try expect(failure.message.contains("the payment service is down"), "with the last error: \(failure.message)")
+            try expect(failure.message.contains("dead letters"), "saying where the command went: \(failure.message)")
+            try expect(!failure.message.contains("payment service"), "the handler's error text stays with the responder")
         }
         try expectEqual(rig.runs.withLock { $0 }, 3, "the failing command was tried twice")
         let dead = try await h.transport.subscribe(
@@ -116,7 +117,7 @@ enum CommandConformance {
             throw ConformanceFailure(message: "a command nobody handles was answered", file: #fileID, line: #line)
         } catch let error as FerryError where error.code == .timeout {
             let waited = ContinuousClock.now - started
-            try expect(waited >= .seconds(1) && waited < h.timeout, "the timeout ends the wait, not sooner (\(waited))")
+            try expect(waited >= .seconds(1) && waited < .seconds(60), "the timeout ends the wait, not sooner (\(waited))")
         }
         start()  // the responder comes up and answers the command nobody waits for any more
         try await eventually(h.timeout, "the late reply is counted") { rig.requester.lateReplies == 1 }

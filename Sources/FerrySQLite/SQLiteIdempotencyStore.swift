@@ -84,11 +84,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         guard !keys.isEmpty else { return }
         let now = Self.milliseconds()
         let expires = now + retention.microseconds / 1000
-        let sweep = writes.withLock { count in
-            let before = count / 1000
-            count += keys.count
-            return count / 1000 != before
-        }
+        let sweep = countWrites(keys.count)
         try await database.write { db in
             for chunk in Self.chunks(of: keys, size: Self.rowsPerStatement) {
                 let mark = try db.cachedStatement(
@@ -98,17 +94,32 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
                         """)
                 try mark.execute(arguments: StatementArguments(chunk.flatMap { key -> [any DatabaseValueConvertible] in [key, expires] }))
             }
-            // Counts of reservations that ended without completion are kept for a day.
-            if sweep {
-                try db.execute(
-                    sql: "DELETE FROM idempotency WHERE (done = 1 AND expires <= ?) OR expires <= ?", arguments: [now, now - 86_400_000])
-            }
+            if sweep { try Self.sweep(db, now: now) }
         }
     }
 
+    /// Whether these writes cross a thousand since the last sweep.
+    private func countWrites(_ count: Int) -> Bool {
+        writes.withLock { written in
+            let before = written / 1000
+            written += count
+            return written / 1000 != before
+        }
+    }
+
+    /// Deletes marks past their retention; counts of reservations that ended without
+    /// completion are kept for a day.
+    private static func sweep(_ db: Database, now: Int64) throws {
+        try db.execute(
+            sql: "DELETE FROM idempotency WHERE (done = 1 AND expires <= ?) OR expires <= ?", arguments: [now, now - 86_400_000])
+    }
+
     public func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws {
-        let expires = Self.milliseconds() + retention.microseconds / 1000
+        let now = Self.milliseconds()
+        let expires = now + retention.microseconds / 1000
+        let sweep = countWrites(1)
         try await database.write { db in
+            if sweep { try Self.sweep(db, now: now) }
             try db.execute(
                 sql: """
                     INSERT INTO idempotency (key, done, expires, outcome) VALUES (?, 1, ?, ?)

@@ -9,7 +9,8 @@ import Testing
 
 /// `ferry request` against a Responder running here, on each real local broker: the reply is
 /// printed, a failure reply and a missing responder exit 1 and say why.
-@Suite(.enabled(if: !brokerURLs.isEmpty, "needs the local brokers (scripts/test starts them)"))
+/// One broker after another: nine `ferry` processes at once slowed the whole suite's start.
+@Suite(.serialized, .enabled(if: !brokerURLs.isEmpty, "needs the local brokers (scripts/test starts them)"))
 struct RequestCLITests {
     struct Echo: Command {
         typealias Reply = Echoed

@@ -31,12 +31,14 @@ struct RabbitMQIntegrationTests {
     @Test func aBusyConsumerKeepsItsConnectionPastTheHeartbeatTimeout() async throws {
         let queue = unique("heartbeat")
         let subscription = try await transport.subscribe(
-            to: try Endpoint("\(amqpURL!)?queue=\(queue)&heartbeat=2"), options: SubscribeOptions(group: "g", prefetch: 10))
+            to: try Endpoint("\(amqpURL!)?queue=\(queue)&heartbeat=5"), options: SubscribeOptions(group: "g", prefetch: 10))
         let publisher = try await transport.makePublisher(for: try Endpoint("\(amqpURL!)?queue=\(queue)"))
         _ = try await publisher.publish(events(3))
         await publisher.close()
         let first = try await subscription.take(1, within: .seconds(20), "the first event")[0]
-        try await Task.sleep(for: .seconds(8))  // the handler is busy: four heartbeat intervals of silence
+        // The handler is busy: four heartbeat intervals of silence (long ones: a heartbeat late
+        // by seconds while the whole suite starts must not drop the connection).
+        try await Task.sleep(for: .seconds(20))
         try await first.ack()
         let rest = try await subscription.take(2, within: .seconds(20), "the other two events")
         #expect(rest.allSatisfy { $0.attempt == 1 }, "not redelivered: the connection was kept")

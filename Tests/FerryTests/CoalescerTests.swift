@@ -34,7 +34,7 @@ import Testing
     @Test func queuedItemsWaitForTheDelayUnlessDrainedOnTheExecutor() async throws {
         let executor = BlockingExecutor(label: "test")
         let done = Locked<[Int]>([])
-        let coalescer = Coalescer<Int, Void>(executor: executor, limit: 100, delay: .seconds(5)) { items in
+        let coalescer = Coalescer<Int, Void>(executor: executor, limit: 100, delay: .seconds(60)) { items in
             done.withLock { $0 += items }
             return items.map { _ in () }
         }

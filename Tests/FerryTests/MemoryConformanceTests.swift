@@ -3,7 +3,8 @@ import FerryConformance
 import Testing
 
 @Suite struct MemoryConformanceTests {
-    static let harness = ConformanceHarness(transport: MemoryTransport(), timeout: .seconds(10)) { name in
+    // As long as on the brokers: the suite's first seconds, with every test starting, are slow.
+    static let harness = ConformanceHarness(transport: MemoryTransport(), timeout: .seconds(30)) { name in
         try Endpoint("memory://\(name)")
     }
 

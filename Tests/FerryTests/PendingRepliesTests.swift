@@ -14,7 +14,9 @@ import Testing
 
     @Test func aReplyFindsItsWaiterOrWaitsForIt() {
         var table = PendingReplies<Int>()
-        table.expect("a")
+        let first = table.expect("a")
+        let again = table.expect("a")
+        #expect(first && !again, "one open request per id: a second would lose the first's waiter")
         guard case .wait = table.wait("a", 1) else {
             Issue.record("a waiter with no reply yet waits")
             return
@@ -26,7 +28,7 @@ import Testing
         #expect(got.causationid == "a")
         #expect(table.count == 0)
 
-        table.expect("b")  // the reply beats the waiter: kept for it
+        _ = table.expect("b")  // the reply beats the waiter: kept for it
         guard case .keep = table.arrived(reply(to: "b")) else {
             Issue.record("kept until the waiter comes")
             return
@@ -41,7 +43,7 @@ import Testing
 
     @Test func endedRequestsLeaveNothingAndTheirRepliesAreLate() {
         var table = PendingReplies<Int>()
-        table.expect("timed-out")
+        _ = table.expect("timed-out")
         _ = table.wait("timed-out", 1)
         #expect(table.forget("timed-out") == 1, "the waiter is handed back to be resumed with the error")
         guard case .late = table.arrived(reply(to: "timed-out")) else {
@@ -49,14 +51,14 @@ import Testing
             return
         }
 
-        table.expect("cancelled")
+        _ = table.expect("cancelled")
         #expect(table.forget("cancelled") == nil, "cancelled before anyone waited")
         guard case .cancelled = table.wait("cancelled", 2) else {
             Issue.record("a waiter that comes after must not wait")
             return
         }
 
-        table.expect("twice")
+        _ = table.expect("twice")
         _ = table.arrived(reply(to: "twice"))
         guard case .late = table.arrived(reply(to: "twice")) else {
             Issue.record("a second reply is late")

@@ -77,14 +77,18 @@ public final class KafkaTransport: Transport {
     /// reads one partition (picked at random), from its end, outside any group's rebalancing,
     /// and passes over replies addressed to another requester on it.
     public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
-        let partition = Int32.random(in: 0..<Int32(Self.replyPartitions))
-        let address = "\(ReplyAddress.prefix)\(partition).\(id)"
-        let replies = try replyEndpoint(for: address, near: endpoint)
-        let kafka = try KafkaEndpoint(replies)
-        let producer = try producer(for: kafka)
-        try await admin.run {
-            try RDKafkaAdmin.createTopic(producer.client, Self.replyTopic, partitions: Self.replyPartitions, brokers: kafka.brokers)
+        let cluster = try KafkaEndpoint(endpoint)
+        let producer = try producer(for: cluster)
+        // As many partitions as the topic has, if it was made before with fewer.
+        let partitions = try await admin.run {
+            try RDKafkaAdmin.createTopic(producer.client, Self.replyTopic, partitions: Self.replyPartitions, brokers: cluster.brokers)
+            return try RDKafkaAdmin.existingPartitionCount(producer.client, Self.replyTopic, brokers: cluster.brokers)
         }
+        let partition = Int32.random(in: 0..<Int32(max(1, min(partitions, Self.replyPartitions))))
+        let address = "\(ReplyAddress.prefix)\(partition).\(id)"
+        // Read from the end each time: no offsets are committed, no group is left behind.
+        let replies = try replyEndpoint(for: address, near: endpoint).with(query: ["rdkafka.enable.auto.commit": "false"])
+        let kafka = try KafkaEndpoint(replies)
         let options = SubscribeOptions(group: "ferry.requester.\(id)")
         let source = try KafkaSource(endpoint: kafka, options: options, producer: producer, logger: logger, joinsGroup: false)
         try await source.readAlone(TopicPartition(topic: Self.replyTopic, partition: partition))

@@ -1,10 +1,12 @@
 import Ferry
 
 /// What a `redis://` URL says:
-/// `redis://[user:password@]host:port/stream[?db=N&maxlen=N&claim-idle=30s&dlq=stream:dlq]`.
+/// `redis://[user:password@]host:port/stream[?db=N&maxlen=N&claim-idle=30s&dlq=stream:dlq&mkstream=false]`.
 ///
 /// `maxlen` trims the stream approximately (`MAXLEN ~ N`) on each XADD; `claim-idle` is how long
-/// an entry must sit pending with a silent consumer before another member reclaims it.
+/// an entry must sit pending with a silent consumer before another member reclaims it;
+/// `mkstream=false` publishes only to a stream that exists (`NOMKSTREAM`: a reply to a
+/// requester that has gone does not make its stream again).
 package struct RedisEndpoint: Sendable {
     let endpoint: Endpoint
     let host: String
@@ -15,6 +17,8 @@ package struct RedisEndpoint: Sendable {
     let stream: String
     let deadLetterStream: String
     let maxLength: Int?
+    /// Whether XADD makes the stream when it does not exist.
+    let makesStream: Bool
     let claimIdleMilliseconds: Int
     let publishTimeout: Duration
 
@@ -42,6 +46,7 @@ package struct RedisEndpoint: Sendable {
         stream = endpoint.path
         deadLetterStream = endpoint.query["dlq"] ?? "\(endpoint.path):dlq"
         maxLength = try endpoint.integer("maxlen", in: 1...Int.max)
+        makesStream = endpoint.query["mkstream"] != "false"
         claimIdleMilliseconds = try endpoint.milliseconds("claim-idle", default: 30_000)
         publishTimeout = try endpoint.publishTimeout()
     }

@@ -26,7 +26,9 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
         link = Reconnecting("Redis publisher to '\(stream)' at \(endpoint.location)", logger: logger) { () throws(FerryError) in
             try RedisConnection(endpoint)
         }
-        head = ["XADD", stream] + (endpoint.maxLength.map { ["MAXLEN", "~", String($0)] } ?? []) + ["*"]
+        head =
+            ["XADD", stream] + (endpoint.makesStream ? [] : ["NOMKSTREAM"])
+            + (endpoint.maxLength.map { ["MAXLEN", "~", String($0)] } ?? []) + ["*"]
         batches = Coalescer(executor: executor, limit: 1000) { [weak self] entries in
             self?.addBlocking(entries)
                 ?? entries.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
@@ -74,6 +76,9 @@ final class RedisPublisher: Publisher, @unchecked Sendable {
                                 "Redis at \(endpoint.location) refused XADD to '\(stream)' for event \(eventID): \(message)",
                                 isRetriable: RedisValue.isTransient(message))
                             if refusal.isRetriable { notNow = refusal } else { results[index] = .failure(refusal) }
+                        } else if case .null = reply {  // NOMKSTREAM, and no stream
+                            results[index] = .failure(
+                                FerryError(.publishFailed, "Redis at \(endpoint.location) has no stream '\(stream)' for event \(eventID)"))
                         } else if let id = reply.text {
                             results[index] = .success(Receipt(eventID: eventID, position: Position(destination: stream, offset: id)))
                         } else {

@@ -61,7 +61,7 @@ public final class RedisTransport: Transport {
     }
 
     /// A stream of its own per requester, read by a group of one, trimmed by every reply
-    /// (`maxlen`) and deleted when the requester closes.
+    /// (`maxlen`) and deleted when the requester closes; replies never make it again.
     public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
         let address = "\(ReplyAddress.prefix)\(id)"
         let replies = try replyEndpoint(for: address, near: endpoint)
@@ -76,7 +76,7 @@ public final class RedisTransport: Transport {
     /// The reply stream on the same server and database; what names the command's stream
     /// (its dead-letter stream, its trimming) is left behind.
     public func replyEndpoint(for address: String, near endpoint: Endpoint) throws -> Endpoint {
-        endpoint.with(path: address, query: ["dlq": nil, "claim-idle": nil, "maxlen": "1000"])
+        endpoint.with(path: address, query: ["dlq": nil, "claim-idle": nil, "maxlen": "1000", "mkstream": "false"])
     }
 
     public func shutdown() async {}

@@ -31,7 +31,12 @@ struct PendingReplies<Waiter: Sendable>: Sendable {
 
     var count: Int { slots.count }
 
-    mutating func expect(_ id: String) { slots[id] = .expected }
+    /// False when a request with this id is open already (its waiter must not be lost).
+    mutating func expect(_ id: String) -> Bool {
+        guard slots[id] == nil else { return false }
+        slots[id] = .expected
+        return true
+    }
 
     mutating func wait(_ id: String, _ waiter: Waiter) -> WaitAction {
         switch slots[id] {

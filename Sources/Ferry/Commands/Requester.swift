@@ -48,7 +48,10 @@ public final class Requester: Sendable {
         command.correlationid = command.correlationid ?? command.id
         command.extensions[ReplyAddress.attribute] = route.address
         let id = command.id
-        pending.withLock { $0.expect(id) }
+        guard pending.withLock({ $0.expect(id) }) else {
+            throw FerryError(
+                .invalidEvent, "command \(id) is already waiting for its reply", remedy: "send each request as a command of its own id")
+        }
         let reply: Event?
         do {
             _ = try await publishers.publisher(for: endpoint).publish(command)
@@ -96,13 +99,15 @@ public final class Requester: Sendable {
     /// This requester's reply route on `endpoint`'s broker, opened (and read) at the first
     /// request there.
     private func route(near endpoint: Endpoint) async throws -> ReplyRoute {
-        let broker = "\(endpoint.scheme)://\(endpoint.user ?? "")@\(endpoint.hosts.map { "\($0.name):\($0.port ?? 0)" })"
-        let opening = try routes.withLock { routes in
+        // One route per broker as its transport tells them apart (host, credentials, vhost, db):
+        // where a reply to an address there would go.
+        let transport = try transports.transport(for: endpoint)
+        let broker = try transport.replyEndpoint(for: "\(ReplyAddress.prefix)0.probe", near: endpoint).description
+        let opening = routes.withLock { routes in
             if let opening = routes[broker] { return opening }
-            let transport = try transports.transport(for: endpoint)
             let opening = Task { [id, count = routes.count] in
                 let route = try await transport.openReplies(near: endpoint, id: "\(id)-\(count)")
-                self.read(route)
+                self.read(route, broker: broker)
                 return route
             }
             routes[broker] = opening
@@ -118,8 +123,8 @@ public final class Requester: Sendable {
 
     /// Hands each reply to its waiter and acks it: a reply is only for the process that asked,
     /// and one nobody waits for is dropped.
-    private func read(_ route: ReplyRoute) {
-        let reader = Task { [pending, late, logger] in
+    private func read(_ route: ReplyRoute, broker: String) {
+        let reader = Task { [pending, late, logger, routes] in
             do {
                 for try await delivery in route.subscription {
                     // Requesters may share a destination (a Kafka partition): another's reply
@@ -140,6 +145,10 @@ public final class Requester: Sendable {
             } catch {
                 logger.warning("reading replies stopped", metadata: ["address": "\(route.address)", "error": "\(error)"])
             }
+            // Whatever ended the reading, the next request opens a new route.
+            guard !Task.isCancelled else { return }
+            routes.withLock { _ = $0.removeValue(forKey: broker) }
+            await route.close()
         }
         readers.withLock { $0.append(reader) }
     }

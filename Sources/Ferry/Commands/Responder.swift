@@ -64,19 +64,33 @@ private final class Answering<C: Command>: Sendable {
 
     func handle(_ delivery: Delivery) async throws {
         let command = delivery.event
-        guard let address = command.extensions[ReplyAddress.attribute], ReplyAddress.isValid(address) else {
+        // Where the answer goes, checked before anything runs: a command that cannot be answered
+        // is refused whole, not handled and then retried for want of an address.
+        guard let address = command.extensions[ReplyAddress.attribute], ReplyAddress.isValid(address),
+            let replies = try? transports.transport(for: subscription.endpoint).replyEndpoint(for: address, near: subscription.endpoint)
+        else {
             throw PermanentFailure(
                 DeadLetterReason(.decode, "command \(command.id) carries no reply address Ferry wrote ('replyto'): nobody to answer"))
         }
+        let to = (endpoint: replies, address: address)
         let key = IdempotencyKey.of(command, scope: subscription.options.group)
         switch try await store.reserve(key, for: options.reservation) {
         case .done:
-            try await send(try await kept(key, of: command), to: address)
+            try await send(try await kept(key, for: command), to: to)
             return
-        case .inProgress:
-            throw FerryError(.timeout, "command \(command.id) is being handled elsewhere", isRetriable: true)
-        case .acquired:
-            break
+        case .inProgress:  // another member handles it: back later, no attempt counted
+            let delay = min(options.reservation, options.retry.maxDelay)
+            try await delivery.postpone(after: delay)
+            throw SettledByHandler(.deferred(delay))
+        case .acquired(let attempt):
+            delivery.raiseAttempt(to: attempt)  // the store counts the tries that crashed the responder
+        }
+        if delivery.attempt > options.retry.maxAttempts {
+            try await refuse(
+                delivery, key,
+                DeadLetterReason(
+                    .crashed, "delivered \(delivery.attempt) times and never answered: the responder stopped while handling it"),
+                to: to)
         }
         let reply: Event
         do {
@@ -84,23 +98,52 @@ private final class Answering<C: Command>: Sendable {
         } catch let failure as CommandFailure {
             reply = try answer(command, failure: failure)
         } catch {
-            try? await store.release(key)
-            // Answered only once the policy gives up on it; until then it is retried.
-            if let reason = options.deadLetterReason(for: error, attempt: delivery.attempt) {
-                try? await store.forget(key)  // a replay from the dead letters is handled afresh
-                do {
-                    try await send(
-                        try answer(command, failure: CommandFailure(code: reason.code.name, message: reason.message)), to: address)
-                } catch {
-                    logger.warning(
-                        "a command that goes to the dead letters could not be answered; its requester times out",
-                        metadata: ["id": "\(command.id)", "error": "\(error)"])
-                }
+            guard let reason = options.deadLetterReason(for: error, attempt: delivery.attempt) else {
+                try? await store.release(key)
+                throw error  // retried; the requester waits
             }
-            throw error
+            try await refuse(delivery, key, reason, to: to)
         }
-        try await store.complete(key, retention: options.retention, keeping: try StructuredFormat.encode(reply))
-        try await send(reply, to: address)
+        // Kept before it is sent: a crash after this answers a redelivery from the store.
+        let kept = try JSONEncoder().encode(KeptReply(source: command.source, reply: try StructuredFormat.encode(reply)))
+        if kept.count <= Self.largestKept {
+            try await store.complete(key, retention: options.retention, keeping: kept)
+        } else {
+            try await store.complete(key, retention: options.retention)
+        }
+        try await send(reply, to: to)
+    }
+
+    /// Replies larger than this are not kept (a redelivery is told the outcome is unknown):
+    /// the memory store holds up to 100,000 keys.
+    static var largestKept: Int { 64 * 1024 }
+
+    /// What the store keeps for a handled command: its reply, and the source of the command it
+    /// answered, so that another sender reusing the key is not handed someone else's reply.
+    private struct KeptReply: Codable {
+        var source: String
+        var reply: Data
+    }
+
+    /// Dead-letters the command, then tells the requester it failed: by the reason's class, not
+    /// the error's text (which may name internals), and only once the dead letter is written.
+    private func refuse(
+        _ delivery: Delivery, _ key: String, _ reason: DeadLetterReason, to: (endpoint: Endpoint, address: String)
+    ) async throws -> Never {
+        try? await store.forget(key)  // a replay from the dead letters is handled afresh
+        try await delivery.deadLetter(reason)
+        let command = delivery.event
+        let failure = CommandFailure(
+            code: reason.code.name,
+            message: "command \(command.id) went to the dead letters (\(reason.code)) on attempt \(delivery.attempt)")
+        do {
+            try await send(try answer(command, failure: failure), to: to)
+        } catch {
+            logger.warning(
+                "a dead-lettered command could not be answered; its requester times out",
+                metadata: ["id": "\(command.id)", "error": "\(error)"])
+        }
+        throw SettledByHandler(.deadLettered(reason))
     }
 
     /// The handler, within `options.handlerTimeout`.
@@ -119,15 +162,22 @@ private final class Answering<C: Command>: Sendable {
         }
     }
 
-    /// The reply kept for a command handled before; a failure reply when it is no longer kept.
-    private func kept(_ key: String, of command: Event) async throws -> Event {
-        guard let bytes = try await store.outcome(of: key) else {
+    /// The reply kept for a command handled before, naming this delivery of it as its cause; a
+    /// failure reply when none is kept or it was another sender's.
+    private func kept(_ key: String, for command: Event) async throws -> Event {
+        guard let bytes = try await store.outcome(of: key), let kept = try? JSONDecoder().decode(KeptReply.self, from: bytes) else {
             return try answer(
                 command,
-                failure: CommandFailure(
-                    code: "unknown-outcome", message: "command \(command.id) was handled, but its reply is no longer kept"))
+                failure: CommandFailure(code: "unknown-outcome", message: "command \(command.id) was handled, but its reply is not kept"))
         }
-        return try StructuredFormat.decode(bytes, where: "the reply kept for command \(command.id)")
+        guard kept.source == command.source else {
+            return try answer(
+                command,
+                failure: CommandFailure(code: "duplicate", message: "a command with this idempotency key was handled for another sender"))
+        }
+        var reply = try StructuredFormat.decode(kept.reply, where: "the reply kept for command \(command.id)")
+        reply.correlate(with: command)
+        return reply
     }
 
     private func answer(_ command: Event, with reply: C.Reply) throws(FerryError) -> Event {
@@ -146,12 +196,18 @@ private final class Answering<C: Command>: Sendable {
         return event
     }
 
-    /// Sends `reply`, naming the requester it is for (requesters may share a destination).
-    private func send(_ reply: Event, to address: String) async throws {
+    /// Sends `reply`, naming the requester it is for (requesters may share a destination). A
+    /// reply the broker refuses for good (the requester's queue is gone) is dropped: the command
+    /// was carried out, and its reply is kept for a requester that asks again.
+    private func send(_ reply: Event, to: (endpoint: Endpoint, address: String)) async throws {
         var reply = reply
-        reply.extensions[ReplyAddress.attribute] = address
-        let transport = try transports.transport(for: subscription.endpoint)
-        let endpoint = try transport.replyEndpoint(for: address, near: subscription.endpoint)
-        _ = try await publishers.publisher(for: endpoint).publish(reply)
+        reply.extensions[ReplyAddress.attribute] = to.address
+        do {
+            _ = try await publishers.publisher(for: to.endpoint).publish(reply)
+        } catch let error as FerryError where !error.isRetriable {
+            logger.warning(
+                "a reply could not be delivered: its requester is gone, or the broker refused it",
+                metadata: ["command": "\(reply.causationid ?? "")", "error": "\(error)"])
+        }
     }
 }

@@ -182,6 +182,7 @@ package final class DeliveryPipeline: Sendable {
     /// Retries the delivery with backoff, or dead-letters it with the reason the failure
     /// policy gives for `error`.
     package func failed(_ ticket: Ticket, _ error: any Error) async throws -> ConsumerOutcome {
+        if let settledBy = error as? SettledByHandler { return settled(settledBy.outcome) }
         recordDuration(ticket)
         metrics.failed.increment()
         let delivery = ticket.delivery
