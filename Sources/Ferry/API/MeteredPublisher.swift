@@ -8,8 +8,13 @@ struct MeteredPublisher: Publisher {
     let published: Counter
 
     init(_ base: any Publisher, endpoint: Endpoint) {
+        self.init(base, label: endpoint.label)
+    }
+
+    /// `label`: the `endpoint` dimension (one per destination, so never one per requester).
+    init(_ base: any Publisher, label: String) {
         self.base = base
-        let dimensions = [("endpoint", endpoint.label)]
+        let dimensions = [("endpoint", label)]
         confirmLatency = Timer(label: "ferry_publish_confirm_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
         published = Counter(label: "ferry_events_published", dimensions: dimensions)
     }

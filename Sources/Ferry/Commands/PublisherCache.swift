@@ -1,40 +1,74 @@
 /// Publishers by endpoint, opened at the first send to each, the least recently used closed
-/// beyond `capacity`: a responder's to its requesters' reply destinations (requesters come and
-/// go, their connections must not pile up), a requester's to the command destinations.
+/// beyond `capacity` once no send is using them: a responder's to its requesters' reply
+/// destinations (requesters come and go, their connections must not pile up), a requester's to
+/// the command destinations.
 final class PublisherCache: Sendable {
+    private final class Entry: Sendable {
+        let opening: Task<any Publisher, any Error>
+        init(_ opening: Task<any Publisher, any Error>) { self.opening = opening }
+    }
+
     private struct State {
-        var open: [Endpoint: Task<any Publisher, any Error>] = [:]
+        var open: [Endpoint: Entry] = [:]
         var recent: [Endpoint] = []
+        /// Sends using each entry; an entry evicted while in use is closed by its last sender.
+        var users: [ObjectIdentifier: Int] = [:]
+        var evicted: Set<ObjectIdentifier> = []
     }
 
     private let transports: Transports
     private let capacity: Int
+    private let labelsByBroker: Bool
     private let state = Locked(State())
 
-    init(transports: Transports, capacity: Int = 32) {
+    /// `labelsByBroker`: metrics name the broker, not the destination (`amqp://replies`), so
+    /// that requesters coming and going add no series.
+    init(transports: Transports, capacity: Int = 32, labelsByBroker: Bool = false) {
         self.transports = transports
         self.capacity = capacity
+        self.labelsByBroker = labelsByBroker
     }
 
-    func publisher(for endpoint: Endpoint) async throws -> any Publisher {
-        let (opening, evicted) = state.withLock { state -> (Task<any Publisher, any Error>, [Task<any Publisher, any Error>]) in
+    func publish(_ event: Event, to endpoint: Endpoint) async throws -> Receipt {
+        let (entry, idle) = state.withLock { state -> (Entry, [Entry]) in
             state.recent.removeAll { $0 == endpoint }
             state.recent.append(endpoint)
-            var evicted: [Task<any Publisher, any Error>] = []
+            let entry = state.open[endpoint] ?? Entry(open(endpoint))
+            state.open[endpoint] = entry
+            state.users[ObjectIdentifier(entry), default: 0] += 1
+            var idle: [Entry] = []
             while state.recent.count > capacity {
-                if let old = state.open.removeValue(forKey: state.recent.removeFirst()) { evicted.append(old) }
+                guard let old = state.open.removeValue(forKey: state.recent.removeFirst()) else { continue }
+                if state.users[ObjectIdentifier(old)] == nil { idle.append(old) } else { state.evicted.insert(ObjectIdentifier(old)) }
             }
-            if let opening = state.open[endpoint] { return (opening, evicted) }
-            let opening = Task { [transports] in try await transports.publisher(for: endpoint) }
-            state.open[endpoint] = opening
-            return (opening, evicted)
+            return (entry, idle)
         }
-        for old in evicted { await (try? old.value)?.close() }
+        for old in idle { await (try? old.opening.value)?.close() }
+        defer {
+            let last = state.withLock { state -> Bool in
+                let id = ObjectIdentifier(entry)
+                state.users[id, default: 1] -= 1
+                guard state.users[id] == 0 else { return false }
+                state.users[id] = nil
+                return state.evicted.remove(id) != nil
+            }
+            if last { Task { await (try? entry.opening.value)?.close() } }
+        }
+        let publisher: any Publisher
         do {
-            return try await opening.value
+            publisher = try await entry.opening.value
         } catch {
-            state.withLock { if $0.open[endpoint] == opening { $0.open[endpoint] = nil } }
+            state.withLock { if $0.open[endpoint] === entry { $0.open[endpoint] = nil } }  // the next send opens again
             throw error
+        }
+        return try await publisher.publish(event)
+    }
+
+    private func open(_ endpoint: Endpoint) -> Task<any Publisher, any Error> {
+        Task { [transports, labelsByBroker] () async throws -> any Publisher in
+            guard labelsByBroker else { return try await transports.publisher(for: endpoint) }
+            let publisher = try await transports.transport(for: endpoint).makePublisher(for: endpoint)
+            return MeteredPublisher(publisher, label: "\(endpoint.scheme)://replies")
         }
     }
 
@@ -43,6 +77,6 @@ final class PublisherCache: Sendable {
             defer { state = State() }
             return Array(state.open.values)
         }
-        for opening in all { await (try? opening.value)?.close() }
+        for entry in all { await (try? entry.opening.value)?.close() }
     }
 }

@@ -54,7 +54,7 @@ public final class Requester: Sendable {
         }
         let reply: Event?
         do {
-            _ = try await publishers.publisher(for: endpoint).publish(command)
+            _ = try await publishers.publish(command, to: endpoint)
             reply = try await withThrowingTaskGroup(of: Event?.self) { group in
                 group.addTask { try await self.wait(for: id) }
                 group.addTask {

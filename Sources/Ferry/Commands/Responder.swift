@@ -59,7 +59,7 @@ private final class Answering<C: Command>: Sendable {
         self.store = options.idempotency ?? MemoryIdempotencyStore()
         self.logger = logger
         self.handler = handler
-        publishers = PublisherCache(transports: transports)
+        publishers = PublisherCache(transports: transports, labelsByBroker: true)
     }
 
     func handle(_ delivery: Delivery) async throws {
@@ -203,7 +203,7 @@ private final class Answering<C: Command>: Sendable {
         var reply = reply
         reply.extensions[ReplyAddress.attribute] = to.address
         do {
-            _ = try await publishers.publisher(for: to.endpoint).publish(reply)
+            _ = try await publishers.publish(reply, to: to.endpoint)
         } catch let error as FerryError where !error.isRetriable {
             logger.warning(
                 "a reply could not be delivered: its requester is gone, or the broker refused it",
