@@ -75,8 +75,10 @@ public final class KafkaTransport: Transport {
 
     /// Requesters share one reply topic, `ferry.replies`, of `replyPartitions` partitions; each
     /// reads one partition (picked at random), from its end, outside any group's rebalancing,
-    /// and passes over replies addressed to another requester on it.
-    public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
+    /// and passes over replies addressed to another requester on it. A durable route is a
+    /// consumer group of its own over the whole topic, with committed offsets: replies that
+    /// came while it was down are read when it is back.
+    public func openReplies(near endpoint: Endpoint, id: String, durable: Bool) async throws -> ReplyRoute {
         let cluster = try KafkaEndpoint(endpoint)
         let producer = try producer(for: cluster)
         // As many partitions as the topic has, if it was made before with fewer.
@@ -85,7 +87,13 @@ public final class KafkaTransport: Transport {
             return try RDKafkaAdmin.existingPartitionCount(producer.client, Self.replyTopic, brokers: cluster.brokers)
         }
         let partition = Int32.random(in: 0..<Int32(max(1, min(partitions, Self.replyPartitions))))
-        let address = "\(ReplyAddress.prefix)\(partition).\(id)"
+        if durable {
+            let address = ReplyAddress.make(id, durable: true, part: "\(partition).")
+            let replies = try replyEndpoint(for: address, near: endpoint).with(query: ["partition": nil])
+            let subscription = try await subscribe(to: replies, options: SubscribeOptions(group: "ferry.\(id)"))
+            return ReplyRoute(address: address, subscription: subscription) { await subscription.close() }
+        }
+        let address = ReplyAddress.make(id, durable: false, part: "\(partition).")
         // Read from the end each time: no offsets are committed, no group is left behind.
         let replies = try replyEndpoint(for: address, near: endpoint).with(query: ["rdkafka.enable.auto.commit": "false"])
         let kafka = try KafkaEndpoint(replies)

@@ -42,15 +42,15 @@ public final class RabbitMQTransport: Transport {
     }
 
     /// A queue of its own per requester, which RabbitMQ deletes once it has gone unused for ten
-    /// minutes (`x-expires`: the requester closed or crashed); replies reach it through the
-    /// default exchange.
-    public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
-        let address = "\(ReplyAddress.prefix)\(id)"
+    /// minutes (`x-expires`: the requester closed or crashed; a durable one is kept); replies
+    /// reach it through the default exchange.
+    public func openReplies(near endpoint: Endpoint, id: String, durable: Bool) async throws -> ReplyRoute {
+        let address = ReplyAddress.make(id, durable: durable)
         let replies = try replyEndpoint(for: address, near: endpoint)
         let amqp = try AMQPEndpoint(replies)
         let options = SubscribeOptions(group: "requester")
         var topology = AMQPTopology()
-        topology.queues = [.init(name: address, arguments: [("x-expires", .long(600_000))])]
+        topology.queues = [.init(name: address, arguments: durable ? [] : [("x-expires", .long(600_000))])]
         let source = RabbitMQSource(endpoint: amqp, queue: address, topology: topology, options: options, logger: logger)
         try await source.start()
         let subscription = Subscription(endpoint: replies, options: options, source: source, transport: self, logger: logger)

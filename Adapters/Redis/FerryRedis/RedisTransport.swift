@@ -61,14 +61,16 @@ public final class RedisTransport: Transport {
     }
 
     /// A stream of its own per requester, read by a group of one, trimmed by every reply
-    /// (`maxlen`) and deleted when the requester closes; replies never make it again.
-    public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
-        let address = "\(ReplyAddress.prefix)\(id)"
+    /// (`maxlen`: 1,000 entries, 100,000 for a durable one) and deleted when the requester
+    /// closes (a durable one is kept); replies never make it again.
+    public func openReplies(near endpoint: Endpoint, id: String, durable: Bool) async throws -> ReplyRoute {
+        let address = ReplyAddress.make(id, durable: durable)
         let replies = try replyEndpoint(for: address, near: endpoint)
         let subscription = try await subscribe(to: replies, options: SubscribeOptions(group: "requester"))
         let redis = try RedisEndpoint(replies)
         return ReplyRoute(address: address, subscription: subscription) { [admin] in
             await subscription.close()
+            guard !durable else { return }
             _ = try? await admin.run { () throws in try RedisConnection(redis).command(["DEL", address]) }
         }
     }
@@ -76,7 +78,9 @@ public final class RedisTransport: Transport {
     /// The reply stream on the same server and database; what names the command's stream
     /// (its dead-letter stream, its trimming) is left behind.
     public func replyEndpoint(for address: String, near endpoint: Endpoint) throws -> Endpoint {
-        endpoint.with(path: address, query: ["dlq": nil, "claim-idle": nil, "maxlen": "1000", "mkstream": "false"])
+        let durable = address.hasPrefix(ReplyAddress.prefix + ReplyAddress.durable)
+        return endpoint.with(
+            path: address, query: ["dlq": nil, "claim-idle": nil, "maxlen": durable ? "100000" : "1000", "mkstream": "false"])
     }
 
     public func shutdown() async {}

@@ -13,8 +13,10 @@ public protocol Transport: Sendable {
     func deadLetterEndpoint(for endpoint: Endpoint) throws -> Endpoint
     func lag(of endpoint: Endpoint, group: String) async throws -> [LagEntry]
     /// Opens a private destination for one requester's replies on `endpoint`'s broker, and
-    /// subscribes to it (`Requester`); `id` is unique to the requester.
-    func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute
+    /// subscribes to it (`Requester`); `id` is unique to the requester. `durable`: it outlives
+    /// the process and keeps the replies that come while nobody reads (a saga's), where
+    /// otherwise it goes with its requester.
+    func openReplies(near endpoint: Endpoint, id: String, durable: Bool) async throws -> ReplyRoute
     /// Where a reply goes: `address` as a command carried it (`replyto`), on the broker the
     /// command was read from (`endpoint`, whose credentials are used).
     func replyEndpoint(for address: String, near endpoint: Endpoint) throws -> Endpoint

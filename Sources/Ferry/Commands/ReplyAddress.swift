@@ -4,6 +4,13 @@
 package enum ReplyAddress {
     package static let attribute = "replyto"
     package static let prefix = "ferry.reply."
+    /// Marks the address of a durable route (a saga's), which brokers keep and trim less.
+    package static let durable = "durable."
+
+    /// The address of route `id`, `durable` or not, after a broker's own `part` (a partition).
+    package static func make(_ id: String, durable: Bool, part: String = "") -> String {
+        prefix + part + (durable ? Self.durable : "") + id
+    }
 
     package static func isValid(_ address: String) -> Bool {
         address.hasPrefix(prefix) && address.utf8.count <= 200

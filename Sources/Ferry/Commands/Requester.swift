@@ -106,7 +106,7 @@ public final class Requester: Sendable {
         let opening = routes.withLock { routes in
             if let opening = routes[broker] { return opening }
             let opening = Task { [id, count = routes.count] in
-                let route = try await transport.openReplies(near: endpoint, id: "\(id)-\(count)")
+                let route = try await transport.openReplies(near: endpoint, id: "\(id)-\(count)", durable: false)
                 self.read(route, broker: broker)
                 return route
             }

@@ -55,8 +55,8 @@ public final class MemoryTransport: Transport {
     }
 
     /// A topic of its own per requester, read by a group of one.
-    public func openReplies(near endpoint: Endpoint, id: String) async throws -> ReplyRoute {
-        let address = "ferry.reply.\(id)"
+    public func openReplies(near endpoint: Endpoint, id: String, durable: Bool) async throws -> ReplyRoute {
+        let address = ReplyAddress.make(id, durable: durable)
         let subscription = try await subscribe(
             to: try replyEndpoint(for: address, near: endpoint), options: SubscribeOptions(group: "requester"))
         return ReplyRoute(address: address, subscription: subscription) { await subscription.close() }

@@ -1,0 +1,92 @@
+import Foundation
+
+/// How a saga instance moves on: from its start event or a reply, the next record and the
+/// commands to send. Pure (no store, no broker), so every turn is unit-tested.
+///
+/// A command's id names its instance, step and direction, so a turn taken again after a crash
+/// sends the same commands, which responders recognise as duplicates and answer again.
+package struct SagaProgress<State: Codable & Sendable>: Sendable {
+    package struct Send: Sendable {
+        package var command: Event
+        package var destination: Endpoint
+    }
+
+    package struct Turn: Sendable {
+        package var record: SagaRecord
+        package var sends: [Send]
+    }
+
+    let saga: Saga<State>
+
+    package init(_ saga: Saga<State>) { self.saga = saga }
+
+    /// The id of the command of `step`, carrying it out or undoing it.
+    package func commandID(_ instance: String, step: Int, undo: Bool) -> String {
+        "\(saga.name)/\(instance)/\(step)/\(undo ? "undo" : "do")"
+    }
+
+    /// The first turn of the instance `input` begins; nil when it begins none.
+    package func begin(_ input: Event) throws -> Turn? {
+        guard let (id, state) = try saga.start(input) else { return nil }
+        var record = SagaRecord(saga: saga.name, id: id, version: 1, state: try JSONEncoder().encode(state))
+        record.record(input, "started")
+        guard !saga.steps.isEmpty else {
+            record.status = .completed
+            return Turn(record: record, sends: [])
+        }
+        return Turn(record: record, sends: [try send(step: 0, undo: false, state, record)])
+    }
+
+    /// The turn `reply` makes; nil when it is not the reply the instance waits for (a stale
+    /// or repeated one), which is passed over.
+    package func advance(_ record: SagaRecord, with reply: Event) throws -> Turn? {
+        guard !record.status.isFinished, !record.handled.contains(reply.id) else { return nil }
+        let undoing = record.status == .compensating
+        guard reply.causationid == commandID(record.id, step: record.step, undo: undoing) else { return nil }
+        var state = try JSONDecoder().decode(State.self, from: record.state)
+        var next = record
+        next.version += 1
+        next.updatedMicros = Event.micros(of: Date())
+        let failed = reply.type == CommandFailure.eventType
+        let step = saga.steps[record.step]
+        var sends: [Send] = []
+        if !undoing && !failed {
+            try step.done(&state, reply)
+            next.record(reply, "\(step.name) done")
+            if record.step + 1 < saga.steps.count {
+                next.step = record.step + 1
+                sends = [try send(step: next.step, undo: false, state, next)]
+            } else {
+                next.status = .completed
+            }
+        } else {
+            next.record(reply, undoing ? "\(step.name) undone\(failed ? " (its undoing failed)" : "")" : "\(step.name) failed")
+            // Undo the steps before this one (or, while undoing, before the one just undone).
+            if let below = (0..<record.step).last(where: { saga.steps[$0].compensation != nil }) {
+                next.status = .compensating
+                next.step = below
+                sends = [try send(step: below, undo: true, state, next)]
+            } else {
+                next.status = .compensated
+            }
+        }
+        next.state = try JSONEncoder().encode(state)
+        return Turn(record: next, sends: sends)
+    }
+
+    private func send(step index: Int, undo: Bool, _ state: State, _ record: SagaRecord) throws -> Send {
+        let step = saga.steps[index]
+        var command: Event
+        let destination: Endpoint
+        if undo, let compensation = step.compensation {
+            (command, destination) = (try compensation.command(state), compensation.destination)
+        } else {
+            (command, destination) = (try step.command(state), step.destination)
+        }
+        command.id = commandID(record.id, step: index, undo: undo)
+        command.source = "ferry:saga/\(saga.name)"
+        command.correlationid = record.id
+        command.idempotencykey = nil
+        return Send(command: command, destination: destination)
+    }
+}

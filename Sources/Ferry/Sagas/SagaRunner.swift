@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs a saga: reads the events that begin instances and the replies to the saga's commands,
+/// takes each instance's turn (`SagaProgress`), sends the commands, and keeps the instance in
+/// `store`, each save on the version it read.
+///
+/// The commands of a turn go out before the turn is saved, and carry ids fixed by their
+/// instance and step: a process that dies in between takes the same turn again when the input
+/// comes back, and the responders answer the repeated commands from what they kept. Replies
+/// come back to a durable route per broker, named after the saga, so a process that restarts
+/// reads the replies that came while it was down.
+public final class SagaRunner<State: Codable & Sendable>: Service {
+    private let progress: SagaProgress<State>
+    private let saga: Saga<State>
+    private let starts: Subscription
+    private let transports: Transports
+    private let store: any SagaStore
+    private let options: ConsumerOptions
+    private let logger: Logger
+    private let publishers: PublisherCache
+
+    /// `starts`: where the events that begin instances arrive. `options`: retries and dead
+    /// letters for inputs that cannot be taken (its idempotency store is not used: the saga
+    /// store knows which inputs each instance took).
+    public init(
+        saga: Saga<State>, starts: Subscription, transports: Transports, store: any SagaStore,
+        options: ConsumerOptions = ConsumerOptions(), logger: Logger
+    ) {
+        self.saga = saga
+        progress = SagaProgress(saga)
+        self.starts = starts
+        self.transports = transports
+        self.store = store
+        var inner = options
+        inner.idempotency = nil
+        self.options = inner
+        self.logger = logger
+        publishers = PublisherCache(transports: transports)
+    }
+
+    public func run() async throws {
+        // One durable reply route per broker the steps send to; each command names its own.
+        var routes: [String: ReplyRoute] = [:]
+        var replyTo: [Endpoint: String] = [:]
+        for step in saga.steps {
+            for destination in [step.destination] + [step.compensation?.destination].compactMap({ $0 }) {
+                let transport = try transports.transport(for: destination)
+                let broker = try transport.replyEndpoint(for: ReplyAddress.make("probe", durable: true, part: "0."), near: destination)
+                    .description
+                if routes[broker] == nil {
+                    routes[broker] = try await transport.openReplies(near: destination, id: "saga-\(saga.name)", durable: true)
+                }
+                replyTo[destination] = routes[broker]!.address
+            }
+        }
+        let replyAddresses = replyTo
+        let consumers =
+            [
+                Consumer(subscription: starts, options: options, logger: logger) { [self] in
+                    try await take($0.event, starting: true, replyAddresses)
+                }
+            ]
+            + routes.values.map { route in
+                Consumer(subscription: route.subscription, options: options, logger: logger) { [self] delivery in
+                    // Replies to others on a shared destination (a Kafka partition) are passed over.
+                    guard delivery.event.extensions[ReplyAddress.attribute] == route.address else { return }
+                    try await take(delivery.event, starting: false, replyAddresses)
+                }
+            }
+        defer { Task { await publishers.close() } }
+        try await withThrowingDiscardingTaskGroup { group in
+            for consumer in consumers { group.addTask { try await consumer.run() } }
+        }
+    }
+
+    /// Takes `input` into its instance: a start event, or a reply. A save that lost to another
+    /// process's reads the instance again and takes the input afresh (or finds it taken).
+    private func take(_ input: Event, starting: Bool, _ replyTo: [Endpoint: String]) async throws {
+        for _ in 0..<8 {
+            let turn: SagaProgress<State>.Turn
+            let expected: Int
+            if starting {
+                guard let begun = try progress.begin(input) else { return }
+                if try await store.load(saga: saga.name, id: begun.record.id) != nil { return }  // begun already
+                (turn, expected) = (begun, 0)
+            } else {
+                guard let id = input.correlationid, let record = try await store.load(saga: saga.name, id: id),
+                    let next = try progress.advance(record, with: input)
+                else { return }
+                (turn, expected) = (next, record.version)
+            }
+            for send in turn.sends {
+                var command = send.command
+                command.extensions[ReplyAddress.attribute] = replyTo[send.destination]
+                _ = try await publishers.publish(command, to: send.destination)
+            }
+            if try await store.save(turn.record, expected: expected) {
+                logger.debug(
+                    "saga turn taken",
+                    metadata: ["saga": "\(saga.name)", "instance": "\(turn.record.id)", "status": "\(turn.record.status)"])
+                return
+            }
+        }
+        throw FerryError(
+            .timeout, "saga \(saga.name): input \(input.id) lost every save to other writers of its instance", isRetriable: true)
+    }
+}

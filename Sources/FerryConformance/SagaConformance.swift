@@ -1,0 +1,129 @@
+import Ferry
+import Foundation
+import Logging
+
+/// Sagas (`SagaRunner`) on every backend: an order is charged, then shipped; a failed shipment
+/// is undone by a refund. Part of `ConformanceSuite.cases`.
+enum SagaConformance {
+    static let cases: [ConformanceCase] = [
+        ConformanceCase(name: "saga-completes-every-step-once", body: completesEveryStepOnce),
+        ConformanceCase(name: "saga-undoes-the-done-steps-when-one-fails", body: undoesTheDoneStepsWhenOneFails),
+    ]
+
+    struct OrderPlaced: EventPayload {
+        static let eventType = "com.example.conformance.order-placed"
+        var order: String
+        var cents: Int
+    }
+
+    struct Refund: Command {
+        typealias Reply = Refunded
+        static let eventType = "com.example.conformance.refund"
+        var receipt: String
+    }
+
+    struct Refunded: EventPayload { static let eventType = "com.example.conformance.refunded" }
+
+    struct Ship: Command {
+        typealias Reply = Shipped
+        static let eventType = "com.example.conformance.ship"
+        var order: String
+    }
+
+    struct Shipped: EventPayload { static let eventType = "com.example.conformance.shipped" }
+
+    struct OrderState: Codable, Sendable {
+        var order: String
+        var cents: Int
+        var receipt: String?
+    }
+
+    /// Runs the order saga until `instance` of it finishes; the effects each service counted.
+    static func run(_ h: ConformanceHarness, _ label: String, shipping fails: Bool, startTwice: Bool = false) async throws -> (
+        SagaRecord, charges: Int, refunds: Int, shipments: Int
+    ) {
+        let transports = Transports([h.transport])
+        let logger = Logger(label: "conformance")
+        let effects = Locked((charges: 0, refunds: 0, shipments: 0))
+        var services: [Task<Void, any Error>] = []
+        var subscriptions: [Subscription] = []
+        func serve<C: Command>(_ type: C.Type, _ name: String, _ handle: @escaping @Sendable (C) throws -> C.Reply) async throws -> Endpoint
+        {
+            let endpoint = try await h.freshEndpoint("\(label)-\(name)", partitions: 1)
+            let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup(name)))
+            subscriptions.append(subscription)
+            let responder = Responder<C>(subscription: subscription, transports: transports, logger: logger) { command, _ in
+                try handle(command)
+            }
+            services.append(Task { try await responder.run() })
+            return endpoint
+        }
+        let payments = try await serve(CommandConformance.Charge.self, "charge") { charge in
+            effects.withLock { $0.charges += 1 }
+            return CommandConformance.Charged(order: charge.order, receipt: "r-\(charge.order)")
+        }
+        let refunds = try await serve(Refund.self, "refund") { _ in
+            effects.withLock { $0.refunds += 1 }
+            return Refunded()
+        }
+        let shipping = try await serve(Ship.self, "ship") { _ in
+            effects.withLock { $0.shipments += 1 }
+            if fails { throw CommandFailure(code: "no-courier", message: "no courier today") }
+            return Shipped()
+        }
+        let saga = Saga<OrderState>(
+            name: "order-\(UUID().uuidString.prefix(8).lowercased())",
+            start: { event in
+                guard event.type == OrderPlaced.eventType else { return nil }
+                let placed = try event.decode(OrderPlaced.self)
+                return (placed.order, OrderState(order: placed.order, cents: placed.cents))
+            },
+            steps: [
+                .sending(
+                    "payment", CommandConformance.Charge.self, to: payments,
+                    { CommandConformance.Charge(order: $0.order, cents: $0.cents) },
+                    done: { state, charged in state.receipt = charged.receipt },
+                    compensation: (refunds, { try Event(Refund(receipt: $0.receipt ?? ""), source: "ferry:saga") })),
+                .sending("shipping", Ship.self, to: shipping, { Ship(order: $0.order) }),
+            ])
+        let starts = try await h.freshEndpoint("\(label)-orders", partitions: 1)
+        let startSubscription = try await h.transport.subscribe(to: starts, options: SubscribeOptions(group: h.uniqueGroup("saga")))
+        subscriptions.append(startSubscription)
+        let store = MemorySagaStore()
+        let runner = SagaRunner(saga: saga, starts: startSubscription, transports: transports, store: store, logger: logger)
+        services.append(Task { try await runner.run() })
+        let running = services
+        let opened = subscriptions
+        defer {
+            for service in running { service.cancel() }
+            Task { for subscription in opened { await subscription.close() } }
+        }
+        let publisher = try await h.transport.makePublisher(for: starts)
+        let placed = try Event(OrderPlaced(order: "o-\(label)", cents: 990), source: "/conformance/shop")
+        _ = try await publisher.publish(startTwice ? [placed, placed] : [placed])
+        await publisher.close()
+        try await eventually(h.timeout * 2, "the saga instance finishes") {
+            try await store.load(saga: saga.name, id: "o-\(label)")?.status.isFinished == true
+        }
+        let record = try await store.load(saga: saga.name, id: "o-\(label)")!
+        let counted = effects.withLock { $0 }
+        return (record, counted.charges, counted.refunds, counted.shipments)
+    }
+
+    static func completesEveryStepOnce(_ h: ConformanceHarness) async throws {
+        let (record, charges, refunds, shipments) = try await run(h, "done", shipping: false, startTwice: true)
+        try expectEqual(record.status, .completed, "status; history: \(record.history.map(\.what))")
+        try expectEqual(record.history.map(\.what), ["started", "payment done", "shipping done"], "history")
+        try expectEqual([charges, refunds, shipments], [1, 0, 1], "charges, refunds, shipments (the order placed twice)")
+        let state = try JSONDecoder().decode(OrderState.self, from: record.state)
+        try expectEqual(state.receipt, "r-o-done", "the payment's reply in the state")
+    }
+
+    static func undoesTheDoneStepsWhenOneFails(_ h: ConformanceHarness) async throws {
+        let (record, charges, refunds, shipments) = try await run(h, "undone", shipping: true)
+        try expectEqual(record.status, .compensated, "status; history: \(record.history.map(\.what))")
+        try expectEqual(
+            record.history.map(\.what), ["started", "payment done", "shipping failed", "payment undone"], "history")
+        try expectEqual([charges, refunds, shipments], [1, 1, 1], "charges, refunds, shipments")
+    }
+}
