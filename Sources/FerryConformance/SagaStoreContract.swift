@@ -48,5 +48,7 @@ public enum SagaStoreContract {
         try expect(try await store.save(record("other-\(saga)", "z", version: 1, state: "{}", at: 30), expected: 0), "another saga")
         try expectEqual(try await store.list(saga: saga, limit: 10).map(\.id), ["a", "c", "b"], "newest first, this saga only")
         try expectEqual(try await store.list(saga: saga, limit: 2).map(\.id), ["a", "c"], "at most the limit")
+        let names = try await store.sagas()
+        try expect(names.contains(saga) && names.contains("other-\(saga)"), "the sagas kept here: \(names)")
     }
 }

@@ -51,6 +51,10 @@ public final class SQLiteSagaStore: SagaStore {
         return try rows.map(Self.decode)
     }
 
+    public func sagas() async throws -> [String] {
+        try await database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT saga FROM sagas ORDER BY saga") }
+    }
+
     private static func decode(_ bytes: Data) throws -> SagaRecord {
         do {
             return try JSONDecoder().decode(SagaRecord.self, from: bytes)

@@ -21,5 +21,9 @@ public final class MemorySagaStore: SagaStore {
         return Array(all.sorted { $0.updatedMicros > $1.updatedMicros }.prefix(max(0, limit)))
     }
 
+    public func sagas() async throws -> [String] {
+        Set(records.withLock { $0.values.map(\.saga) }).sorted()
+    }
+
     private static func key(_ saga: String, _ id: String) -> String { "\(saga)\u{0}\(id)" }
 }

@@ -9,4 +9,6 @@ public protocol SagaStore: Sendable {
     func save(_ record: SagaRecord, expected: Int) async throws -> Bool
     /// Instances of `saga`, the most recently updated first, at most `limit`.
     func list(saga: String, limit: Int) async throws -> [SagaRecord]
+    /// The names of the sagas with instances here, sorted.
+    func sagas() async throws -> [String]
 }
