@@ -8,7 +8,11 @@ enum SagaConformance {
     static let cases: [ConformanceCase] = [
         ConformanceCase(name: "saga-completes-every-step-once", body: completesEveryStepOnce),
         ConformanceCase(name: "saga-undoes-the-done-steps-when-one-fails", body: undoesTheDoneStepsWhenOneFails),
+        ConformanceCase(name: "saga-times-out-an-unanswered-step-and-undoes-the-done-ones", body: timesOutAnUnansweredStep),
     ]
+
+    /// What the shipping service does.
+    enum Shipping { case ships, refuses, isDown }
 
     struct OrderPlaced: EventPayload {
         static let eventType = "com.example.conformance.order-placed"
@@ -39,7 +43,7 @@ enum SagaConformance {
     }
 
     /// Runs the order saga until `instance` of it finishes; the effects each service counted.
-    static func run(_ h: ConformanceHarness, _ label: String, shipping fails: Bool, startTwice: Bool = false) async throws -> (
+    static func run(_ h: ConformanceHarness, _ label: String, shipping: Shipping, startTwice: Bool = false) async throws -> (
         SagaRecord, charges: Int, refunds: Int, shipments: Int
     ) {
         let transports = Transports([h.transport])
@@ -47,11 +51,13 @@ enum SagaConformance {
         let effects = Locked((charges: 0, refunds: 0, shipments: 0))
         var services: [Task<Void, any Error>] = []
         var subscriptions: [Subscription] = []
-        func serve<C: Command>(_ type: C.Type, _ name: String, _ handle: @escaping @Sendable (C) throws -> C.Reply) async throws -> Endpoint
-        {
+        func serve<C: Command>(
+            _ type: C.Type, _ name: String, running: Bool = true, _ handle: @escaping @Sendable (C) throws -> C.Reply
+        ) async throws -> Endpoint {
             let endpoint = try await h.freshEndpoint("\(label)-\(name)", partitions: 1)
             let subscription = try await h.transport.subscribe(to: endpoint, options: SubscribeOptions(group: h.uniqueGroup(name)))
             subscriptions.append(subscription)
+            guard running else { return endpoint }
             let responder = Responder<C>(subscription: subscription, transports: transports, logger: logger) { command, _ in
                 try handle(command)
             }
@@ -66,9 +72,9 @@ enum SagaConformance {
             effects.withLock { $0.refunds += 1 }
             return Refunded()
         }
-        let shipping = try await serve(Ship.self, "ship") { _ in
+        let couriers = try await serve(Ship.self, "ship", running: shipping != .isDown) { _ in
             effects.withLock { $0.shipments += 1 }
-            if fails { throw CommandFailure(code: "no-courier", message: "no courier today") }
+            if shipping == .refuses { throw CommandFailure(code: "no-courier", message: "no courier today") }
             return Shipped()
         }
         let saga = Saga<OrderState>(
@@ -84,7 +90,7 @@ enum SagaConformance {
                     { CommandConformance.Charge(order: $0.order, cents: $0.cents) },
                     done: { state, charged in state.receipt = charged.receipt },
                     compensation: (refunds, { try Event(Refund(receipt: $0.receipt ?? ""), source: "ferry:saga") })),
-                .sending("shipping", Ship.self, to: shipping, { Ship(order: $0.order) }),
+                .sending("shipping", Ship.self, to: couriers, { Ship(order: $0.order) }, timeout: .seconds(3)),
             ])
         let starts = try await h.freshEndpoint("\(label)-orders", partitions: 1)
         let startSubscription = try await h.transport.subscribe(to: starts, options: SubscribeOptions(group: h.uniqueGroup("saga")))
@@ -111,7 +117,7 @@ enum SagaConformance {
     }
 
     static func completesEveryStepOnce(_ h: ConformanceHarness) async throws {
-        let (record, charges, refunds, shipments) = try await run(h, "done", shipping: false, startTwice: true)
+        let (record, charges, refunds, shipments) = try await run(h, "done", shipping: .ships, startTwice: true)
         try expectEqual(record.status, .completed, "status; history: \(record.history.map(\.what))")
         try expectEqual(record.history.map(\.what), ["started", "payment done", "shipping done"], "history")
         try expectEqual([charges, refunds, shipments], [1, 0, 1], "charges, refunds, shipments (the order placed twice)")
@@ -120,10 +126,19 @@ enum SagaConformance {
     }
 
     static func undoesTheDoneStepsWhenOneFails(_ h: ConformanceHarness) async throws {
-        let (record, charges, refunds, shipments) = try await run(h, "undone", shipping: true)
+        let (record, charges, refunds, shipments) = try await run(h, "undone", shipping: .refuses)
         try expectEqual(record.status, .compensated, "status; history: \(record.history.map(\.what))")
         try expectEqual(
             record.history.map(\.what), ["started", "payment done", "shipping failed", "payment undone"], "history")
         try expectEqual([charges, refunds, shipments], [1, 1, 1], "charges, refunds, shipments")
+    }
+
+    static func timesOutAnUnansweredStep(_ h: ConformanceHarness) async throws {
+        let (record, charges, refunds, shipments) = try await run(h, "late", shipping: .isDown)
+        try expectEqual(record.status, .compensated, "status; history: \(record.history.map(\.what))")
+        try expectEqual(
+            record.history.map(\.what), ["started", "payment done", "shipping failed", "payment undone"], "history")
+        try expectEqual(record.history[2].input, CommandFailure.eventType, "the shipping step failed by its timer")
+        try expectEqual([charges, refunds, shipments], [1, 1, 0], "charges, refunds, shipments")
     }
 }

@@ -16,7 +16,8 @@ import Testing
             return SagaStep(
                 name, to: destination, command: { _ in Event(source: "/t", type: name) },
                 done: { state, _ in state.done.append(name) },
-                compensation: undo ? (try Endpoint("memory://undo-\(name)"), { _ in Event(source: "/t", type: "undo-\(name)") }) : nil)
+                compensation: undo ? (try Endpoint("memory://undo-\(name)"), { _ in Event(source: "/t", type: "undo-\(name)") }) : nil,
+                timeout: name == "b" ? .seconds(5) : nil)
         }
         progress = SagaProgress(
             Saga<State>(
@@ -74,5 +75,20 @@ import Testing
         #expect(try progress.advance(turn.record, with: stranger) == nil, "a reply to a step already past")
         let again = try #require(try progress.begin(Event(source: "/t", type: "begin", subject: "i-3")))
         #expect(again.sends[0].command.id == begun.sends[0].command.id, "a turn taken again sends the same command")
+    }
+
+    /// A step's timer fires as the step's failure, unless the step was answered first.
+    @Test func aTimerFailsItsStepOnlyIfStillUnanswered() throws {
+        let begun = try #require(try progress.begin(Event(source: "/t", type: "begin", subject: "i-4")))
+        #expect(try progress.timer(for: begun.sends[0]) == nil, "step a has no timeout")
+        let afterA = try #require(try progress.advance(begun.record, with: reply(to: begun.sends[0].command)))
+        let timer = try #require(try progress.timer(for: afterA.sends[0], now: 1_000_000))
+        #expect(timer.type == "ferry.saga.timeout" && timer.causationid == afterA.sends[0].command.id)
+        #expect(try JSONDecoder().decode(SagaProgress<State>.Timer.self, from: timer.data).due == 6_000_000)
+        let fired = try progress.failure(firedBy: timer)
+        let failed = try #require(try progress.advance(afterA.record, with: fired), "unanswered: the timer fails step b")
+        #expect(failed.record.status == .compensating && failed.sends.map(\.command.type) == ["undo-a"])
+        let answered = try #require(try progress.advance(afterA.record, with: reply(to: afterA.sends[0].command)))
+        #expect(try progress.advance(answered.record, with: fired) == nil, "answered in time: the timer is passed over")
     }
 }

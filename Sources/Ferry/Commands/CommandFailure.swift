@@ -14,5 +14,5 @@ public struct CommandFailure: Error, Codable, Sendable, Hashable, CustomStringCo
     public var description: String { "command failed (\(code)): \(message)" }
 
     /// The type of a failure reply's event.
-    static let eventType = "ferry.command.failure"
+    package static let eventType = "ferry.command.failure"
 }

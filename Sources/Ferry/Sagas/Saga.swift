@@ -29,27 +29,33 @@ public struct SagaStep<State: Codable & Sendable>: Sendable {
     public var done: @Sendable (inout State, Event) throws -> Void
     /// Where the undoing command goes, and the command; nil: nothing to undo.
     public var compensation: (destination: Endpoint, command: @Sendable (State) throws -> Event)?
+    /// A step not answered within this fails (code `timeout`), and the steps before it are
+    /// undone. The timer is an event on the saga's start destination, held back by the broker's
+    /// delayed retry: it fires whichever process of the saga is running then.
+    public var timeout: Duration?
 
     public init(
         _ name: String, to destination: Endpoint, command: @escaping @Sendable (State) throws -> Event,
         done: @escaping @Sendable (inout State, Event) throws -> Void = { _, _ in },
-        compensation: (destination: Endpoint, command: @Sendable (State) throws -> Event)? = nil
+        compensation: (destination: Endpoint, command: @Sendable (State) throws -> Event)? = nil, timeout: Duration? = nil
     ) {
         self.name = name
         self.destination = destination
         self.command = command
         self.done = done
         self.compensation = compensation
+        self.timeout = timeout
     }
 
     /// A step sending a typed command, its typed reply taken into the state.
     public static func sending<C: Command>(
         _ name: String, _ type: C.Type, to destination: Endpoint, _ make: @escaping @Sendable (State) throws -> C,
         done: @escaping @Sendable (inout State, C.Reply) throws -> Void = { _, _ in },
-        compensation: (destination: Endpoint, command: @Sendable (State) throws -> Event)? = nil
+        compensation: (destination: Endpoint, command: @Sendable (State) throws -> Event)? = nil, timeout: Duration? = nil
     ) -> SagaStep {
         SagaStep(
             name, to: destination, command: { try Event(try make($0), source: "ferry:saga") },
-            done: { state, reply in try done(&state, try reply.decode(C.Reply.self)) }, compensation: compensation)
+            done: { state, reply in try done(&state, try reply.decode(C.Reply.self)) }, compensation: compensation,
+            timeout: timeout)
     }
 }

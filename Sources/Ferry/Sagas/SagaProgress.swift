@@ -9,6 +9,41 @@ package struct SagaProgress<State: Codable & Sendable>: Sendable {
     package struct Send: Sendable {
         package var command: Event
         package var destination: Endpoint
+        package var step: Int
+        package var undo: Bool
+    }
+
+    /// The type of a step's timer event, and what it carries.
+    package static var timerType: String { "ferry.saga.timeout" }
+    package struct Timer: Codable, Sendable {
+        /// When it fires, in microseconds since 1970.
+        package var due: Int64
+        package var step: String
+    }
+
+    /// The timer of `send`: an event for the saga's start destination, due after the timeout.
+    package func timer(for send: Send, now: Int64 = Event.micros(of: Date())) throws -> Event? {
+        guard !send.undo, let timeout = saga.steps[send.step].timeout else { return nil }
+        let step = saga.steps[send.step].name
+        var timer = Event(
+            id: send.command.id + "/timeout", source: send.command.source, type: Self.timerType, datacontenttype: "application/json",
+            data: try JSONEncoder().encode(Timer(due: now + timeout.microseconds, step: step)))
+        timer.correlationid = send.command.correlationid
+        timer.causationid = send.command.id
+        return timer
+    }
+
+    /// The failure a fired timer stands for: a reply to the command it watches, which
+    /// `advance` passes over when the step was answered in time.
+    package func failure(firedBy timer: Event) throws -> Event {
+        let fired = try JSONDecoder().decode(Timer.self, from: timer.data)
+        let failure = CommandFailure(code: "timeout", message: "step \(fired.step) was not answered in time")
+        var reply = Event(
+            id: timer.id, source: timer.source, type: CommandFailure.eventType, datacontenttype: "application/json",
+            data: try JSONEncoder().encode(failure))
+        reply.correlationid = timer.correlationid
+        reply.causationid = timer.causationid
+        return reply
     }
 
     package struct Turn: Sendable {
@@ -87,6 +122,6 @@ package struct SagaProgress<State: Codable & Sendable>: Sendable {
         command.source = "ferry:saga/\(saga.name)"
         command.correlationid = record.id
         command.idempotencykey = nil
-        return Send(command: command, destination: destination)
+        return Send(command: command, destination: destination, step: index, undo: undo)
     }
 }

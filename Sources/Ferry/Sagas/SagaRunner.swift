@@ -58,8 +58,12 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
         let replyAddresses = replyTo
         let consumers =
             [
-                Consumer(subscription: starts, options: options, logger: logger) { [self] in
-                    try await take($0.event, starting: true, replyAddresses)
+                Consumer(subscription: starts, options: options, logger: logger) { [self] delivery in
+                    if delivery.event.type == SagaProgress<State>.timerType {
+                        try await fire(delivery, replyAddresses)
+                    } else {
+                        try await take(delivery.event, starting: true, replyAddresses)
+                    }
                 }
             ]
             + routes.values.map { route in
@@ -73,6 +77,21 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
         try await withThrowingDiscardingTaskGroup { group in
             for consumer in consumers { group.addTask { try await consumer.run() } }
         }
+    }
+
+    /// A step's timer: held back by the broker until due (no attempt counted), then taken as
+    /// the step's failure, which the instance passes over if the step was answered in time.
+    private func fire(_ delivery: Delivery, _ replyTo: [Endpoint: String]) async throws {
+        guard let timer = try? JSONDecoder().decode(SagaProgress<State>.Timer.self, from: delivery.event.data) else {
+            throw PermanentFailure(DeadLetterReason(.decode, "saga \(saga.name): timer \(delivery.event.id) does not decode"))
+        }
+        let left = timer.due - Event.micros(of: Date())
+        if left > 0 {
+            let delay = Duration.microseconds(left)
+            try await delivery.postpone(after: delay)
+            throw SettledByHandler(.deferred(delay))
+        }
+        try await take(try progress.failure(firedBy: delivery.event), starting: false, replyTo)
     }
 
     /// Takes `input` into its instance: a start event, or a reply. A save that lost to another
@@ -95,6 +114,7 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
                 var command = send.command
                 command.extensions[ReplyAddress.attribute] = replyTo[send.destination]
                 _ = try await publishers.publish(command, to: send.destination)
+                if let timer = try progress.timer(for: send) { _ = try await publishers.publish(timer, to: starts.endpoint) }
             }
             if try await store.save(turn.record, expected: expected) {
                 logger.debug(
