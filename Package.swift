@@ -37,6 +37,9 @@ let package = Package(
         .executable(name: "ferry", targets: ["FerryCLI"]),
         .executable(name: "ferry-bench", targets: ["FerryBenchmarks"]),
         .executable(name: "ferry-fuzz", targets: ["FerryFuzz"]),
+        .executable(name: "example-order-saga", targets: ["OrderSaga"]),
+        .executable(name: "example-cqrs", targets: ["CQRS"]),
+        .executable(name: "example-notification-vs-state-transfer", targets: ["NotificationVsStateTransfer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -89,6 +92,27 @@ let package = Package(
             ]
         ),
 
+        // The seed's patterns as programs that run against the local brokers: scripts/example.
+        .executableTarget(
+            name: "OrderSaga",
+            dependencies: [
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/OrderSaga"
+        ),
+        .executableTarget(
+            name: "CQRS",
+            dependencies: [
+                "Ferry", "FerryKafka", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/CQRS"
+        ),
+        .executableTarget(
+            name: "NotificationVsStateTransfer",
+            dependencies: ["Ferry", "FerryRabbitMQ", "FerryRedis", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/NotificationVsStateTransfer"
+        ),
+
         // Ferry against the raw C clients and Python peers: scripts/bench (release build).
         .executableTarget(
             name: "FerryBenchmarks",
@@ -126,7 +150,10 @@ let package = Package(
         .testTarget(name: "FerryRedisTests", dependencies: ["FerryRedis", "FerryConformance"]),
         .testTarget(
             name: "FerryCLITests",
-            dependencies: ["Ferry", "FerryCLI", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerryConformance"]
+            dependencies: [
+                "Ferry", "FerryCLI", "OrderSaga", "CQRS", "NotificationVsStateTransfer", "FerryKafka", "FerryRabbitMQ", "FerryRedis",
+                "FerryConformance",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -34,8 +34,11 @@ public struct Transports: Sendable {
     }
 
     public func subscribe(_ url: String, options: SubscribeOptions) async throws -> Subscription {
-        let endpoint = try Endpoint(url)
-        return try await transport(for: endpoint).subscribe(to: endpoint, options: options)
+        try await subscribe(to: try Endpoint(url), options: options)
+    }
+
+    public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
+        try await transport(for: endpoint).subscribe(to: endpoint, options: options)
     }
 
     public func shutdown() async {

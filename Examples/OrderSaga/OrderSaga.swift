@@ -1,0 +1,195 @@
+import Ferry
+import FerryKafka
+import FerryRabbitMQ
+import FerryRedis
+import FerrySQLite
+import Foundation
+import Logging
+
+/// The order saga of the seed, across three brokers: orders arrive on Kafka; stock is reserved
+/// by an inventory service on Redis, the card charged by a payment service over RabbitMQ, the
+/// parcel sent by a shipping service on Kafka. A declined card undoes the reservation and the
+/// order is cancelled. Run against the local brokers: `scripts/example order-saga`.
+@main
+enum OrderSaga {
+    struct OrderPlaced: EventPayload {
+        static let eventType = "shop.order.placed"
+        var order: String, item: String, quantity: Int, card: String
+    }
+
+    struct ReserveStock: Command {
+        typealias Reply = StockReserved
+        static let eventType = "inventory.reserve"
+        var order: String, item: String, quantity: Int
+    }
+    struct StockReserved: EventPayload { static let eventType = "inventory.reserved" }
+
+    struct ReleaseStock: Command {
+        typealias Reply = StockReleased
+        static let eventType = "inventory.release"
+        var order: String, item: String, quantity: Int
+    }
+    struct StockReleased: EventPayload { static let eventType = "inventory.released" }
+
+    struct Charge: Command {
+        typealias Reply = Charged
+        static let eventType = "payment.charge"
+        var order: String, card: String, cents: Int
+    }
+    struct Charged: EventPayload {
+        static let eventType = "payment.charged"
+        var receipt: String
+    }
+
+    struct Ship: Command {
+        typealias Reply = Shipped
+        static let eventType = "shipping.ship"
+        var order: String, item: String, quantity: Int
+    }
+    struct Shipped: EventPayload {
+        static let eventType = "shipping.shipped"
+        var parcel: String
+    }
+
+    struct Order: Codable, Sendable {
+        var placed: OrderPlaced
+        var receipt: String?
+        var parcel: String?
+    }
+
+    static func main() async {
+        do {
+            try await run()
+        } catch {
+            say("\(CommandLine.arguments[0].split(separator: "/").last ?? ""): \(error)")
+            exit(1)
+        }
+    }
+
+    static func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let kafka = env["FERRY_KAFKA_URL"] ?? "kafka://127.0.0.1:9092"
+        let amqp = env["FERRY_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+        let redis = env["FERRY_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+        let tag = UUID().uuidString.prefix(8).lowercased()  // fresh destinations for each run
+        let orders = try Endpoint("\(kafka)/example-orders-\(tag)")
+        let stock = try Endpoint("\(redis)/example-inventory-\(tag)")
+        let releases = try Endpoint("\(redis)/example-releases-\(tag)")
+        let payments = try Endpoint("\(amqp)?queue=example-payments-\(tag)")
+        let shipping = try Endpoint("\(kafka)/example-shipping-\(tag)")
+        var logger = Logger(label: "order-saga")
+        logger.logLevel = .warning
+        let transports = Transports([KafkaTransport(logger: logger), RabbitMQTransport(logger: logger), RedisTransport(logger: logger)])
+
+        // The three services, each a Responder on its own broker.
+        let shelf = Locked(["book": 10])
+        var services: [Task<Void, any Error>] = []
+        func serve<C: Command>(_ type: C.Type, on endpoint: Endpoint, _ handle: @escaping @Sendable (C) throws -> C.Reply) async throws {
+            try await transports.transport(for: endpoint).provision(endpoint, partitions: 1)
+            let subscription = try await transports.subscribe(to: endpoint, options: SubscribeOptions(group: "service"))
+            let responder = Responder<C>(subscription: subscription, transports: transports, logger: logger) { command, _ in
+                try handle(command)
+            }
+            services.append(Task { try await responder.run() })
+        }
+        try await serve(ReserveStock.self, on: stock) { reserve in
+            try shelf.withLock { shelf in
+                guard shelf[reserve.item, default: 0] >= reserve.quantity else {
+                    throw CommandFailure(code: "out-of-stock", message: "\(reserve.item) is out of stock")
+                }
+                shelf[reserve.item, default: 0] -= reserve.quantity
+            }
+            say("inventory (Redis): reserved \(reserve.quantity) × \(reserve.item) for \(reserve.order)")
+            return StockReserved()
+        }
+        try await serve(ReleaseStock.self, on: releases) { release in
+            shelf.withLock { $0[release.item, default: 0] += release.quantity }
+            say("inventory (Redis): released \(release.quantity) × \(release.item) of \(release.order)")
+            return StockReleased()
+        }
+        try await serve(Charge.self, on: payments) { charge in
+            guard charge.card != "4000-0000-0000-0002" else {
+                say("payment (RabbitMQ): card declined for \(charge.order)")
+                throw CommandFailure(code: "declined", message: "the card was declined")
+            }
+            say("payment (RabbitMQ): charged \(charge.cents) cents for \(charge.order)")
+            return Charged(receipt: "receipt-\(charge.order)")
+        }
+        try await serve(Ship.self, on: shipping) { ship in
+            say("shipping (Kafka): sent \(ship.quantity) × \(ship.item) for \(ship.order)")
+            return Shipped(parcel: "parcel-\(ship.order)")
+        }
+
+        // The saga: reserve, then charge, then ship; a declined card releases the stock.
+        let saga = Saga<Order>(
+            name: "order",
+            start: { event in
+                guard event.type == OrderPlaced.eventType else { return nil }
+                let placed = try event.decode(OrderPlaced.self)
+                return (placed.order, Order(placed: placed))
+            },
+            steps: [
+                .sending(
+                    "inventory", ReserveStock.self, to: stock,
+                    { ReserveStock(order: $0.placed.order, item: $0.placed.item, quantity: $0.placed.quantity) },
+                    compensation: (
+                        releases,
+                        {
+                            try Event(
+                                ReleaseStock(order: $0.placed.order, item: $0.placed.item, quantity: $0.placed.quantity),
+                                source: "order-saga")
+                        }
+                    )),
+                .sending(
+                    "payment", Charge.self, to: payments,
+                    { Charge(order: $0.placed.order, card: $0.placed.card, cents: 1250 * $0.placed.quantity) },
+                    done: { order, charged in order.receipt = charged.receipt }),
+                .sending(
+                    "shipping", Ship.self, to: shipping,
+                    { Ship(order: $0.placed.order, item: $0.placed.item, quantity: $0.placed.quantity) },
+                    done: { order, shipped in order.parcel = shipped.parcel }, timeout: .seconds(30)),
+            ])
+        try await transports.transport(for: orders).provision(orders, partitions: 1)
+        let store = try SQLiteSagaStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("order-saga-\(tag).db").path)
+        let starts = try await transports.subscribe(to: orders, options: SubscribeOptions(group: "order-saga"))
+        let runner = SagaRunner(saga: saga, starts: starts, transports: transports, store: store, logger: logger)
+        services.append(Task { try await runner.run() })
+
+        // Two customers order; the second one's card is declined.
+        let shop = try await transports.publisher(for: orders)
+        _ = try await shop.publish([
+            try Event(OrderPlaced(order: "o-1", item: "book", quantity: 2, card: "4242-4242-4242-4242"), source: "/shop"),
+            try Event(OrderPlaced(order: "o-2", item: "book", quantity: 3, card: "4000-0000-0000-0002"), source: "/shop"),
+        ])
+        await shop.close()
+        say("shop (Kafka): orders o-1 and o-2 placed")
+
+        let deadline = ContinuousClock.now + .seconds(120)
+        var finished: [SagaRecord] = []
+        while finished.count < 2 {
+            guard ContinuousClock.now < deadline else {
+                say("the orders did not finish within 120 s; are the brokers up (scripts/brokers up)?")
+                exit(1)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            finished = []
+            for id in ["o-1", "o-2"] {
+                if let record = try await store.load(saga: "order", id: id), record.status.isFinished { finished.append(record) }
+            }
+        }
+        for service in services { service.cancel() }
+        for record in finished.sorted(by: { $0.id < $1.id }) {
+            let order = try JSONDecoder().decode(Order.self, from: record.state)
+            switch record.status {
+            case .completed: say("order \(record.id): completed (\(order.receipt ?? "-"), \(order.parcel ?? "-"))")
+            default: say("order \(record.id): cancelled, \(record.history.map(\.what).joined(separator: " → "))")
+            }
+        }
+        say("stock of book: \(shelf.withLock { $0["book"] ?? 0 }) of 10")
+        await transports.shutdown()
+    }
+
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
