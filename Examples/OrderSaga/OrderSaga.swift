@@ -66,62 +66,82 @@ enum OrderSaga {
         }
     }
 
-    static func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        let kafka = env["FERRY_KAFKA_URL"] ?? "kafka://127.0.0.1:9092"
-        let amqp = env["FERRY_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
-        let redis = env["FERRY_REDIS_URL"] ?? "redis://127.0.0.1:6379"
-        let tag = UUID().uuidString.prefix(8).lowercased()  // fresh destinations for each run
-        let orders = try Endpoint("\(kafka)/example-orders-\(tag)")
-        let stock = try Endpoint("\(redis)/example-inventory-\(tag)")
-        let releases = try Endpoint("\(redis)/example-releases-\(tag)")
-        let payments = try Endpoint("\(amqp)?queue=example-payments-\(tag)")
-        let shipping = try Endpoint("\(kafka)/example-shipping-\(tag)")
+    /// Where everything goes, named after `tag` so that each run has destinations of its own.
+    struct Places: Sendable {
+        var orders, stock, releases, payments, shipping: Endpoint
+
+        init(tag: String) throws {
+            let env = ProcessInfo.processInfo.environment
+            let kafka = env["FERRY_KAFKA_URL"] ?? "kafka://127.0.0.1:9092"
+            let amqp = env["FERRY_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+            let redis = env["FERRY_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+            orders = try Endpoint("\(kafka)/example-orders-\(tag)")
+            stock = try Endpoint("\(redis)/example-inventory-\(tag)")
+            releases = try Endpoint("\(redis)/example-releases-\(tag)")
+            payments = try Endpoint("\(amqp)?queue=example-payments-\(tag)")
+            shipping = try Endpoint("\(kafka)/example-shipping-\(tag)")
+        }
+
+        var all: [Endpoint] { [orders, stock, releases, payments, shipping] }
+    }
+
+    static func transports(_ logger: Logger) -> Transports {
+        Transports([KafkaTransport(logger: logger), RabbitMQTransport(logger: logger), RedisTransport(logger: logger)])
+    }
+
+    static var quiet: Logger {
         var logger = Logger(label: "order-saga")
         logger.logLevel = .warning
-        let transports = Transports([KafkaTransport(logger: logger), RabbitMQTransport(logger: logger), RedisTransport(logger: logger)])
+        return logger
+    }
 
-        // The three services, each a Responder on its own broker.
-        let shelf = Locked(["book": 10])
+    /// The three services, each a Responder on its own broker; `effect` hears each thing done.
+    static func serve(
+        _ places: Places, _ transports: Transports, shelf: Locked<[String: Int]>, effect: @escaping @Sendable (String) -> Void
+    ) async throws -> [Task<Void, any Error>] {
         var services: [Task<Void, any Error>] = []
         func serve<C: Command>(_ type: C.Type, on endpoint: Endpoint, _ handle: @escaping @Sendable (C) throws -> C.Reply) async throws {
-            try await transports.transport(for: endpoint).provision(endpoint, partitions: 1)
             let subscription = try await transports.subscribe(to: endpoint, options: SubscribeOptions(group: "service"))
-            let responder = Responder<C>(subscription: subscription, transports: transports, logger: logger) { command, _ in
+            let responder = Responder<C>(subscription: subscription, transports: transports, logger: quiet) { command, _ in
                 try handle(command)
             }
             services.append(Task { try await responder.run() })
         }
-        try await serve(ReserveStock.self, on: stock) { reserve in
+        try await serve(ReserveStock.self, on: places.stock) { reserve in
             try shelf.withLock { shelf in
                 guard shelf[reserve.item, default: 0] >= reserve.quantity else {
                     throw CommandFailure(code: "out-of-stock", message: "\(reserve.item) is out of stock")
                 }
                 shelf[reserve.item, default: 0] -= reserve.quantity
             }
-            say("inventory (Redis): reserved \(reserve.quantity) × \(reserve.item) for \(reserve.order)")
+            effect("inventory (Redis): reserved \(reserve.quantity) × \(reserve.item) for \(reserve.order)")
             return StockReserved()
         }
-        try await serve(ReleaseStock.self, on: releases) { release in
+        try await serve(ReleaseStock.self, on: places.releases) { release in
             shelf.withLock { $0[release.item, default: 0] += release.quantity }
-            say("inventory (Redis): released \(release.quantity) × \(release.item) of \(release.order)")
+            effect("inventory (Redis): released \(release.quantity) × \(release.item) of \(release.order)")
             return StockReleased()
         }
-        try await serve(Charge.self, on: payments) { charge in
-            guard charge.card != "4000-0000-0000-0002" else {
-                say("payment (RabbitMQ): card declined for \(charge.order)")
+        try await serve(Charge.self, on: places.payments) { charge in
+            guard charge.card != declined else {
+                effect("payment (RabbitMQ): card declined for \(charge.order)")
                 throw CommandFailure(code: "declined", message: "the card was declined")
             }
-            say("payment (RabbitMQ): charged \(charge.cents) cents for \(charge.order)")
+            effect("payment (RabbitMQ): charged \(charge.cents) cents for \(charge.order)")
             return Charged(receipt: "receipt-\(charge.order)")
         }
-        try await serve(Ship.self, on: shipping) { ship in
-            say("shipping (Kafka): sent \(ship.quantity) × \(ship.item) for \(ship.order)")
+        try await serve(Ship.self, on: places.shipping) { ship in
+            effect("shipping (Kafka): sent \(ship.quantity) × \(ship.item) for \(ship.order)")
             return Shipped(parcel: "parcel-\(ship.order)")
         }
+        return services
+    }
 
-        // The saga: reserve, then charge, then ship; a declined card releases the stock.
-        let saga = Saga<Order>(
+    static let declined = "4000-0000-0000-0002"
+
+    /// The saga: reserve, then charge, then ship; a declined card releases the stock.
+    static func saga(_ places: Places) -> Saga<Order> {
+        Saga<Order>(
             name: "order",
             start: { event in
                 guard event.type == OrderPlaced.eventType else { return nil }
@@ -130,10 +150,10 @@ enum OrderSaga {
             },
             steps: [
                 .sending(
-                    "inventory", ReserveStock.self, to: stock,
+                    "inventory", ReserveStock.self, to: places.stock,
                     { ReserveStock(order: $0.placed.order, item: $0.placed.item, quantity: $0.placed.quantity) },
                     compensation: (
-                        releases,
+                        places.releases,
                         {
                             try Event(
                                 ReleaseStock(order: $0.placed.order, item: $0.placed.item, quantity: $0.placed.quantity),
@@ -141,25 +161,45 @@ enum OrderSaga {
                         }
                     )),
                 .sending(
-                    "payment", Charge.self, to: payments,
+                    "payment", Charge.self, to: places.payments,
                     { Charge(order: $0.placed.order, card: $0.placed.card, cents: 1250 * $0.placed.quantity) },
                     done: { order, charged in order.receipt = charged.receipt }),
                 .sending(
-                    "shipping", Ship.self, to: shipping,
+                    "shipping", Ship.self, to: places.shipping,
                     { Ship(order: $0.placed.order, item: $0.placed.item, quantity: $0.placed.quantity) },
-                    done: { order, shipped in order.parcel = shipped.parcel }, timeout: .seconds(30)),
+                    done: { order, shipped in order.parcel = shipped.parcel }, timeout: .seconds(600)),
             ])
-        try await transports.transport(for: orders).provision(orders, partitions: 1)
-        let store = try SQLiteSagaStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("order-saga-\(tag).db").path)
-        let starts = try await transports.subscribe(to: orders, options: SubscribeOptions(group: "order-saga"))
-        let runner = SagaRunner(saga: saga, starts: starts, transports: transports, store: store, logger: logger)
+    }
+
+    /// The saga's runner, reading the orders as group `order-saga`.
+    static func runner(_ places: Places, _ transports: Transports, store: any SagaStore) async throws -> SagaRunner<Order> {
+        let starts = try await transports.subscribe(to: places.orders, options: SubscribeOptions(group: "order-saga"))
+        return SagaRunner(saga: saga(places), starts: starts, transports: transports, store: store, logger: quiet)
+    }
+
+    static func run() async throws {
+        // `saga <tag> <store path>`: only the saga, on the destinations of `tag` (the process
+        // the crash test kills at every step).
+        let arguments = CommandLine.arguments
+        if arguments.count == 4, arguments[1] == "saga" {
+            let transports = transports(quiet)
+            try await runner(try Places(tag: arguments[2]), transports, store: try SQLiteSagaStore(path: arguments[3])).run()
+            return
+        }
+        let places = try Places(tag: UUID().uuidString.prefix(8).lowercased())
+        let transports = transports(quiet)
+        for place in places.all { try await transports.transport(for: place).provision(place, partitions: 1) }
+        let shelf = Locked(["book": 10])
+        var services = try await serve(places, transports, shelf: shelf, effect: say)
+        let store = try SQLiteSagaStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("order-saga-\(UUID()).db").path)
+        let runner = try await runner(places, transports, store: store)
         services.append(Task { try await runner.run() })
 
         // Two customers order; the second one's card is declined.
-        let shop = try await transports.publisher(for: orders)
+        let shop = try await transports.publisher(for: places.orders)
         _ = try await shop.publish([
             try Event(OrderPlaced(order: "o-1", item: "book", quantity: 2, card: "4242-4242-4242-4242"), source: "/shop"),
-            try Event(OrderPlaced(order: "o-2", item: "book", quantity: 3, card: "4000-0000-0000-0002"), source: "/shop"),
+            try Event(OrderPlaced(order: "o-2", item: "book", quantity: 3, card: declined), source: "/shop"),
         ])
         await shop.close()
         say("shop (Kafka): orders o-1 and o-2 placed")
@@ -189,7 +229,7 @@ enum OrderSaga {
         await transports.shutdown()
     }
 
-    static func say(_ line: String) {
+    @Sendable static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }

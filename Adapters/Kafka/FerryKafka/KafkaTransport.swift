@@ -86,7 +86,11 @@ public final class KafkaTransport: Transport {
             try RDKafkaAdmin.createTopic(producer.client, Self.replyTopic, partitions: Self.replyPartitions, brokers: cluster.brokers)
             return try RDKafkaAdmin.existingPartitionCount(producer.client, Self.replyTopic, brokers: cluster.brokers)
         }
-        let partition = Int32.random(in: 0..<Int32(max(1, min(partitions, Self.replyPartitions))))
+        let count = UInt32(max(1, min(partitions, Self.replyPartitions)))
+        // A durable route keeps its address across restarts (replies on their way name it):
+        // its partition comes from its id (FNV-1a), not at random.
+        let partition = Int32(
+            durable ? id.utf8.reduce(2_166_136_261 as UInt32) { ($0 ^ UInt32($1)) &* 16_777_619 } % count : .random(in: 0..<count))
         if durable {
             let address = ReplyAddress.make(id, durable: true, part: "\(partition).")
             let replies = try replyEndpoint(for: address, near: endpoint).with(query: ["partition": nil])
