@@ -69,8 +69,12 @@ enum OrderSaga {
     /// Where everything goes, named after `tag` so that each run has destinations of its own.
     struct Places: Sendable {
         var orders, stock, releases, payments, shipping: Endpoint
+        /// The saga's name: it also names the saga's reply routes on each broker, so two runs
+        /// sharing the brokers must not share it (as they must not share a consumer group).
+        var saga: String
 
         init(tag: String) throws {
+            saga = "order-\(tag)"
             let env = ProcessInfo.processInfo.environment
             let kafka = env["FERRY_KAFKA_URL"] ?? "kafka://127.0.0.1:9092"
             let amqp = env["FERRY_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -142,7 +146,7 @@ enum OrderSaga {
     /// The saga: reserve, then charge, then ship; a declined card releases the stock.
     static func saga(_ places: Places) -> Saga<Order> {
         Saga<Order>(
-            name: "order",
+            name: places.saga,
             start: { event in
                 guard event.type == OrderPlaced.eventType else { return nil }
                 let placed = try event.decode(OrderPlaced.self)
@@ -214,7 +218,7 @@ enum OrderSaga {
             try await Task.sleep(for: .milliseconds(200))
             finished = []
             for id in ["o-1", "o-2"] {
-                if let record = try await store.load(saga: "order", id: id), record.status.isFinished { finished.append(record) }
+                if let record = try await store.load(saga: places.saga, id: id), record.status.isFinished { finished.append(record) }
             }
         }
         for service in services { service.cancel() }

@@ -53,12 +53,12 @@ struct SagaCrashTests {
             guard FileManager.default.fileExists(atPath: storePath) else { return false }
             let store = try SQLiteSagaStore(path: storePath)
             var finished = 0
-            for id in ["o-1", "o-2"] where try await store.load(saga: "order", id: id)?.status.isFinished == true { finished += 1 }
+            for id in ["o-1", "o-2"] where try await store.load(saga: places.saga, id: id)?.status.isFinished == true { finished += 1 }
             return finished == 2
         }
         let store = try SQLiteSagaStore(path: storePath)
-        #expect(try await store.load(saga: "order", id: "o-1")?.status == .completed)
-        #expect(try await store.load(saga: "order", id: "o-2")?.status == .compensated)
+        #expect(try await store.load(saga: places.saga, id: "o-1")?.status == .completed)
+        #expect(try await store.load(saga: places.saga, id: "o-2")?.status == .compensated)
         #expect(
             effects.withLock { $0 }.sorted() == [
                 "inventory (Redis): released 2 × book of o-2", "inventory (Redis): reserved 1 × book for o-1",
