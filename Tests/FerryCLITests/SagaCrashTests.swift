@@ -49,14 +49,12 @@ struct SagaCrashTests {
         ])
         await shop.close()
 
+        let store = try SQLiteSagaStore(path: storePath)  // the file the saga processes share
         try await eventually(.seconds(300), "both orders end, the saga killed at every step") {
-            guard FileManager.default.fileExists(atPath: storePath) else { return false }
-            let store = try SQLiteSagaStore(path: storePath)
             var finished = 0
             for id in ["o-1", "o-2"] where try await store.load(saga: places.saga, id: id)?.status.isFinished == true { finished += 1 }
             return finished == 2
         }
-        let store = try SQLiteSagaStore(path: storePath)
         #expect(try await store.load(saga: places.saga, id: "o-1")?.status == .completed)
         #expect(try await store.load(saga: places.saga, id: "o-2")?.status == .compensated)
         #expect(
