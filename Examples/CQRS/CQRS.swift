@@ -117,11 +117,11 @@ enum CQRS {
                 }
             }
         }
-        let first = try await project(into: folder.appendingPathComponent("view-1.db").path, group: "view-1")
+        let first = try await project(into: folder.appendingPathComponent("view-1.db").path, group: "view-1-\(tag)")
         for line in first { say("read model: \(line)") }
 
         // Thrown away and rebuilt: a new projection replays the stream from its start.
-        let rebuilt = try await project(into: folder.appendingPathComponent("view-2.db").path, group: "view-2")
+        let rebuilt = try await project(into: folder.appendingPathComponent("view-2.db").path, group: "view-2-\(tag)")
         say(
             rebuilt == first
                 ? "rebuilt from scratch by replaying the stream: the same \(rebuilt.count) rows" : "rebuilt read model differs!")

@@ -105,7 +105,7 @@ enum OrderSaga {
     ) async throws -> [Task<Void, any Error>] {
         var services: [Task<Void, any Error>] = []
         func serve<C: Command>(_ type: C.Type, on endpoint: Endpoint, _ handle: @escaping @Sendable (C) throws -> C.Reply) async throws {
-            let subscription = try await transports.subscribe(to: endpoint, options: SubscribeOptions(group: "service"))
+            let subscription = try await transports.subscribe(to: endpoint, options: SubscribeOptions(group: "service-\(places.saga)"))
             let responder = Responder<C>(subscription: subscription, transports: transports, logger: quiet) { command, _ in
                 try handle(command)
             }
@@ -175,9 +175,9 @@ enum OrderSaga {
             ])
     }
 
-    /// The saga's runner, reading the orders as group `order-saga`.
+    /// The saga's runner, reading the orders as a group named after the saga.
     static func runner(_ places: Places, _ transports: Transports, store: any SagaStore) async throws -> SagaRunner<Order> {
-        let starts = try await transports.subscribe(to: places.orders, options: SubscribeOptions(group: "order-saga"))
+        let starts = try await transports.subscribe(to: places.orders, options: SubscribeOptions(group: places.saga))
         return SagaRunner(saga: saga(places), starts: starts, transports: transports, store: store, logger: quiet)
     }
 
