@@ -60,6 +60,29 @@ package struct SagaProgress<State: Codable & Sendable>: Sendable {
         "\(saga.name)/\(instance)/\(step)/\(undo ? "undo" : "do")"
     }
 
+    /// Whether `reply` answers a command the instance has not reached in its store yet: the
+    /// turn that sent it is not saved (a fast reply beats the save). Such a reply must come
+    /// back later, not be dropped; a reply to a step already past is stale and is dropped.
+    package func isAhead(_ reply: Event, of record: SagaRecord?, instance: String) -> Bool {
+        guard let sent = reply.causationid.flatMap({ ordinal(of: $0, instance: instance) }) else { return false }
+        guard let record else { return true }
+        guard !record.status.isFinished else { return false }
+        let steps = saga.steps.count
+        let current = record.status == .compensating ? steps + (steps - 1 - record.step) : record.step
+        return sent > current
+    }
+
+    /// Where a command stands in an instance's order: its steps carried out, then undone from
+    /// the last; nil for a command id of another instance or saga.
+    private func ordinal(of commandID: String, instance: String) -> Int? {
+        let steps = saga.steps.count
+        for step in 0..<steps {
+            if commandID == self.commandID(instance, step: step, undo: false) { return step }
+            if commandID == self.commandID(instance, step: step, undo: true) { return steps + (steps - 1 - step) }
+        }
+        return nil
+    }
+
     /// The first turn of the instance `input` begins; nil when it begins none.
     package func begin(_ input: Event) throws -> Turn? {
         guard let (id, state) = try saga.start(input) else { return nil }

@@ -70,7 +70,7 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
                 Consumer(subscription: route.subscription, options: options, logger: logger) { [self] delivery in
                     // Replies to others on a shared destination (a Kafka partition) are passed over.
                     guard delivery.event.extensions[ReplyAddress.attribute] == route.address else { return }
-                    try await take(delivery.event, starting: false, replyAddresses)
+                    try await take(delivery.event, starting: false, replyAddresses, delivery)
                 }
             }
         defer { Task { await publishers.close() } }
@@ -96,7 +96,7 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
 
     /// Takes `input` into its instance: a start event, or a reply. A save that lost to another
     /// process's reads the instance again and takes the input afresh (or finds it taken).
-    private func take(_ input: Event, starting: Bool, _ replyTo: [Endpoint: String]) async throws {
+    private func take(_ input: Event, starting: Bool, _ replyTo: [Endpoint: String], _ delivery: Delivery? = nil) async throws {
         for _ in 0..<8 {
             let turn: SagaProgress<State>.Turn
             let expected: Int
@@ -105,9 +105,14 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
                 if try await store.load(saga: saga.name, id: begun.record.id) != nil { return }  // begun already
                 (turn, expected) = (begun, 0)
             } else {
-                guard let id = input.correlationid, let record = try await store.load(saga: saga.name, id: id),
-                    let next = try progress.advance(record, with: input)
-                else { return }
+                guard let id = input.correlationid else { return }
+                let record = try await store.load(saga: saga.name, id: id)
+                if let delivery, progress.isAhead(input, of: record, instance: id) {
+                    // The turn that sent its command is not saved yet: back in a moment.
+                    try await delivery.postpone(after: .milliseconds(500))
+                    throw SettledByHandler(.deferred(.milliseconds(500)))
+                }
+                guard let record, let next = try progress.advance(record, with: input) else { return }
                 (turn, expected) = (next, record.version)
             }
             for send in turn.sends {
