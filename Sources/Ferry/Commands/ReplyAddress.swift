@@ -19,4 +19,10 @@ package enum ReplyAddress {
                     || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
             }
     }
+
+    /// Names the broker `endpoint` is on as `transport` tells brokers apart (host, credentials,
+    /// vhost, db): where a reply to an address there would go. One reply route per broker.
+    package static func broker(of endpoint: Endpoint, on transport: any Transport) throws -> String {
+        try transport.replyEndpoint(for: make("probe", durable: false, part: "0."), near: endpoint).description
+    }
 }

@@ -99,10 +99,8 @@ public final class Requester: Sendable {
     /// This requester's reply route on `endpoint`'s broker, opened (and read) at the first
     /// request there.
     private func route(near endpoint: Endpoint) async throws -> ReplyRoute {
-        // One route per broker as its transport tells them apart (host, credentials, vhost, db):
-        // where a reply to an address there would go.
         let transport = try transports.transport(for: endpoint)
-        let broker = try transport.replyEndpoint(for: "\(ReplyAddress.prefix)0.probe", near: endpoint).description
+        let broker = try ReplyAddress.broker(of: endpoint, on: transport)
         let opening = routes.withLock { routes in
             if let opening = routes[broker] { return opening }
             let opening = Task { [id, count = routes.count] in

@@ -47,8 +47,7 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
         for step in saga.steps {
             for destination in [step.destination] + [step.compensation?.destination].compactMap({ $0 }) {
                 let transport = try transports.transport(for: destination)
-                let broker = try transport.replyEndpoint(for: ReplyAddress.make("probe", durable: true, part: "0."), near: destination)
-                    .description
+                let broker = try ReplyAddress.broker(of: destination, on: transport)
                 if routes[broker] == nil {
                     routes[broker] = try await transport.openReplies(near: destination, id: "saga-\(saga.name)", durable: true)
                 }
