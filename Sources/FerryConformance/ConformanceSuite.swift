@@ -690,10 +690,9 @@ public enum ConformanceSuite {
         defer { Task { await publisher.close() } }
         let id = "order-\(UUID().uuidString)"
         let events = ["/shop/eu", "/shop/us"].map { Event(id: id, source: $0, type: "ferry.conformance.same-id") }
-        // Where a broker routes only to existing queues (RabbitMQ), the relay's must exist first.
-        try await eventually(h.timeout, "the relay's group exists") {
-            (try? await h.transport.lag(of: endpoint, group: route.configuration.group))?.isEmpty == false
-        }
+        // Where a broker routes only to existing queues (RabbitMQ), the relay's must be bound
+        // first: a running route has subscribed.
+        try await eventually(h.timeout, "the relay runs") { route.health.state == .running }
         _ = try await publisher.publish(events)
         let handled = Locked<[String]>([])
         let consumer = Consumer(subscription: consumerGroup, logger: Logger(label: "conformance")) { delivery in

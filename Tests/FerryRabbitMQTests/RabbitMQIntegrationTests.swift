@@ -52,6 +52,27 @@ struct RabbitMQIntegrationTests {
         await again.close()
     }
 
+    /// rabbitmq-c sends heartbeats only inside its own calls, so a publisher with nothing to
+    /// send for two heartbeat intervals used to be dropped by the broker, and its next publish
+    /// warned of a lost connection and reconnected. Its heartbeats now go on while it is idle.
+    @Test func anIdlePublisherKeepsItsConnection() async throws {
+        let lines = LoggedLines()
+        let transport = RabbitMQTransport(logger: lines.logger)
+        let queue = unique("idle")
+        let endpoint = try Endpoint("\(amqpURL!)?queue=\(queue)&heartbeat=1")
+        let publisher = try await transport.makePublisher(for: endpoint)
+        _ = try await publisher.publish(events(1))
+        // Idle for several heartbeat intervals: the broker closes a silent connection after two.
+        try await Task.sleep(for: .seconds(6))
+        _ = try await publisher.publish(events(1))
+        await publisher.close()
+        #expect(lines.messages(.warning) == [], "the connection was kept: nothing to reconnect")
+        let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: "g"))
+        let got = try await subscription.take(2, within: .seconds(20), "both events")
+        for delivery in got { try await delivery.ack() }
+        await subscription.close()
+    }
+
     @Test func aQueueRedeclaredWithOtherSettingsIsAClearError() async throws {
         let queue = unique("precondition")
         let classic = try await transport.subscribe(to: try Endpoint("\(amqpURL!)?queue=\(queue)"), options: SubscribeOptions(group: "g"))

@@ -1,6 +1,6 @@
 import Ferry
+import FerryConformance
 import Logging
-import Synchronization
 import Testing
 
 /// How adapters keep a connection, without a broker: a fake connection that can be made to fail.
@@ -11,19 +11,6 @@ import Testing
     }
 
     struct Boom: Error {}
-
-    /// Collects what is logged, to count the lines.
-    final class Lines: LogHandler, @unchecked Sendable {
-        let seen = Mutex<[(Logger.Level, String)]>([])
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { seen.withLock { $0.append((event.level, "\(event.message)")) } }
-        func count(_ level: Logger.Level) -> Int { seen.withLock { $0.filter { $0.0 == level }.count } }
-    }
 
     /// A link whose every open succeeds and is counted in `opened`.
     func countingLink(_ opened: Locked<Int>) -> Reconnecting<FakeConnection> {
@@ -50,9 +37,9 @@ import Testing
     }
 
     @Test func aLossAndARecoveryAreLoggedOnceEach() throws {
-        let lines = Lines()
+        let lines = LoggedLines()
         var failing = true
-        var link = Reconnecting<FakeConnection>("test link", logger: Logger(label: "test") { _ in lines }) { () throws(FerryError) in
+        var link = Reconnecting<FakeConnection>("test link", logger: lines.logger) { () throws(FerryError) in
             if failing { throw FerryError(.connectionFailed, "refused", isRetriable: true) }
             return FakeConnection()
         }

@@ -244,8 +244,8 @@ final class AMQPConnection: BrokerConnection {
     }
 
     /// Sends a heartbeat frame. rabbitmq-c only keeps heartbeats going inside its own calls:
-    /// a consumer that makes none for a while (its handler or a relay's sink is slow) would
-    /// be taken for dead by the broker, and its deliveries handed to others.
+    /// a connection that makes none for a while (an idle publisher; a consumer whose handler
+    /// or relay sink is slow) would be taken for dead by the broker.
     func sendHeartbeat() throws(FerryError) {
         var frame = amqp_frame_t()
         frame.frame_type = UInt8(AMQP_FRAME_HEARTBEAT)
@@ -321,5 +321,25 @@ final class AMQPConnection: BrokerConnection {
         return FerryError(
             .connectionFailed, "RabbitMQ at \(endpoint.location) refused \(doing): \(text)", remedy: remedy,
             isRetriable: code != 403 && code != 404 && code != 406)
+    }
+}
+
+extension Reconnecting<AMQPConnection> {
+    /// A heartbeat on the current connection, if there is one; a lost one is dropped, to be
+    /// opened again by the next call that needs it. Runs on the connection's executor.
+    mutating func sendHeartbeat() {
+        do throws(FerryError) {
+            try current?.sendHeartbeat()
+        } catch {
+            drop()
+        }
+    }
+}
+
+extension BlockingExecutor {
+    /// Sends heartbeats twice per heartbeat interval of `endpoint` while `beat` returns true.
+    func keepAlive(_ endpoint: AMQPEndpoint, _ beat: @escaping @Sendable () -> Bool) {
+        guard endpoint.heartbeatSeconds > 0 else { return }
+        repeating(every: .milliseconds(endpoint.heartbeatSeconds * 500), beat)
     }
 }

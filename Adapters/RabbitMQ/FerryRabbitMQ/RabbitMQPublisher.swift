@@ -11,8 +11,8 @@ import Logging
 /// connection sends each retry to its delay queue and each dead letter to the DLQ, declaring
 /// those queues the first time.
 final class RabbitMQPublisher: Publisher, @unchecked Sendable {
-    // @unchecked: `link` and `topology` are only touched on `executor`; `link` and `batches`
-    // are set once, in init.
+    // @unchecked: `link`, `topology` and `closed` are only touched on `executor`; `link` and
+    // `batches` are set once, in init.
     private struct Item {
         var eventID: String
         var message: AMQPMessage
@@ -32,6 +32,7 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     private let timeout: Duration
     private var link: Reconnecting<AMQPConnection>!
     private var batches: Coalescer<Item, Result<Receipt, FerryError>>!
+    private var closed = false
 
     init(
         endpoint: AMQPEndpoint, exchange: String = "", routingKey: String = "", topology: AMQPTopology = AMQPTopology(), logger: Logger
@@ -50,6 +51,12 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
         batches = Coalescer(executor: executor, limit: window) { [weak self] items in
             self?.publishBlocking(items)
                 ?? items.map { .failure(FerryError(.publishFailed, "event \($0.eventID) was sent after its publisher was released")) }
+        }
+        // An idle publisher's connection is kept, not dropped by the broker and reopened.
+        executor.keepAlive(endpoint) { [weak self] in
+            guard let self, !closed else { return false }
+            link.sendHeartbeat()
+            return true
         }
     }
 
@@ -77,7 +84,10 @@ final class RabbitMQPublisher: Publisher, @unchecked Sendable {
     }
 
     func close() async {
-        await executor.run { [self] in link.drop() }
+        await executor.run { [self] in
+            closed = true
+            link.drop()
+        }
     }
 
     private func publishBlocking(_ items: [Item]) -> [Result<Receipt, FerryError>] {

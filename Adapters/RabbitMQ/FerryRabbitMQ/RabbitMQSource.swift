@@ -51,27 +51,12 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     /// Connects once now, so a wrong URL or refused login fails the subscribe call itself.
     func start() async throws {
         try await executor.run { [self] () throws in try link.run { _ in } }
-        if endpoint.heartbeatSeconds > 0 { keepAlive(every: .milliseconds(endpoint.heartbeatSeconds * 500)) }
-    }
-
-    /// Sends a heartbeat twice per heartbeat interval until the source closes, from the
-    /// connection's own thread: a cooperative pool kept busy by the service cannot make the
-    /// broker drop a consumer whose handler is slow.
-    private func keepAlive(every interval: Duration) {
-        executor.execute(after: interval) { [weak self] in
-            guard let self, !state.withLock({ $0.closed }) else { return }
-            sendHeartbeat()
-            keepAlive(every: interval)
-        }
-    }
-
-    /// A heartbeat on the current connection, if there is one (a lost one is noticed by the
-    /// next fetch). Runs on `executor`, between fetches.
-    private func sendHeartbeat() {
-        do throws(FerryError) {
-            try link.current?.sendHeartbeat()
-        } catch {
-            link.drop()
+        // From the connection's own thread: a cooperative pool kept busy by the service cannot
+        // make the broker drop a consumer whose handler is slow.
+        executor.keepAlive(endpoint) { [weak self] in
+            guard let self, !state.withLock({ $0.closed }) else { return false }
+            link.sendHeartbeat()
+            return true
         }
     }
 

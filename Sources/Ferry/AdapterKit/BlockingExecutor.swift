@@ -19,6 +19,14 @@ package final class BlockingExecutor: Sendable {
         }
     }
 
+    /// Runs `body` on the thread every `interval` until it returns false (a C client's
+    /// keep-alive between the calls it makes itself).
+    package func repeating(every interval: Duration, _ body: @escaping @Sendable () -> Bool) {
+        execute(after: interval) { [self] in
+            if body() { repeating(every: interval, body) }
+        }
+    }
+
     package func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: body()) }
