@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "FerryRabbitMQ", targets: ["FerryRabbitMQ"]),
         .library(name: "FerryRedis", targets: ["FerryRedis"]),
         .library(name: "FerrySQLite", targets: ["FerrySQLite"]),
+        .library(name: "FerryPostgres", targets: ["FerryPostgres"]),
         .library(name: "FerryRelay", targets: ["FerryRelay"]),
         .library(name: "FerryConformance", targets: ["FerryConformance"]),
         .executable(name: "ferry", targets: ["FerryCLI"]),
@@ -50,6 +51,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        // Already under postgres-nio; named for the types FerryPostgres uses directly.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
     ],
     targets: [
         .target(
@@ -62,6 +67,13 @@ let package = Package(
             ]
         ),
         .target(name: "FerrySQLite", dependencies: ["Ferry", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "FerryPostgres",
+            dependencies: [
+                "Ferry", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "FerryRelay",
             dependencies: [
@@ -85,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "FerryCLI",
             dependencies: [
-                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", "FerryRelay",
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", "FerryPostgres", "FerryRelay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -144,6 +156,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FerrySQLiteTests", dependencies: ["FerrySQLite", "FerryConformance"]),
+        .testTarget(name: "FerryPostgresTests", dependencies: ["FerryPostgres", "FerryConformance"]),
         .testTarget(name: "FerryRelayTests", dependencies: ["FerryRelay", "FerryConformance"]),
         .testTarget(name: "FerryKafkaTests", dependencies: ["FerryKafka", "FerryConformance"]),
         .testTarget(name: "FerryRabbitMQTests", dependencies: ["FerryRabbitMQ", "FerryConformance"]),
@@ -152,7 +165,7 @@ let package = Package(
             name: "FerryCLITests",
             dependencies: [
                 "Ferry", "FerryCLI", "OrderSaga", "CQRS", "NotificationVsStateTransfer", "FerryKafka", "FerryRabbitMQ", "FerryRedis",
-                "FerryConformance",
+                "FerryPostgres", "FerryConformance",
             ]
         ),
     ],

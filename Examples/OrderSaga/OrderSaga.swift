@@ -7,8 +7,9 @@ import Foundation
 import Logging
 
 /// The order saga of the seed, across three brokers: orders arrive on Kafka; stock is reserved
-/// by an inventory service on Redis, the card charged by a payment service over RabbitMQ, the
-/// parcel sent by a shipping service on Kafka. A declined card undoes the reservation and the
+/// by an inventory service on Redis, the card charged by a payment service over RabbitMQ (both
+/// answer the saga's commands), the parcel sent by a shipping service on Kafka, which reports it
+/// on a topic of its own that the saga awaits. A declined card undoes the reservation and the
 /// order is cancelled. Run against the local brokers: `scripts/example order-saga`.
 @main
 enum OrderSaga {
@@ -41,13 +42,13 @@ enum OrderSaga {
         var receipt: String
     }
 
-    struct Ship: Command {
-        typealias Reply = Shipped
+    /// Asks the shipping service, which answers with an event of its own, not a reply.
+    struct Ship: EventPayload {
         static let eventType = "shipping.ship"
         var order: String, item: String, quantity: Int
     }
-    struct Shipped: EventPayload {
-        static let eventType = "shipping.shipped"
+    struct OrderShipped: EventPayload {
+        static let eventType = "shipping.order-shipped"
         var parcel: String
     }
 
@@ -68,7 +69,7 @@ enum OrderSaga {
 
     /// Where everything goes, named after `tag` so that each run has destinations of its own.
     struct Places: Sendable {
-        var orders, stock, releases, payments, shipping: Endpoint
+        var orders, stock, releases, payments, shipping, shipments: Endpoint
         /// The saga's name: it also names the saga's reply routes on each broker, so two runs
         /// sharing the brokers must not share it (as they must not share a consumer group).
         var saga: String
@@ -84,9 +85,10 @@ enum OrderSaga {
             releases = try Endpoint("\(redis)/example-releases-\(tag)")
             payments = try Endpoint("\(amqp)?queue=example-payments-\(tag)")
             shipping = try Endpoint("\(kafka)/example-shipping-\(tag)")
+            shipments = try Endpoint("\(kafka)/example-shipments-\(tag)")
         }
 
-        var all: [Endpoint] { [orders, stock, releases, payments, shipping] }
+        var all: [Endpoint] { [orders, stock, releases, payments, shipping, shipments] }
     }
 
     static func transports(_ logger: Logger) -> Transports {
@@ -99,7 +101,7 @@ enum OrderSaga {
         return logger
     }
 
-    /// The three services, each a Responder on its own broker; `effect` hears each thing done.
+    /// The three services on their brokers; `effect` hears each thing done.
     static func serve(
         _ places: Places, _ transports: Transports, shelf: Locked<[String: Int]>, effect: @escaping @Sendable (String) -> Void
     ) async throws -> [Task<Void, any Error>] {
@@ -134,16 +136,30 @@ enum OrderSaga {
             effect("payment (RabbitMQ): charged \(charge.cents) cents for \(charge.order)")
             return Charged(receipt: "receipt-\(charge.order)")
         }
-        try await serve(Ship.self, on: places.shipping) { ship in
+        // Shipping reports what it did on its own topic, keyed by the order.
+        let reports = try await transports.publisher(for: places.shipments)
+        let shipping = Consumer(
+            subscription: try await transports.subscribe(to: places.shipping, options: SubscribeOptions(group: "service-\(places.saga)")),
+            logger: quiet
+        ) { delivery in
+            let ship = try delivery.event.decode(Ship.self)
             effect("shipping (Kafka): sent \(ship.quantity) × \(ship.item) for \(ship.order)")
-            return Shipped(parcel: "parcel-\(ship.order)")
+            var shipped = try Event(OrderShipped(parcel: "parcel-\(ship.order)"), source: "/shipping")
+            shipped.partitionkey = ship.order
+            _ = try await reports.publish(shipped)
         }
+        services.append(
+            Task {
+                defer { Task { await reports.close() } }
+                try await shipping.run()
+            })
         return services
     }
 
     static let declined = "4000-0000-0000-0002"
 
-    /// The saga: reserve, then charge, then ship; a declined card releases the stock.
+    /// The saga: reserve, then charge, then ship (done when the shipment is reported); a
+    /// declined card releases the stock.
     static func saga(_ places: Places) -> Saga<Order> {
         Saga<Order>(
             name: places.saga,
@@ -168,10 +184,13 @@ enum OrderSaga {
                     "payment", Charge.self, to: places.payments,
                     { Charge(order: $0.placed.order, card: $0.placed.card, cents: 1250 * $0.placed.quantity) },
                     done: { order, charged in order.receipt = charged.receipt }),
-                .sending(
-                    "shipping", Ship.self, to: places.shipping,
-                    { Ship(order: $0.placed.order, item: $0.placed.item, quantity: $0.placed.quantity) },
-                    done: { order, shipped in order.parcel = shipped.parcel }, timeout: .seconds(600)),
+                SagaStep(
+                    "shipping", to: places.shipping,
+                    command: {
+                        try Event(Ship(order: $0.placed.order, item: $0.placed.item, quantity: $0.placed.quantity), source: "order-saga")
+                    },
+                    done: { order, shipped in order.parcel = try shipped.decode(OrderShipped.self).parcel }, timeout: .seconds(600),
+                    awaiting: SagaAwait(places.shipments, done: [OrderShipped.eventType])),
             ])
     }
 

@@ -1,16 +1,19 @@
 import ArgumentParser
 import Ferry
+import FerryPostgres
 import FerryRedis
 import FerrySQLite
 import Foundation
 
 /// Stores by URL, as configuration and the command line name them: `memory://?capacity=N`,
-/// `sqlite:///path/file.db`, `redis://[user:password@]host:port/prefix`. The idempotency
-/// store and the saga store of one URL live side by side (a table, or keys, of their own).
+/// `sqlite:///path/file.db`, `redis://[user:password@]host:port/prefix`,
+/// `postgres://user:password@host:5432/database`. The idempotency store and the saga store of
+/// one URL live side by side (a table, or keys, of their own).
 enum StoreURL {
     case memory(capacity: Int)
     case sqlite(path: String)
     case redis(String)
+    case postgres(String)
 
     init(_ url: String, for what: String) throws {
         if url.hasPrefix("sqlite://") {
@@ -23,8 +26,10 @@ enum StoreURL {
                     .integer("capacity", default: 100_000, in: 1...100_000_000)!)
         } else if url.hasPrefix("redis://") {
             self = .redis(url)
+        } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            self = .postgres(url)
         } else {
-            throw ValidationError("\(what) '\(Endpoint.redacted(url))' is not memory://, sqlite:/// or redis://")
+            throw ValidationError("\(what) '\(Endpoint.redacted(url))' is not memory://, sqlite:///, redis:// or postgres://")
         }
     }
 }
@@ -35,6 +40,7 @@ enum IdempotencyStores {
         case .memory(let capacity): MemoryIdempotencyStore(capacity: capacity)
         case .sqlite(let path): try SQLiteIdempotencyStore(path: path)
         case .redis(let url): try RedisIdempotencyStore(url)
+        case .postgres(let url): try PostgresIdempotencyStore(url)
         }
     }
 }
@@ -45,6 +51,7 @@ enum SagaStores {
         case .memory: MemorySagaStore()
         case .sqlite(let path): try SQLiteSagaStore(path: path)
         case .redis(let url): try RedisSagaStore(url)
+        case .postgres(let url): try PostgresSagaStore(url)
         }
     }
 }

@@ -1,23 +1,34 @@
 import Ferry
+import FerryPostgres
 import FerryRedis
 import FerrySQLite
 import Foundation
 import Testing
 
-/// `ferry saga list` and `ferry saga show` read what a saga runner keeps, in SQLite and Redis.
+/// `ferry saga list` and `ferry saga show` read what a saga runner keeps, in SQLite, Redis and
+/// PostgreSQL.
 @Suite struct SagaCLITests {
     static var stores: [String] {
         let sqlite = "sqlite://" + FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/sagas.db").path
         let redis = ProcessInfo.processInfo.environment["FERRY_REDIS_URL"].map {
             "\($0)/ferry-sagas-\(UUID().uuidString.prefix(8).lowercased())"
         }
-        return [sqlite] + (redis.map { [$0] } ?? [])
+        let postgres = ProcessInfo.processInfo.environment["FERRY_POSTGRES_URL"].map {
+            "\($0)\($0.contains("?") ? "&" : "?")table=sagas_\(UUID().uuidString.prefix(8).lowercased())"
+        }
+        return [sqlite] + [redis, postgres].compactMap { $0 }
     }
 
     @Test(arguments: stores)
     func listAndShowPrintTheInstances(_ url: String) async throws {
         let store: any SagaStore =
-            url.hasPrefix("sqlite") ? try SQLiteSagaStore(path: String(url.dropFirst("sqlite://".count))) : try RedisSagaStore(url)
+            if url.hasPrefix("sqlite") {
+                try SQLiteSagaStore(path: String(url.dropFirst("sqlite://".count)))
+            } else if url.hasPrefix("redis") {
+                try RedisSagaStore(url)
+            } else {
+                try PostgresSagaStore(url)
+            }
         var paid = SagaRecord(saga: "order", id: "o-1", version: 3, status: .completed, step: 1, state: Data(#"{"receipt":"r-1"}"#.utf8))
         paid.record(Event(id: "e-1", source: "/shop", type: "order.placed"), "started")
         paid.record(Event(id: "e-2", source: "/pay", type: "payment.charged"), "payment done")

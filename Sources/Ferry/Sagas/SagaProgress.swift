@@ -1,7 +1,7 @@
 import Foundation
 
-/// How a saga instance moves on: from its start event or a reply, the next record and the
-/// commands to send. Pure (no store, no broker), so every turn is unit-tested.
+/// How a saga instance moves on: from its start event, a reply or an awaited event, the next
+/// record and the commands to send. Pure (no store, no broker), so every turn is unit-tested.
 ///
 /// A command's id names its instance, step and direction, so a turn taken again after a crash
 /// sends the same commands, which responders recognise as duplicates and answer again.
@@ -95,22 +95,68 @@ package struct SagaProgress<State: Codable & Sendable>: Sendable {
         return Turn(record: record, sends: [try send(step: 0, undo: false, state, record)])
     }
 
+    /// The step an event read from `endpoint` is the awaited outcome of, and its instance; nil
+    /// for an event no step awaits.
+    package func awaited(_ event: Event, on endpoint: Endpoint) -> (step: Int, instance: String)? {
+        for (index, step) in saga.steps.enumerated() {
+            guard let awaiting = step.awaiting, awaiting.events == endpoint,
+                awaiting.done.contains(event.type) || awaiting.failed.contains(event.type),
+                let instance = awaiting.key(event)
+            else { continue }
+            return (index, instance)
+        }
+        return nil
+    }
+
+    /// How long after its `time` an event awaited by the first step is held back while its
+    /// instance is not saved: the start's turn sends the step's command before it saves.
+    package static var earlyEventWindow: Duration { .seconds(10) }
+
+    /// Whether `event`, awaited by `step`, comes before its instance reached the step in the
+    /// store (the turn that sent the step's command is not saved yet): it must come back later.
+    /// Without a saved instance that is only presumed for the first step, shortly after the
+    /// event's time (an event of an instance this saga never began is passed over then).
+    package func isAhead(
+        _ event: Event, awaitedBy step: Int, of record: SagaRecord?, now: Int64 = Event.micros(of: Date())
+    ) -> Bool {
+        guard let record else {
+            guard step == 0, let time = event.timeMicros else { return false }
+            let window = Self.earlyEventWindow.microseconds
+            return (now - window...now + window).contains(time)
+        }
+        return record.status == .running && record.step < step
+    }
+
+    /// The turn an awaited event of `step` makes; nil when the instance does not wait on that
+    /// step (any more), or took the event already.
+    package func advance(_ record: SagaRecord, awaited event: Event, step: Int) throws -> Turn? {
+        guard record.status == .running, record.step == step, !record.handled.contains(event.id),
+            let awaiting = saga.steps[step].awaiting
+        else { return nil }
+        return try turn(record, event, failed: awaiting.failed.contains(event.type))
+    }
+
     /// The turn `reply` makes; nil when it is not the reply the instance waits for (a stale
     /// or repeated one), which is passed over.
     package func advance(_ record: SagaRecord, with reply: Event) throws -> Turn? {
         guard !record.status.isFinished, !record.handled.contains(reply.id) else { return nil }
         let undoing = record.status == .compensating
         guard reply.causationid == commandID(record.id, step: record.step, undo: undoing) else { return nil }
+        return try turn(record, reply, failed: reply.type == CommandFailure.eventType)
+    }
+
+    /// The next record and sends after the outcome `input` of the instance's current step.
+    private func turn(_ record: SagaRecord, _ input: Event, failed: Bool) throws -> Turn {
+        let undoing = record.status == .compensating
         var state = try JSONDecoder().decode(State.self, from: record.state)
         var next = record
         next.version += 1
         next.updatedMicros = Event.micros(of: Date())
-        let failed = reply.type == CommandFailure.eventType
         let step = saga.steps[record.step]
         var sends: [Send] = []
         if !undoing && !failed {
-            try step.done(&state, reply)
-            next.record(reply, "\(step.name) done")
+            try step.done(&state, input)
+            next.record(input, "\(step.name) done")
             if record.step + 1 < saga.steps.count {
                 next.step = record.step + 1
                 sends = [try send(step: next.step, undo: false, state, next)]
@@ -118,7 +164,7 @@ package struct SagaProgress<State: Codable & Sendable>: Sendable {
                 next.status = .completed
             }
         } else {
-            next.record(reply, undoing ? "\(step.name) undone\(failed ? " (its undoing failed)" : "")" : "\(step.name) failed")
+            next.record(input, undoing ? "\(step.name) undone\(failed ? " (its undoing failed)" : "")" : "\(step.name) failed")
             // Undo the steps before this one (or, while undoing, before the one just undone).
             if let below = (0..<record.step).last(where: { saga.steps[$0].compensation != nil }) {
                 next.status = .compensating

@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Runs a saga: reads the events that begin instances and the replies to the saga's commands,
-/// takes each instance's turn (`SagaProgress`), sends the commands, and keeps the instance in
-/// `store`, each save on the version it read.
+/// Runs a saga: reads the events that begin instances, the replies to the saga's commands and
+/// the events its steps await, takes each instance's turn (`SagaProgress`), sends the
+/// commands, and keeps the instance in `store`, each save on the version it read.
 ///
 /// The commands of a turn go out before the turn is saved, and carry ids fixed by their
 /// instance and step: a process that dies in between takes the same turn again when the input
@@ -45,7 +45,8 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
         var routes: [String: ReplyRoute] = [:]
         var replyTo: [Endpoint: String] = [:]
         for step in saga.steps {
-            for destination in [step.destination] + [step.compensation?.destination].compactMap({ $0 }) {
+            let replied = (step.awaiting == nil ? [step.destination] : []) + [step.compensation?.destination].compactMap { $0 }
+            for destination in replied {
                 let transport = try transports.transport(for: destination)
                 let broker = try ReplyAddress.broker(of: destination, on: transport)
                 if routes[broker] == nil {
@@ -54,6 +55,12 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
                 replyTo[destination] = routes[broker]!.address
             }
         }
+        // The awaited events, each destination read once, in a group named after the saga.
+        var awaited: [Subscription] = []
+        for events in Set(saga.steps.compactMap(\.awaiting?.events)) {
+            let group = SubscribeOptions(group: "saga-\(saga.name)")
+            awaited.append(try await transports.transport(for: events).subscribe(to: events, options: group))
+        }
         let replyAddresses = replyTo
         let consumers =
             [
@@ -61,7 +68,7 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
                     if delivery.event.type == SagaProgress<State>.timerType {
                         try await fire(delivery, replyAddresses)
                     } else {
-                        try await take(delivery.event, starting: true, replyAddresses)
+                        try await take(delivery.event, as: .start, replyAddresses)
                     }
                 }
             ]
@@ -69,13 +76,35 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
                 Consumer(subscription: route.subscription, options: options, logger: logger) { [self] delivery in
                     // Replies to others on a shared destination (a Kafka partition) are passed over.
                     guard delivery.event.extensions[ReplyAddress.attribute] == route.address else { return }
-                    try await take(delivery.event, starting: false, replyAddresses, delivery)
+                    try await take(delivery.event, as: .reply, replyAddresses, delivery)
                 }
             }
-        defer { Task { await publishers.close() } }
+            + awaited.map { subscription in
+                Consumer(subscription: subscription, options: options, logger: logger) { [self] delivery in
+                    guard let (step, instance) = progress.awaited(delivery.event, on: subscription.endpoint) else { return }
+                    try await take(delivery.event, as: .awaited(step: step, instance: instance), replyAddresses, delivery)
+                }
+            }
+        let opened = awaited
+        defer {
+            Task {
+                await publishers.close()
+                for subscription in opened { await subscription.close() }
+            }
+        }
         try await withThrowingDiscardingTaskGroup { group in
             for consumer in consumers { group.addTask { try await consumer.run() } }
         }
+    }
+
+    /// What an input is to the saga.
+    private enum Input {
+        /// An event on the start destination, which may begin an instance.
+        case start
+        /// A reply to one of the saga's commands (or a fired timer, standing for one).
+        case reply
+        /// An event of another service that `step` of `instance` waits for.
+        case awaited(step: Int, instance: String)
     }
 
     /// A step's timer: held back by the broker until due (no attempt counted), then taken as
@@ -90,33 +119,37 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
             try await delivery.postpone(after: delay)
             throw SettledByHandler(.deferred(delay))
         }
-        try await take(try progress.failure(firedBy: delivery.event), starting: false, replyTo)
+        try await take(try progress.failure(firedBy: delivery.event), as: .reply, replyTo)
     }
 
-    /// Takes `input` into its instance: a start event, or a reply. A save that lost to another
-    /// process's reads the instance again and takes the input afresh (or finds it taken).
-    private func take(_ input: Event, starting: Bool, _ replyTo: [Endpoint: String], _ delivery: Delivery? = nil) async throws {
+    /// Takes `input` into its instance. A save that lost to another process's reads the
+    /// instance again and takes the input afresh (or finds it taken).
+    private func take(_ input: Event, as kind: Input, _ replyTo: [Endpoint: String], _ delivery: Delivery? = nil) async throws {
         for _ in 0..<8 {
             let turn: SagaProgress<State>.Turn
             let expected: Int
-            if starting {
+            switch kind {
+            case .start:
                 guard let begun = try progress.begin(input) else { return }
                 if try await store.load(saga: saga.name, id: begun.record.id) != nil { return }  // begun already
                 (turn, expected) = (begun, 0)
-            } else {
+            case .reply:
                 guard let id = input.correlationid else { return }
                 let record = try await store.load(saga: saga.name, id: id)
-                if let delivery, progress.isAhead(input, of: record, instance: id) {
-                    // The turn that sent its command is not saved yet: back in a moment.
-                    try await delivery.postpone(after: .milliseconds(500))
-                    throw SettledByHandler(.deferred(.milliseconds(500)))
-                }
+                if let delivery, progress.isAhead(input, of: record, instance: id) { try await comeBack(delivery) }
                 guard let record, let next = try progress.advance(record, with: input) else { return }
+                (turn, expected) = (next, record.version)
+            case .awaited(let step, let id):
+                let record = try await store.load(saga: saga.name, id: id)
+                if let delivery, progress.isAhead(input, awaitedBy: step, of: record) { try await comeBack(delivery) }
+                guard let record, let next = try progress.advance(record, awaited: input, step: step) else { return }
                 (turn, expected) = (next, record.version)
             }
             for send in turn.sends {
                 var command = send.command
-                command.extensions[ReplyAddress.attribute] = replyTo[send.destination]
+                if send.undo || saga.steps[send.step].awaiting == nil {
+                    command.extensions[ReplyAddress.attribute] = replyTo[send.destination]
+                }
                 _ = try await publishers.publish(command, to: send.destination)
                 if let timer = try progress.timer(for: send) { _ = try await publishers.publish(timer, to: starts.endpoint) }
             }
@@ -129,5 +162,11 @@ public final class SagaRunner<State: Codable & Sendable>: Service {
         }
         throw FerryError(
             .timeout, "saga \(saga.name): input \(input.id) lost every save to other writers of its instance", isRetriable: true)
+    }
+
+    /// Holds back an input that came before its instance saved the turn it answers.
+    private func comeBack(_ delivery: Delivery) async throws -> Never {
+        try await delivery.postpone(after: .milliseconds(500))
+        throw SettledByHandler(.deferred(.milliseconds(500)))
     }
 }

@@ -1,0 +1,132 @@
+import Ferry
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// One PostgreSQL database by URL, as the stores that live in it reach it:
+/// `postgres://user:password@host:5432/database[?sslmode=disable|prefer|require]`. A small
+/// pool of connections (postgres-nio), its background task, errors that say what failed where
+/// (never the password), and the tables each store needs, created once.
+package final class PostgresDatabase: Sendable {
+    package let client: PostgresClient
+    /// Where it is, without user or password: for errors and logs.
+    package let location: String
+    /// The store's table: `?table=NAME` in the URL, else the store's default.
+    package let table: String
+    private let running: Task<Void, Never>
+    /// For a connection outside the pool: the first one, which says at once why it cannot
+    /// connect (the pool keeps trying for a minute, then says only that it could not).
+    private let direct: PostgresConnection.Configuration
+    private let created = Locked(false)
+
+    /// `what`: the store as errors name it ("saga store").
+    package init(_ url: String, what: String, table defaultTable: String, logger: Logger) throws(FerryError) {
+        let endpoint = try Endpoint(url)
+        guard endpoint.scheme == "postgres" || endpoint.scheme == "postgresql" else {
+            throw FerryError(.unsupportedScheme, "\(what) '\(endpoint)' is not a postgres:// URL")
+        }
+        guard endpoint.hosts.count == 1, let host = endpoint.hosts.first, !endpoint.path.isEmpty else {
+            throw FerryError(
+                .invalidEndpoint, "\(what) '\(endpoint)' names no database",
+                remedy: "write postgres://user:password@host:5432/database")
+        }
+        location = "\(host.name):\(host.port ?? 5432)/\(endpoint.path)"
+        table = endpoint.query["table"] ?? defaultTable
+        // It goes into SQL as a name, not a parameter: only a plain identifier is taken.
+        guard table.count <= 63, table.first.map({ $0 == "_" || ("a"..."z").contains($0) }) == true,
+            table.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) })
+        else {
+            throw FerryError(
+                .invalidEndpoint, "\(what) '\(endpoint)': table '\(table)' is not a plain name",
+                remedy: "use lower-case letters, digits and _ (at most 63), starting with a letter or _")
+        }
+        let tls: PostgresClient.Configuration.TLS
+        let probeTLS: PostgresConnection.Configuration.TLS
+        do {
+            switch endpoint.query["sslmode"] ?? "prefer" {
+            case "disable": (tls, probeTLS) = (.disable, .disable)
+            case "prefer":
+                (tls, probeTLS) = (
+                    .prefer(.makeClientConfiguration()), .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                )
+            case "require":
+                (tls, probeTLS) = (
+                    .require(.makeClientConfiguration()), .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                )
+            case let other:
+                throw FerryError(.invalidEndpoint, "\(what) '\(endpoint)': sslmode '\(other)' is not disable, prefer or require")
+            }
+        } catch let error as FerryError {
+            throw error
+        } catch {
+            throw FerryError(.invalidConfiguration, "\(what) '\(endpoint)': TLS cannot be set up: \(error)")
+        }
+        direct = PostgresConnection.Configuration(
+            host: host.name, port: host.port ?? 5432, username: endpoint.user ?? "postgres", password: endpoint.password,
+            database: endpoint.path, tls: probeTLS)
+        var configuration = PostgresClient.Configuration(
+            host: host.name, port: host.port ?? 5432, username: endpoint.user ?? "postgres", password: endpoint.password,
+            database: endpoint.path, tls: tls)
+        configuration.options.maximumConnections = try endpoint.integer("pool", default: 4, in: 1...100)!
+        configuration.options.connectTimeout = .seconds(5)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        running = Task { await client.run() }
+    }
+
+    deinit { running.cancel() }
+
+    /// Runs `statements` (the store's `CREATE … IF NOT EXISTS`) in one transaction, until they
+    /// succeed once, under a lock that keeps two processes from creating a table at once. On a
+    /// connection of its own: a wrong password or a server that is not there is said at once.
+    package func create(_ statements: [PostgresQuery], for what: String) async throws {
+        guard !created.withLock({ $0 }) else { return }
+        try await run("creating its tables", for: what) {
+            let connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: Self.quiet)
+            do {
+                try await connection.withTransaction(logger: Self.quiet) { connection in
+                    try await connection.query("SELECT pg_advisory_xact_lock(7300219)", logger: Self.quiet)
+                    for statement in statements { try await connection.query(statement, logger: Self.quiet) }
+                }
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+            try? await connection.close()
+        }
+        created.withLock { $0 = true }
+    }
+
+    /// Runs `body`, a PostgreSQL error thrown as a `FerryError` saying what failed and where.
+    @discardableResult
+    package func run<T>(_ doing: String, for what: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            throw failure(error, doing, for: what)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw FerryError(
+                .connectionFailed, "the \(what) cannot reach PostgreSQL at \(location) while \(doing): \(error)",
+                remedy: "check that PostgreSQL runs there (scripts/brokers up starts a local one)", isRetriable: true)
+        }
+    }
+
+    private func failure(_ error: PSQLError, _ doing: String, for what: String) -> FerryError {
+        if let server = error.serverInfo, let message = server[.message] {
+            let state = server[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            let login = server[.sqlState].map { $0.hasPrefix("28") || $0 == "3D000" } ?? false
+            return FerryError(
+                .connectionFailed, "the \(what) at PostgreSQL \(location) refused \(doing): \(message)\(state)",
+                remedy: login ? "check the user, password and database in the store's URL" : nil, isRetriable: !login)
+        }
+        let cause = error.underlying.map { " (\($0))" } ?? ""
+        return FerryError(
+            .connectionFailed, "the \(what) cannot reach PostgreSQL at \(location) while \(doing): \(error.code)\(cause)",
+            remedy: "check that PostgreSQL runs there (scripts/brokers up starts a local one)", isRetriable: true)
+    }
+
+    package static let quiet = Logger(label: "ferry.postgres") { _ in SwiftLogNoOpLogHandler() }
+}
