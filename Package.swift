@@ -66,7 +66,10 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        .target(name: "FerrySQLite", dependencies: ["Ferry", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "FerrySQLite",
+            dependencies: ["Ferry", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "FerryPostgres",
             dependencies: [
@@ -155,8 +158,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "FerrySQLiteTests", dependencies: ["FerrySQLite", "FerryConformance"]),
-        .testTarget(name: "FerryPostgresTests", dependencies: ["FerryPostgres", "FerryConformance"]),
+        .testTarget(
+            name: "FerrySQLiteTests", dependencies: ["FerrySQLite", "FerryConformance", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "FerryPostgresTests",
+            dependencies: [
+                "FerryPostgres", "FerryConformance", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "FerryRelayTests", dependencies: ["FerryRelay", "FerryConformance"]),
         .testTarget(name: "FerryKafkaTests", dependencies: ["FerryKafka", "FerryConformance"]),
         .testTarget(name: "FerryRabbitMQTests", dependencies: ["FerryRabbitMQ", "FerryConformance"]),

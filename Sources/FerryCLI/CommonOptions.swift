@@ -1,8 +1,10 @@
 import ArgumentParser
 import Ferry
 import FerryKafka
+import FerryPostgres
 import FerryRabbitMQ
 import FerryRedis
+import FerrySQLite
 import Foundation
 import Logging
 
@@ -57,6 +59,8 @@ struct CommonOptions: ParsableArguments {
             KafkaTransport(logger: Logger(label: "ferry.kafka")),
             RabbitMQTransport(logger: Logger(label: "ferry.amqp")),
             RedisTransport(logger: Logger(label: "ferry.redis")),
+            PostgresOutbox.transport(logger: Logger(label: "ferry.postgres")),
+            SQLiteOutbox.transport(logger: Logger(label: "ferry.sqlite")),
         ])
         return (transports, logger)
     }

@@ -21,8 +21,11 @@ package final class PostgresDatabase: Sendable {
     private let created = Locked(false)
 
     /// `what`: the store as errors name it ("saga store").
-    package init(_ url: String, what: String, table defaultTable: String, logger: Logger) throws(FerryError) {
-        let endpoint = try Endpoint(url)
+    package convenience init(_ url: String, what: String, table defaultTable: String, logger: Logger) throws(FerryError) {
+        try self.init(try Endpoint(url), what: what, table: defaultTable, logger: logger)
+    }
+
+    package init(_ endpoint: Endpoint, what: String, table defaultTable: String, logger: Logger) throws(FerryError) {
         guard endpoint.scheme == "postgres" || endpoint.scheme == "postgresql" else {
             throw FerryError(.unsupportedScheme, "\(what) '\(endpoint)' is not a postgres:// URL")
         }
@@ -32,15 +35,7 @@ package final class PostgresDatabase: Sendable {
                 remedy: "write postgres://user:password@host:5432/database")
         }
         location = "\(host.name):\(host.port ?? 5432)/\(endpoint.path)"
-        table = endpoint.query["table"] ?? defaultTable
-        // It goes into SQL as a name, not a parameter: only a plain identifier is taken.
-        guard table.count <= 63, table.first.map({ $0 == "_" || ("a"..."z").contains($0) }) == true,
-            table.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) })
-        else {
-            throw FerryError(
-                .invalidEndpoint, "\(what) '\(endpoint)': table '\(table)' is not a plain name",
-                remedy: "use lower-case letters, digits and _ (at most 63), starting with a letter or _")
-        }
+        table = try TableName.validated(endpoint.query["table"] ?? defaultTable, in: "\(what) '\(endpoint)'")
         let tls: PostgresClient.Configuration.TLS
         let probeTLS: PostgresConnection.Configuration.TLS
         do {
@@ -76,6 +71,11 @@ package final class PostgresDatabase: Sendable {
     }
 
     deinit { running.cancel() }
+
+    /// A connection of its own, outside the pool (a lease, a LISTEN).
+    package func connect() async throws -> PostgresConnection {
+        try await PostgresConnection.connect(configuration: direct, id: 1, logger: Self.quiet)
+    }
 
     /// Runs `statements` (the store's `CREATE … IF NOT EXISTS`) in one transaction, until they
     /// succeed once, under a lock that keeps two processes from creating a table at once. On a

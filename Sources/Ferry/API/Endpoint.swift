@@ -55,9 +55,10 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
                 user = try Endpoint.decode(credentials, fail)
             }
         }
-        guard !authority.isEmpty else { throw fail("no host") }
+        // A file's URL (`sqlite:///path/file.db`) names no host: its path is the file.
+        guard !authority.isEmpty || scheme == "sqlite" else { throw fail("no host") }
         hosts = []
-        for part in authority.split(separator: ",", omittingEmptySubsequences: false) {
+        for part in authority.split(separator: ",", omittingEmptySubsequences: false) where !authority.isEmpty {
             var name = part
             var port: Int?
             if part.hasPrefix("[") {  // [::1]:9092

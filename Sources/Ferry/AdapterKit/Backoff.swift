@@ -20,4 +20,10 @@ struct Backoff: Sendable {
         Thread.sleep(forTimeInterval: Double(next.microseconds) / 1e6)
         next = min(next * 2, maximum)
     }
+
+    /// Suspends the current task (a loop that awaits its I/O), then doubles.
+    mutating func sleep() async throws {
+        try await Task.sleep(for: next)
+        next = min(next * 2, maximum)
+    }
 }

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+@testable import Ferry
+
+/// What an outbox reader holds, without a database.
+@Suite struct OutboxReaderStateTests {
+    func rows(_ ids: ClosedRange<Int64>) -> [OutboxRow] {
+        ids.map { OutboxRow(id: $0, body: Data(), headers: [:], attempt: 1, firstFailureMicros: nil) }
+    }
+
+    @Test func rowsHandedOutAreHeldUntilTheirAckIsWritten() {
+        var state = OutboxReaderState()
+        #expect(state.next().0 == .fetch(acks: [], held: []))
+        state.fetched(rows(1...3))
+        #expect(state.next().0 == .row(1))
+        #expect(state.next().0 == .row(2))
+        state.ack(1)
+        #expect(state.nextIfReady()?.id == 3)
+        #expect(state.next().0 == .fetch(acks: [1], held: [1, 2, 3]), "an ack is written before the next fetch; until then it is held")
+        state.settled([1])
+        state.fetched(rows(2...4))
+        #expect(state.next().0 == .row(4), "rows held are never handed out twice")
+    }
+
+    @Test func anAckThatCouldNotBeWrittenIsWrittenLater() {
+        var state = OutboxReaderState()
+        state.fetched(rows(1...1))
+        _ = state.next()
+        state.ack(1)
+        let acks = state.takeAcks()
+        state.settled(acks, failed: true)
+        #expect(state.next().0 == .fetch(acks: [1], held: [1]))
+    }
+
+    @Test func stoppingDropsWhatWasNotHandedOut() {
+        var state = OutboxReaderState()
+        state.fetched(rows(1...3))
+        _ = state.next()
+        #expect(state.stop() == [2, 3], "back in the table for the next reader")
+        #expect(state.next().0 == .stopped)
+        #expect(state.nextIfReady() == nil)
+    }
+}
