@@ -41,6 +41,7 @@ let package = Package(
         .executable(name: "example-order-saga", targets: ["OrderSaga"]),
         .executable(name: "example-cqrs", targets: ["CQRS"]),
         .executable(name: "example-notification-vs-state-transfer", targets: ["NotificationVsStateTransfer"]),
+        .executable(name: "example-inbox", targets: ["Inbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -127,6 +128,14 @@ let package = Package(
             dependencies: ["Ferry", "FerryRabbitMQ", "FerryRedis", .product(name: "Logging", package: "swift-log")],
             path: "Examples/NotificationVsStateTransfer"
         ),
+        .executableTarget(
+            name: "Inbox",
+            dependencies: [
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerryPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Inbox"
+        ),
 
         // Ferry against the raw C clients and Python peers: scripts/bench (release build).
         .executableTarget(
@@ -174,8 +183,8 @@ let package = Package(
         .testTarget(
             name: "FerryCLITests",
             dependencies: [
-                "Ferry", "FerryCLI", "OrderSaga", "CQRS", "NotificationVsStateTransfer", "FerryKafka", "FerryRabbitMQ", "FerryRedis",
-                "FerryPostgres", "FerryConformance",
+                "Ferry", "FerryCLI", "OrderSaga", "CQRS", "NotificationVsStateTransfer", "Inbox", "FerryKafka", "FerryRabbitMQ",
+                "FerryRedis", "FerryPostgres", "FerryConformance", .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
     ],

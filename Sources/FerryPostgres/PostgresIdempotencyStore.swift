@@ -112,6 +112,23 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         }
     }
 
+    /// Marks `delivery` handled on `connection`, inside the transaction of its effect (an
+    /// inbox): the effect and the mark commit together, so a consumer that dies between the
+    /// commit and the ack finds the event done when it comes back, and does not apply it again.
+    /// `connection` must be on this store's database; the `Consumer` must use this store.
+    public func complete(_ delivery: Delivery, on connection: PostgresConnection, retention: Duration = .seconds(86_400)) async throws {
+        let key = try delivery.inboxKey()
+        try await ready()
+        let expires = Self.milliseconds() + retention.microseconds / 1000
+        try await database.run("marking key \(key) done in the handler's transaction", for: Self.what) {
+            try await connection.query(
+                """
+                INSERT INTO \(unescaped: table) AS i (key, done, expires, attempts) VALUES (\(key), true, \(expires), 0)
+                ON CONFLICT (key) DO UPDATE SET done = true, expires = excluded.expires, attempts = 0
+                """, logger: PostgresDatabase.quiet)
+        }
+    }
+
     public func outcome(of key: String) async throws -> Data? {
         try await ready()
         let now = Self.milliseconds()

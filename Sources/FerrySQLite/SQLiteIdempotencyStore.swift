@@ -128,6 +128,19 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         }
     }
 
+    /// Marks `delivery` handled in `db`, inside the transaction of its effect (an inbox): the
+    /// effect and the mark commit together, so a consumer that dies between the commit and the
+    /// ack finds the event done when it comes back. `db` must be this store's file; the
+    /// `Consumer` must use this store.
+    public func complete(_ delivery: Delivery, in db: Database, retention: Duration = .seconds(86_400)) throws {
+        let key = try delivery.inboxKey()
+        try db.execute(
+            sql: """
+                INSERT INTO idempotency (key, done, expires) VALUES (?, 1, ?)
+                ON CONFLICT (key) DO UPDATE SET done = 1, expires = excluded.expires, attempts = 0
+                """, arguments: [key, Self.milliseconds() + retention.microseconds / 1000])
+    }
+
     public func outcome(of key: String) async throws -> Data? {
         let now = Self.milliseconds()
         return try await database.read { db in

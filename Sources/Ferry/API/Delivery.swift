@@ -11,6 +11,7 @@ public final class Delivery: Sendable {
     private let handle: Inbound.Handle
     private let attemptCount: Atomic<Int>
     private let settled = Mutex(false)
+    private let key = Mutex<String?>(nil)
 
     init(envelope: DecodedEnvelope, inbound: Inbound, endpoint: Endpoint) {
         self.event = envelope.event
@@ -24,6 +25,24 @@ public final class Delivery: Sendable {
     /// 1 on first delivery, then 2, 3... on redelivery and retries, the same way on every
     /// broker (a `Consumer` also counts deliveries its idempotency store saw end in a crash).
     public var attempt: Int { attemptCount.load(ordering: .relaxed) }
+
+    /// The key the event holds in the consumer's idempotency store while its handler runs;
+    /// nil without a store. A handler whose effect is a database write marks it done in the
+    /// same transaction (an inbox: `PostgresIdempotencyStore.complete(_:on:)`,
+    /// `SQLiteIdempotencyStore.complete(_:in:)`).
+    public var idempotencyKey: String? { key.withLock { $0 } }
+
+    package func holds(key held: String?) { key.withLock { $0 = held } }
+
+    /// `idempotencyKey`, for an inbox: without one, the consumer is not using the inbox's store.
+    package func inboxKey() throws(FerryError) -> String {
+        guard let key = idempotencyKey else {
+            throw FerryError(
+                .invalidConfiguration, "event \(event.id) holds no key in an idempotency store",
+                remedy: "give its Consumer the inbox's store as ConsumerOptions.idempotency")
+        }
+        return key
+    }
 
     /// Where the message was first consumed: `position`, unless this is a retried copy.
     public var origin: Position { handle.origin }

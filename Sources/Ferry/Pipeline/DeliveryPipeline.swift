@@ -123,6 +123,7 @@ package final class DeliveryPipeline: Sendable {
         case .acquired(let attempt):
             delivery.raiseAttempt(to: attempt)
             key = reserved?.key
+            delivery.holds(key: reserved?.key)
         case nil:
             break
         }
