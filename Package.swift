@@ -168,7 +168,12 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "FerrySQLiteTests", dependencies: ["FerrySQLite", "FerryConformance", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "FerrySQLiteTests",
+            dependencies: [
+                "FerrySQLite", "FerryConformance", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "FerryPostgresTests",
             dependencies: [

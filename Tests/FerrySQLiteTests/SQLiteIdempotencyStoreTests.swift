@@ -2,10 +2,50 @@ import Ferry
 import FerryConformance
 import FerrySQLite
 import Foundation
+import GRDB
+import Logging
 import Testing
 
 @Suite struct SQLiteIdempotencyStoreTests {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/idempotency.db").path
+
+    /// An inbox: the handler's effect and the done mark commit in one transaction of the
+    /// store's file; a transaction rolled back leaves the key free, its effect undone.
+    @Test func aHandlersTransactionMarksItsEventDone() async throws {
+        let store = try SQLiteIdempotencyStore(path: path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let database = try DatabaseQueue(path: path, configuration: configuration)
+        try await database.write { db in try db.execute(sql: "CREATE TABLE deposits (event TEXT NOT NULL)") }
+        let transport = MemoryTransport()
+        let endpoint = try Endpoint("memory://inbox-\(UUID().uuidString.prefix(8))")
+        let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: "bank"))
+        defer { Task { await subscription.close() } }
+        _ = try await transport.makePublisher(for: endpoint).publish([
+            Event(source: "/t", type: "deposit"), Event(source: "/t", type: "deposit"),
+        ])
+        let marks = Locked<[IdempotencyReservation]>([])
+        let consumer = Consumer(subscription: subscription, options: ConsumerOptions(idempotency: store), logger: Logger(label: "test")) {
+            delivery in
+            let key = try #require(delivery.idempotencyKey)
+            let rollback = marks.withLock { $0.isEmpty }  // the first deposit's transaction is rolled back
+            struct Undone: Error {}
+            do {
+                try await database.write { db in
+                    try db.execute(sql: "INSERT INTO deposits VALUES (?)", arguments: [delivery.event.id])
+                    try store.complete(delivery, in: db)
+                    if rollback { throw Undone() }
+                }
+            } catch is Undone {}
+            let mark = try await store.reserve(key, for: .seconds(1))
+            marks.withLock { $0.append(mark) }
+        }
+        for delivery in try await subscription.take(2, within: .seconds(10), "both deposits") {
+            #expect(try await consumer.process(delivery) == .handled)
+        }
+        #expect(marks.withLock { $0 } == [.inProgress, .done], "rolled back: still held by the handler; committed: done at once")
+        #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM deposits") } == 1)
+    }
 
     @Test func reserveCompleteRelease() async throws {
         try await IdempotencyStoreContract.reserveCompleteRelease(try SQLiteIdempotencyStore(path: path))

@@ -3,9 +3,10 @@ import Logging
 
 /// Reads an outbox table as a message source (the relay's `source:`). One reader at a time
 /// holds the outbox's lease and drains it oldest row first; others wait, and take over when
-/// it stops or dies. A row is deleted only when acked (after every sink confirmed it): acks
-/// are written in batches, before each fetch and every 100 ms, so a crash before the write
-/// sends those rows again (the relay's idempotency store recognises them).
+/// it stops or dies (its lease is renewed every 2 s while it handles what it read). A row is
+/// deleted only when acked (after every sink confirmed it): acks are written in batches, before
+/// each fetch and every 100 ms, so a crash before the write sends those rows again (the
+/// relay's idempotency store recognises them).
 package final class OutboxSource: MessageSource {
     private let table: any OutboxTable
     private let endpoint: Endpoint
@@ -14,6 +15,8 @@ package final class OutboxSource: MessageSource {
     private let reader = UUID().uuidString
     private let state = Locked(OutboxReaderState())
     private let flusher = Locked<Task<Void, Never>?>(nil)
+    /// Whether this reader held the lease at its last look.
+    private let leading = Locked(false)
     /// How long a reader without the lease waits before asking again.
     private let standby: Duration
 
@@ -25,9 +28,13 @@ package final class OutboxSource: MessageSource {
         self.standby = standby
         flusher.withLock {
             $0 = Task { [weak self] in
+                var tick = 0
                 while !Task.isCancelled, let self {
                     try? await Task.sleep(for: .milliseconds(100))
                     await writeAcks(state.withLock { $0.takeAcks() })
+                    // A lease with a term (SQLite's) is renewed while the rows read are handled.
+                    tick += 1
+                    if tick % 20 == 0, leading.withLock({ $0 }), !Task.isCancelled { _ = try? await table.lead(as: reader) }
                 }
             }
         }
@@ -47,7 +54,9 @@ package final class OutboxSource: MessageSource {
             case .fetch(let acks, let held):
                 do {
                     try await write(acks)
-                    guard try await table.lead(as: reader) else {
+                    let leads = try await table.lead(as: reader)
+                    leading.withLock { $0 = leads }
+                    guard leads else {
                         try await Task.sleep(for: standby)
                         continue
                     }
