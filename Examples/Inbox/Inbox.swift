@@ -13,7 +13,7 @@ import PostgresNIO
 /// does not add it twice when the deposit comes again.
 ///
 /// `example-inbox consume <broker URL> <name>` consumes deposits into the tables `<name>_…`,
-/// dying right after the commit that first applies each (`InboxCrashTests` starts it again
+/// dying right after the commit that first applies each (`InboxOutageTests` starts it again
 /// until every deposit is in); `--no-inbox` marks events done only after the handler, as a plain `Consumer` does,
 /// which shows the double effect the inbox prevents.
 @main

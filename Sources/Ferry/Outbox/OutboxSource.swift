@@ -9,7 +9,6 @@ import Logging
 /// relay's idempotency store recognises them).
 package final class OutboxSource: MessageSource {
     private let table: any OutboxTable
-    private let endpoint: Endpoint
     private let options: SubscribeOptions
     private let logger: Logger
     private let reader = UUID().uuidString
@@ -18,19 +17,18 @@ package final class OutboxSource: MessageSource {
     /// Whether this reader held the lease at its last look.
     private let leading = Locked(false)
     /// How long a reader without the lease waits before asking again.
-    private let standby: Duration
+    private let standby = Duration.seconds(1)
 
-    package init(table: any OutboxTable, endpoint: Endpoint, options: SubscribeOptions, logger: Logger, standby: Duration = .seconds(1)) {
+    package init(table: any OutboxTable, options: SubscribeOptions, logger: Logger) {
         self.table = table
-        self.endpoint = endpoint
         self.options = options
         self.logger = logger
-        self.standby = standby
         flusher.withLock {
             $0 = Task { [weak self] in
                 var tick = 0
-                while !Task.isCancelled, let self {
+                while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(100))
+                    guard let self else { return }
                     await writeAcks(state.withLock { $0.takeAcks() })
                     // A lease with a term (SQLite's) is renewed while the rows read are handled.
                     tick += 1

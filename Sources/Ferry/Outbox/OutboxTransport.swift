@@ -21,11 +21,10 @@ public final class OutboxTransport: Transport {
 
     /// The endpoint's table, opened once (one pool of connections per database and table).
     private func table(_ endpoint: Endpoint) throws -> any OutboxTable {
-        let key = endpoint.with(query: ["group": nil])
-        return try tables.withLock { tables in
-            if let table = tables[key] { return table }
-            let table = try open(key)
-            tables[key] = table
+        try tables.withLock { tables in
+            if let table = tables[endpoint] { return table }
+            let table = try open(endpoint)
+            tables[endpoint] = table
             return table
         }
     }
@@ -39,7 +38,7 @@ public final class OutboxTransport: Transport {
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
         let table = try table(endpoint)
         try await table.create()
-        let source = OutboxSource(table: table, endpoint: endpoint, options: options, logger: logger)
+        let source = OutboxSource(table: table, options: options, logger: logger)
         return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)
     }
 

@@ -12,11 +12,11 @@ import Testing
 
 /// The inbox on every broker: `example-inbox` applies deposits to PostgreSQL and SIGKILLs
 /// itself right after the commit that first applies each, before the ack, and is started
-/// again each time. With the
-/// inbox (the done mark in the deposit's transaction) each deposit is applied once; without
-/// it, each is applied twice.
+/// again each time. With the inbox (the done mark in the deposit's transaction) each deposit is
+/// applied once; without it, each is applied again. Its processes, started again and again,
+/// run alone after the other tests (scripts/test), like every *OutageTests suite.
 @Suite(.enabled(if: brokerURLs.count == 3 && postgresURL != nil, "needs the local brokers and PostgreSQL (scripts/test starts them)"))
-struct InboxCrashTests {
+struct InboxOutageTests {
     static let deposits = [2500, 1000, 700, 40]
 
     /// Where deposits come from on `broker`, named `name`.
@@ -89,9 +89,10 @@ struct InboxCrashTests {
         #expect(deaths == Self.deposits.count, "killed after each first commit")
     }
 
-    /// The control: the same crashes without the inbox apply every deposit twice.
-    @Test func withoutTheInboxEachDepositIsAppliedTwice() async throws {
+    /// The control: the same crashes without the inbox apply every deposit again (twice, or
+    /// more where a redelivery outlived its reservation).
+    @Test func withoutTheInboxEachDepositIsAppliedAgain() async throws {
         let (applied, _) = try await run("redis", inbox: false)
-        #expect(applied == [2, 2, 2, 2])
+        #expect(applied.count == Self.deposits.count && applied.allSatisfy { $0 >= 2 }, "\(applied)")
     }
 }
