@@ -15,8 +15,9 @@ package final class PostgresDatabase: Sendable {
     /// The store's table: `?table=NAME` in the URL, else the store's default.
     package let table: String
     private let running: Task<Void, Never>
-    /// For a connection outside the pool: the first one, which says at once why it cannot
-    /// connect (the pool keeps trying for a minute, then says only that it could not).
+    /// For connections outside the pool: the first one, which says at once why it cannot
+    /// connect (the pool keeps trying for a minute, then says only that it could not), and an
+    /// outbox reader's lease.
     private let direct: PostgresConnection.Configuration
     private let created = Locked(false)
 
@@ -37,16 +38,16 @@ package final class PostgresDatabase: Sendable {
         location = "\(host.name):\(host.port ?? 5432)/\(endpoint.path)"
         table = try TableName.validated(endpoint.query["table"] ?? defaultTable, in: "\(what) '\(endpoint)'")
         let tls: PostgresClient.Configuration.TLS
-        let probeTLS: PostgresConnection.Configuration.TLS
+        let directTLS: PostgresConnection.Configuration.TLS
         do {
             switch endpoint.query["sslmode"] ?? "prefer" {
-            case "disable": (tls, probeTLS) = (.disable, .disable)
+            case "disable": (tls, directTLS) = (.disable, .disable)
             case "prefer":
-                (tls, probeTLS) = (
+                (tls, directTLS) = (
                     .prefer(.makeClientConfiguration()), .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
                 )
             case "require":
-                (tls, probeTLS) = (
+                (tls, directTLS) = (
                     .require(.makeClientConfiguration()), .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
                 )
             case let other:
@@ -59,7 +60,7 @@ package final class PostgresDatabase: Sendable {
         }
         direct = PostgresConnection.Configuration(
             host: host.name, port: host.port ?? 5432, username: endpoint.user ?? "postgres", password: endpoint.password,
-            database: endpoint.path, tls: probeTLS)
+            database: endpoint.path, tls: directTLS)
         var configuration = PostgresClient.Configuration(
             host: host.name, port: host.port ?? 5432, username: endpoint.user ?? "postgres", password: endpoint.password,
             database: endpoint.path, tls: tls)
@@ -83,9 +84,10 @@ package final class PostgresDatabase: Sendable {
     package func create(_ statements: [PostgresQuery], for what: String) async throws {
         guard !created.withLock({ $0 }) else { return }
         try await run("creating its tables", for: what) {
-            let connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: Self.quiet)
+            let connection = try await connect()
             do {
                 try await connection.withTransaction(logger: Self.quiet) { connection in
+                    // Any fixed key: it only orders Ferry's own table creations.
                     try await connection.query("SELECT pg_advisory_xact_lock(7300219)", logger: Self.quiet)
                     for statement in statements { try await connection.query(statement, logger: Self.quiet) }
                 }
@@ -106,6 +108,8 @@ package final class PostgresDatabase: Sendable {
         } catch let error as PSQLError {
             throw failure(error, doing, for: what)
         } catch let error as CancellationError {
+            throw error
+        } catch let error as FerryError {
             throw error
         } catch {
             throw FerryError(

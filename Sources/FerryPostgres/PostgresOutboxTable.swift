@@ -50,7 +50,10 @@ package final class PostgresOutboxTable: OutboxTable {
                 RETURNING id
                 """, logger: PostgresDatabase.quiet
             ).collect()
-            ids.append(try inserted[0].decode(Int64.self))
+            guard let id = try inserted.first?.decode(Int64.self) else {
+                throw FerryError(.publishFailed, "the outbox table \(table) returned no id for an inserted row")
+            }
+            ids.append(id)
         }
         try await connection.query("SELECT pg_notify(\(table), '')", logger: PostgresDatabase.quiet)
         return ids

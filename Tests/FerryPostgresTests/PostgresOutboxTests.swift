@@ -1,10 +1,11 @@
 import Ferry
 import FerryConformance
-import FerryPostgres
 import Foundation
 import Logging
 import PostgresNIO
 import Testing
+
+@testable import FerryPostgres
 
 /// The PostgreSQL outbox: the contract every outbox table meets, and the transaction it rides.
 @Suite(.enabled(if: postgresURL != nil, "needs FERRY_POSTGRES_URL (scripts/test sets it)"))
@@ -24,6 +25,26 @@ struct PostgresOutboxTests {
 
     @Test func oneReaderAtATimeAndATakeover() async throws {
         try await OutboxContract.oneReaderAtATimeAndATakeover(transport, try endpoint)
+    }
+
+    /// A committed insert wakes the lease holder through LISTEN/NOTIFY: its wait for rows ends
+    /// within 20 s, where without a notification it lasts 30.
+    @Test func anInsertWakesTheReaderThatHoldsTheLease() async throws {
+        let outbox = try PostgresOutboxTable(try endpoint, logger: Logger(label: "test"))
+        try await outbox.create()
+        #expect(try await outbox.lead(as: "reader"))
+        defer { Task { await outbox.resign(as: "reader") } }
+        let woken = Locked(false)
+        Task {
+            await outbox.waitForRows(upTo: .seconds(30), as: "reader")
+            woken.withLock { $0 = true }
+        }
+        // Inserted until one is heard: the LISTEN starts a moment after the lease is taken.
+        try await eventually(.seconds(20), "the wait woken by an insert") {
+            if woken.withLock({ $0 }) { return true }
+            _ = try await outbox.insert([try OutboxRow.New(Event(source: "/t", type: "t"))])
+            return false
+        }
     }
 
     /// The business change and its event commit together: a transaction rolled back leaves
