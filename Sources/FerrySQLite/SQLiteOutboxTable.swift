@@ -75,12 +75,16 @@ package final class SQLiteOutboxTable: OutboxTable {
             let rows = try Row.fetchAll(
                 db, sql: "SELECT id, event, headers, attempt, first_failure FROM \(table) WHERE due <= ? ORDER BY id LIMIT ?",
                 arguments: [now, limit + held.count])
+            // Read without trapping whatever another program stored: SQLite keeps any type in
+            // any column, and GRDB's typed subscripts stop the process on a mismatch.
             return rows.compactMap { row -> OutboxRow? in
-                let id: Int64 = row["id"]
-                guard !held.contains(id) else { return nil }
+                guard let id = Int64.fromDatabaseValue(row["id"] as DatabaseValue), !held.contains(id) else { return nil }
+                let value: (String) -> DatabaseValue = { row[$0] }
                 return OutboxRow(
-                    id: id, body: row["event"] ?? Data(), headers: OutboxRow.headers(row["headers"]), attempt: row["attempt"],
-                    firstFailureMicros: row["first_failure"])
+                    id: id, body: Data.fromDatabaseValue(value("event")) ?? Data(),
+                    headers: OutboxRow.headers(String.fromDatabaseValue(value("headers"))),
+                    attempt: Int.fromDatabaseValue(value("attempt")) ?? 1,
+                    firstFailureMicros: Int64.fromDatabaseValue(value("first_failure")))
             }.prefix(limit).map { $0 }
         }
     }

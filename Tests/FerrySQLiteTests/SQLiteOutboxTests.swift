@@ -24,6 +24,24 @@ import Testing
         try await OutboxContract.oneReaderAtATimeAndATakeover(transport, try endpoint)
     }
 
+    /// SQLite stores any type in any column: a row another program wrote with the wrong types
+    /// is dead-lettered, and the rows after it still go out.
+    @Test func aRowOfTheWrongTypesIsDeadLetteredNotATrap() async throws {
+        let publisher = try await transport.makePublisher(for: try endpoint)
+        _ = try await publisher.publish([Event(source: "/t", type: "before")])
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "INSERT INTO ferry_outbox (event, headers, attempt, due) VALUES (x'FF00', x'FFFE', 'many', 0)")
+        }
+        _ = try await publisher.publish([Event(source: "/t", type: "after")])
+        let subscription = try await transport.subscribe(to: try endpoint, options: SubscribeOptions(group: "relay"))
+        defer { Task { await subscription.close() } }
+        let got = try await subscription.take(2, within: .seconds(30), "the two events around the bad row")
+        #expect(got.map(\.event.type) == ["before", "after"])
+        for delivery in got { try await delivery.ack() }
+        let dlq = try transport.deadLetterEndpoint(for: try endpoint)
+        try await eventually(.seconds(10), "the bad row dead-lettered") { try await transport.lag(of: dlq, group: "g").map(\.lag) == [1] }
+    }
+
     @Test func aRolledBackTransactionAddsNoEvent() async throws {
         struct Rollback: Error {}
         let database = try DatabaseQueue(
