@@ -9,7 +9,7 @@ import PostgresNIO
 /// reservation is one atomic upsert, so two consumers never both acquire a key.
 public final class PostgresIdempotencyStore: IdempotencyStore {
     private let database: PostgresDatabase
-    private let writes = Locked(0)
+    private let sweeps = SweepSchedule()
     private var table: String { database.table }
     private static let what = "idempotency store"
 
@@ -94,7 +94,7 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         try await ready()
         let now = Self.milliseconds()
         let expires = now + retention.microseconds / 1000
-        let sweep = countWrites(keys.count)
+        let sweep = sweeps.due(after: keys.count)
         try await database.run("marking \(keys.count) keys done", for: Self.what) {
             try await database.client.query(
                 """
@@ -153,15 +153,6 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         try await database.run("forgetting key \(key)", for: Self.what) {
             try await database.client.query(
                 "DELETE FROM \(unescaped: table) WHERE key = \(key) AND NOT done", logger: PostgresDatabase.quiet)
-        }
-    }
-
-    /// Whether these writes cross a thousand since the last sweep.
-    private func countWrites(_ count: Int) -> Bool {
-        writes.withLock { written in
-            let before = written / 1000
-            written += count
-            return written / 1000 != before
         }
     }
 

@@ -7,7 +7,7 @@ import GRDB
 /// use the Redis store.
 public final class SQLiteIdempotencyStore: IdempotencyStore {
     private let database: DatabaseQueue
-    private let writes = Locked(0)
+    private let sweeps = SweepSchedule()
 
     /// Opens (or creates) the store at `path`.
     public init(path: String) throws {
@@ -84,7 +84,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         guard !keys.isEmpty else { return }
         let now = Self.milliseconds()
         let expires = now + retention.microseconds / 1000
-        let sweep = countWrites(keys.count)
+        let sweep = sweeps.due(after: keys.count)
         try await database.write { db in
             for chunk in Self.chunks(of: keys, size: Self.rowsPerStatement) {
                 let mark = try db.cachedStatement(
@@ -98,15 +98,6 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         }
     }
 
-    /// Whether these writes cross a thousand since the last sweep.
-    private func countWrites(_ count: Int) -> Bool {
-        writes.withLock { written in
-            let before = written / 1000
-            written += count
-            return written / 1000 != before
-        }
-    }
-
     /// Deletes marks past their retention; counts of reservations that ended without
     /// completion are kept for a day.
     private static func sweep(_ db: Database, now: Int64) throws {
@@ -117,7 +108,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     public func complete(_ key: String, retention: Duration, keeping outcome: Data) async throws {
         let now = Self.milliseconds()
         let expires = now + retention.microseconds / 1000
-        let sweep = countWrites(1)
+        let sweep = sweeps.due(after: 1)
         try await database.write { db in
             if sweep { try Self.sweep(db, now: now) }
             try db.execute(
