@@ -20,6 +20,9 @@ struct TailCommand: AsyncParsableCommand {
     @Option(help: "The consumer group to join.")
     var group: String?
 
+    @Option(help: "A new group starts at this time: RFC 3339, or a span before now (90s, 15m, 2h, 7d).")
+    var from: PointInTime?
+
     @Option(help: "Stop after this many deliveries.")
     var count: Int?
 
@@ -46,7 +49,8 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (transports, logger) = common.transports()
-        let options = SubscribeOptions(group: group ?? "ferry-tail-\(UUID().uuidString.prefix(8).lowercased())")
+        let options = SubscribeOptions(
+            group: group ?? "ferry-tail-\(UUID().uuidString.prefix(8).lowercased())", start: from.map { .time($0.date) } ?? .earliest)
         let source = try common.endpoint(endpoint)
         let subscription = try await transports.transport(for: source).subscribe(to: source, options: options)
         // Deduplicating goes through the pipeline every consumer uses (same key formula); with

@@ -24,7 +24,8 @@ final class KafkaSource: MessageSource {
 
     /// `joinsGroup: false`: the source reads only what `readAlone` assigns it.
     init(
-        endpoint: KafkaEndpoint, options: SubscribeOptions, producer: RDKafkaProducer, logger: Logger, joinsGroup: Bool = true
+        endpoint: KafkaEndpoint, options: SubscribeOptions, producer: RDKafkaProducer, logger: Logger, joinsGroup: Bool = true,
+        startOffsets: [TopicPartition: Int64] = [:]
     ) throws(FerryError) {
         let retryTopic = endpoint.retryTopic(group: options.group)
         let state = Locked(KafkaConsumerState(retryTopic: retryTopic))
@@ -38,9 +39,11 @@ final class KafkaSource: MessageSource {
         var settings = endpoint.settings
         settings["group.id"] = options.group
         settings["client.id"] = options.consumer
-        settings["auto.offset.reset"] = options.start == .earliest ? "earliest" : "latest"
+        // A group that starts at a time or an offset is given each topic partition's start
+        // (`startOffsets`); its retry topic's partitions start at the beginning.
+        settings["auto.offset.reset"] = options.start == .latest ? "latest" : "earliest"
         consumer = try RDKafkaConsumer(
-            settings: settings, brokers: endpoint.brokers, logger: logger,
+            settings: settings, brokers: endpoint.brokers, logger: logger, startOffsets: startOffsets,
             onAssign: { partitions in state.withLock { $0.assign(partitions) } },
             onRevoke: { partitions in state.withLock { $0.revoke(partitions) } })
         if joinsGroup { try consumer.subscribe([endpoint.topic, retryTopic]) }

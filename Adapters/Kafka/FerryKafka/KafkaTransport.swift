@@ -27,7 +27,15 @@ public final class KafkaTransport: Transport {
         let partitions = try await admin.run { try RDKafkaAdmin.partitionCount(producer.client, kafka.topic, brokers: kafka.brokers) }
         let retryTopic = kafka.retryTopic(group: options.group)
         try await admin.run { try RDKafkaAdmin.createTopic(producer.client, retryTopic, partitions: partitions, brokers: kafka.brokers) }
-        let source = try KafkaSource(endpoint: kafka, options: options, producer: producer, logger: logger)
+        var starts: [TopicPartition: Int64] = [:]
+        switch options.start {
+        case .earliest, .latest: break
+        case .time, .offset:
+            for (partition, offset) in try await startOffsets(options.start, kafka, partitions: partitions) {
+                starts[TopicPartition(topic: kafka.topic, partition: partition)] = offset
+            }
+        }
+        let source = try KafkaSource(endpoint: kafka, options: options, producer: producer, logger: logger, startOffsets: starts)
         return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)
     }
 
@@ -184,15 +192,66 @@ extension KafkaTransport: Browsable {
         await consumer.close()
     }
 
+    package func history(
+        _ endpoint: Endpoint, from start: SubscribeOptions.Start, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        let kafka = try KafkaEndpoint(endpoint)
+        let producer = try producer(for: kafka)
+        let count = try await admin.run { () throws(FerryError) in
+            try RDKafkaAdmin.existingPartitionCount(producer.client, kafka.topic, brokers: kafka.brokers)
+        }
+        let consumer = try probe(kafka)
+        do {
+            let ranges = try await consumer.blocking.run { () throws(FerryError) in
+                let offsets = try consumer.offsets(kafka.topic, partitions: count)
+                let starts = try KafkaStartOffsets.resolve(
+                    start, consumer, topic: kafka.topic, ranges: offsets.map { ($0.partition, $0.start, $0.end) })
+                return offsets.map { ($0.partition, starts[$0.partition] ?? $0.end, $0.end) }
+            }
+            try await browse(consumer, kafka, ranges: ranges, source: endpoint.description, limits: limits, body)
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        await consumer.close()
+    }
+
+    /// Where `start` begins in each of the topic's partitions.
+    private func startOffsets(_ start: SubscribeOptions.Start, _ kafka: KafkaEndpoint, partitions count: Int) async throws -> [Int32: Int64] {
+        let consumer = try probe(kafka)
+        let starts = await consumer.blocking.run { () -> Result<[Int32: Int64], FerryError> in
+            Result { () throws(FerryError) in
+                let offsets = try consumer.offsets(kafka.topic, partitions: count)
+                return try KafkaStartOffsets.resolve(start, consumer, topic: kafka.topic, ranges: offsets.map { ($0.partition, $0.start, $0.end) })
+            }
+        }
+        await consumer.close()
+        return try starts.get()
+    }
+
+    /// A consumer that only reads what it is assigned: it joins no group and commits nothing.
+    private func probe(_ kafka: KafkaEndpoint) throws(FerryError) -> RDKafkaConsumer {
+        var settings = kafka.settings
+        settings.merge(["group.id": "ferry-probe", "enable.auto.commit": "false"]) { $1 }
+        return try RDKafkaConsumer(settings: settings, brokers: kafka.brokers, logger: logger, onAssign: { _ in }, onRevoke: { _ in [] })
+    }
+
     private func browse(
         _ consumer: RDKafkaConsumer, _ kafka: KafkaEndpoint, partitions count: Int, source: String, limits: MessageLimits,
         _ body: (Browsed) async throws -> Bool
     ) async throws {
         let ranges = try await consumer.blocking.run { () throws(FerryError) in
-            let ranges = try consumer.offsets(kafka.topic, partitions: count).map { ($0.partition, $0.committed ?? $0.start, $0.end) }
-            consumer.assign(ranges.map { (TopicPartition(topic: kafka.topic, partition: $0.0), $0.1) })
-            return ranges
+            try consumer.offsets(kafka.topic, partitions: count).map { ($0.partition, $0.committed ?? $0.start, $0.end) }
         }
+        try await browse(consumer, kafka, ranges: ranges, source: source, limits: limits, body)
+    }
+
+    /// Reads each partition from its first offset up to (not including) its end.
+    private func browse(
+        _ consumer: RDKafkaConsumer, _ kafka: KafkaEndpoint, ranges: [(Int32, Int64, Int64)], source: String, limits: MessageLimits,
+        _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        await consumer.blocking.run { consumer.assign(ranges.map { (TopicPartition(topic: kafka.topic, partition: $0.0), $0.1) }) }
         var ends = Dictionary(uniqueKeysWithValues: ranges.filter { $0.1 < $0.2 }.map { ($0.0, $0.2) })
         while !ends.isEmpty {
             let batch = await consumer.blocking.run { consumer.poll(max: 100, timeout: 2000) }

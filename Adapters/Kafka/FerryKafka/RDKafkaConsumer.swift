@@ -17,8 +17,9 @@ final class RDKafkaConsumer: @unchecked Sendable {
 
     /// `onAssign` and `onRevoke` are told of rebalances; `onRevoke` returns the offsets that are
     /// safe to commit for the partitions being taken away, which are committed before they go.
+    /// `startOffsets`: where an assigned partition the group has never committed starts.
     init(
-        settings: [String: String], brokers: String, logger: Logger,
+        settings: [String: String], brokers: String, logger: Logger, startOffsets: [TopicPartition: Int64] = [:],
         onAssign: @escaping @Sendable ([TopicPartition]) -> Void,
         onRevoke: @escaping @Sendable ([TopicPartition]) -> [(TopicPartition, Int64)]
     ) throws(FerryError) {
@@ -26,6 +27,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
             let partitions = RDKafkaConsumer.partitions(of: list)
             switch code {
             case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                if !startOffsets.isEmpty { RDKafkaConsumer.start(client, list, at: startOffsets, logger: logger) }
                 rd_kafka_assign(client, list)
                 onAssign(partitions)
                 logger.info("Kafka partitions assigned", metadata: ["partitions": "\(partitions)"])
@@ -113,6 +115,38 @@ final class RDKafkaConsumer: @unchecked Sendable {
         try RDKafkaAdmin.offsets(client, topic, partitions: partitions, brokers: context.brokers)
     }
 
+    /// Per partition, the first offset whose record's timestamp is at or after `millis`, as the
+    /// broker answers (ListOffsets); the end offset where none is. Blocking: call on `blocking`.
+    func offsets(_ topic: String, at millis: Int64, partitions: [Int32]) throws(FerryError) -> [Int32: Int64] {
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in partitions { rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = millis }
+        let code = rd_kafka_offsets_for_times(client, list, 10_000)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw FerryError(
+                .connectionFailed, "cannot look up offsets of '\(topic)' by time at \(context.brokers): \(RDKafkaContext.describe(code))",
+                isRetriable: true)
+        }
+        var out: [Int32: Int64] = [:]
+        for index in 0..<Int(list.pointee.cnt) where list.pointee.elems[index].offset >= 0 {
+            out[list.pointee.elems[index].partition] = list.pointee.elems[index].offset
+        }
+        return out
+    }
+
+    /// The offset and timestamp of the first record of `partition` at or after `offset`; nil
+    /// when none came within 5 s. Reassigns this (group-less) consumer. Blocking: call on `blocking`.
+    func timestamp(_ topic: String, _ partition: Int32, at offset: Int64) -> (offset: Int64, millis: Int64)? {
+        assign([(TopicPartition(topic: topic, partition: partition), offset)])
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            for message in poll(max: 1, timeout: 200) where message.partition == partition && message.offset >= offset {
+                return (message.offset, message.record.timestampMillis ?? 0)
+            }
+        }
+        return nil
+    }
+
     /// Up to `max` records, waiting at most `timeout` milliseconds. Blocking: call on `blocking`.
     func poll(max: Int, timeout: Int32) -> [KafkaMessage] {
         guard alive.withLock({ $0 }) else { return [] }
@@ -157,6 +191,29 @@ final class RDKafkaConsumer: @unchecked Sendable {
             alive.withLock { $0 = false }
             rd_kafka_queue_destroy(queue)
             rd_kafka_destroy(client)
+        }
+    }
+
+    /// Sets the offset of each partition in `list` that the group never committed to its
+    /// `startOffsets` entry; the others start from their committed offset.
+    private static func start(
+        _ client: OpaquePointer, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, at startOffsets: [TopicPartition: Int64],
+        logger: Logger
+    ) {
+        let code = rd_kafka_committed(client, list, 10_000)
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                list.pointee.elems[index].offset = Int64(RD_KAFKA_OFFSET_INVALID)
+                continue
+            }
+            let partition = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
+            if element.offset < 0, let start = startOffsets[partition] { list.pointee.elems[index].offset = start }
+        }
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning(
+                "cannot read the group's committed offsets; partitions it never committed start at auto.offset.reset",
+                metadata: ["error": "\(RDKafkaContext.describe(code))"])
         }
     }
 

@@ -33,6 +33,9 @@ package final class AMQPArena {
             case .long(let number):
                 field.kind = UInt8(ascii: "l")
                 field.value.i64 = number
+            case .timestamp(let seconds):
+                field.kind = UInt8(ascii: "T")
+                field.value.u64 = seconds
             }
             table[index] = amqp_table_entry_t(key: bytes(key), value: field)
         }
@@ -42,6 +45,8 @@ package final class AMQPArena {
     enum Value {
         case string(String)
         case long(Int64)
+        /// Seconds since 1970.
+        case timestamp(UInt64)
     }
 
     static func string(_ bytes: amqp_bytes_t) -> String {

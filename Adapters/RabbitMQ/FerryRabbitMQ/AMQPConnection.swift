@@ -186,11 +186,11 @@ final class AMQPConnection: BrokerConnection {
 
     // MARK: Consuming
 
-    func consume(queue: String, prefetch: Int, consumerTag: String) throws(FerryError) {
+    func consume(queue: String, prefetch: Int, consumerTag: String, arguments: [(String, AMQPArena.Value)] = []) throws(FerryError) {
         amqp_basic_qos(state, Self.channel, 0, UInt16(min(prefetch, 65535)), 0)
         try check(amqp_get_rpc_reply(state), "setting the prefetch window")
         let arena = AMQPArena()
-        amqp_basic_consume(state, Self.channel, arena.bytes(queue), arena.bytes(consumerTag), 0, 0, 0, amqp_empty_table)
+        amqp_basic_consume(state, Self.channel, arena.bytes(queue), arena.bytes(consumerTag), 0, 0, 0, arena.table(arguments))
         try check(amqp_get_rpc_reply(state), "consuming from queue '\(queue)'")
     }
 

@@ -9,6 +9,9 @@ import Ferry
 /// `E` with `B` (default `K`, else `#`). Dead letters go to `D`, default `<Q or E>.dlq`.
 /// `amqps://` adds `cacert=/path/ca.pem` (and `verify=false` for local tests only).
 /// `declare=false`: a publisher declares nothing; what it sends to must exist (a reply queue).
+/// `queue-type=stream`: the queue is a RabbitMQ stream, which keeps what it took for every
+/// reader: a subscription to it can start at a time or an offset, and each subscription reads
+/// every message (a stream shares nothing out among a group's members).
 package struct AMQPEndpoint: Sendable {
     let endpoint: Endpoint
     let host: String
@@ -61,8 +64,8 @@ package struct AMQPEndpoint: Sendable {
         routingKey = endpoint.query["routing-key"] ?? (exchange.isEmpty ? queue! : "")
         bindingKey = endpoint.query["binding-key"] ?? (routingKey.isEmpty ? "#" : routingKey)
         queueType = endpoint.query["queue-type"] ?? "classic"
-        guard ["classic", "quorum"].contains(queueType) else {
-            throw FerryError(.invalidEndpoint, "endpoint '\(endpoint)': queue-type '\(queueType)' is not classic or quorum")
+        guard ["classic", "quorum", "stream"].contains(queueType) else {
+            throw FerryError(.invalidEndpoint, "endpoint '\(endpoint)': queue-type '\(queueType)' is not classic, quorum or stream")
         }
         deadLetterQueue = endpoint.query["dlq"] ?? "\(queue ?? exchange).dlq"
         heartbeatSeconds = try endpoint.integer("heartbeat", default: 10, in: 0...3600)!

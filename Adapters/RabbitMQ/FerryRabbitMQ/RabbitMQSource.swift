@@ -25,11 +25,18 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     /// Acks are written at the start of each fetch, all that came in meanwhile at once (or
     /// after 5 ms when no fetch comes).
     private var acks: Coalescer<(tag: UInt64, generation: Int), Void>!
+    /// Where a subscription to a stream queue is; nil for other queues.
+    private let cursor: Locked<AMQPStreamCursor>?
 
     /// Headers RabbitMQ adds when it dead-letters or redelivers; not part of the event.
-    private static let brokerHeaders = ["x-death", "x-first-death-", "x-last-death-", "x-delivery-count"]
+    private static let brokerHeaders = ["x-death", "x-first-death-", "x-last-death-", "x-delivery-count", streamOffset]
+    /// The header a stream queue gives each delivery its offset in.
+    private static let streamOffset = "x-stream-offset"
 
-    init(endpoint: AMQPEndpoint, queue: String, topology: AMQPTopology, options: SubscribeOptions, logger: Logger) {
+    init(
+        endpoint: AMQPEndpoint, queue: String, topology: AMQPTopology, options: SubscribeOptions, logger: Logger,
+        cursor: AMQPStreamCursor? = nil
+    ) {
         self.endpoint = endpoint
         sourceName = endpoint.endpoint.description
         self.queue = queue
@@ -37,10 +44,14 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
         self.options = options
         self.logger = logger
         publisher = RabbitMQPublisher(endpoint: endpoint, logger: logger)
+        let cursor = cursor.map { Locked($0) }
+        self.cursor = cursor
         link = Reconnecting("RabbitMQ consumer of queue '\(queue)' at \(endpoint.location)", logger: logger) { () throws(FerryError) in
             let fresh = try AMQPConnection(endpoint, confirms: false)
             try topology.declare(on: fresh)
-            try fresh.consume(queue: queue, prefetch: options.prefetch, consumerTag: options.consumer)
+            try fresh.consume(
+                queue: queue, prefetch: options.prefetch, consumerTag: options.consumer,
+                arguments: cursor?.withLock { $0.arguments } ?? [])
             return fresh
         }
         acks = Coalescer(executor: executor, limit: 65_536, delay: .milliseconds(5)) { [weak self] tags in
@@ -83,15 +94,37 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
                 }
                 return batch
             }
-            return batch.map { ($0, link.generation) }
+            return passingOverEarlier(batch).map { ($0, link.generation) }
         } catch {
             link.backOff(after: error)
             return []
         }
     }
 
+    /// On a stream, records each delivery's offset and acknowledges unseen those before a
+    /// start time. Runs on `executor`.
+    private func passingOverEarlier(_ batch: [AMQPDelivered]) -> [AMQPDelivered] {
+        guard let cursor else { return batch }
+        return batch.filter { delivered in
+            guard let offset = Self.streamOffset(of: delivered) else { return true }
+            let early = cursor.withLock { cursor in
+                cursor.deliver(offset) {
+                    let decoded = AMQPWireFormat.decode(delivered.message, position: Position(destination: queue, offset: ""), source: "")
+                    return try? decoded.get().event.timeMicros
+                }
+            }
+            if early { acks.enqueue([(delivered.deliveryTag, link.generation)]) }
+            return !early
+        }
+    }
+
+    private static func streamOffset(of delivered: AMQPDelivered) -> Int64? {
+        delivered.message.headers[streamOffset].flatMap { Int64($0) }
+    }
+
     func inbound(_ fetched: (delivered: AMQPDelivered, generation: Int)) -> Inbound {
         let (delivered, deliveryGeneration) = fetched
+        let offset = cursor == nil ? nil : Self.streamOffset(of: delivered)
         var message = delivered.message
         var retry: [String: String] = [:]
         for name in message.headers.keys {
@@ -102,7 +135,7 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
             }
         }
         let original = message
-        let position = Position(destination: queue, offset: String(delivered.deliveryTag))
+        let position = Position(destination: queue, offset: String(offset ?? Int64(delivered.deliveryTag)))
         let carried = RetryHeaders.read(retry)
         let origin = carried.origin ?? position
         let envelope = AMQPWireFormat.decode(message, position: origin, source: sourceName, limits: options.limits)
@@ -124,6 +157,7 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
                 _ = try await publisher.publish([(eventID, copy)], to: AMQPTopology.Queue(name: endpoint.deadLetterQueue))[0].get()
             }
             state.withLock { $0.settled() }
+            if let offset { cursor?.withLock { $0.settle(offset) } }
             acks.enqueue([(delivered.deliveryTag, deliveryGeneration)])
         }
     }

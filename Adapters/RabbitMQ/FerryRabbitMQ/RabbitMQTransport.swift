@@ -36,7 +36,10 @@ public final class RabbitMQTransport: Transport {
         topology.queues = [
             .init(name: queue, type: amqp.queueType, binding: amqp.exchange.isEmpty ? nil : (amqp.exchange, amqp.bindingKey))
         ]
-        let source = RabbitMQSource(endpoint: amqp, queue: queue, topology: topology, options: options, logger: logger)
+        let cursor = try AMQPStreamCursor(options.start, endpoint: amqp, queue: queue)
+        let source = RabbitMQSource(
+            endpoint: amqp, queue: queue, topology: topology, options: options, logger: logger,
+            cursor: amqp.queueType == "stream" ? cursor : nil)
         try await source.start()
         return Subscription(endpoint: endpoint, options: options, source: source, transport: self, logger: logger)
     }
@@ -126,5 +129,40 @@ extension RabbitMQTransport: Browsable {
             throw error
         }
         await browser.close()
+    }
+
+    /// A stream queue read from `start` until it has nothing more for a second; other queues
+    /// keep no history and are refused.
+    package func history(
+        _ endpoint: Endpoint, from start: SubscribeOptions.Start, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        let amqp = try AMQPEndpoint(endpoint)
+        guard amqp.queueType == "stream", let queue = amqp.queue else {
+            throw FerryError(
+                .unsupported, "RabbitMQ endpoint \(endpoint) names no stream queue: only a stream keeps history to read again",
+                remedy: "give the stream queue the events are kept in: ?queue=NAME&queue-type=stream")
+        }
+        guard start != .latest else { return }
+        var cursor = try AMQPStreamCursor(start, endpoint: amqp, queue: queue)
+        let reader = RabbitMQStreamReader(amqp, queue: queue, arguments: cursor.arguments)
+        do {
+            reading: while true {
+                let page = try await reader.next(200, idle: .seconds(1))
+                guard !page.isEmpty else { break }
+                for delivered in page {
+                    let offset = delivered.message.headers["x-stream-offset"].flatMap { Int64($0) } ?? 0
+                    var message = delivered.message
+                    message.headers.removeValue(forKey: "x-stream-offset")
+                    let position = Position(destination: queue, offset: String(offset))
+                    let envelope = AMQPWireFormat.decode(message, position: position, source: endpoint.description, limits: limits)
+                    if cursor.deliver(offset, eventMicros: { try? envelope.get().event.timeMicros }) { continue }
+                    guard try await body(Browsed(position: position, envelope: envelope)) else { break reading }
+                }
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
     }
 }

@@ -20,6 +20,31 @@ package struct RedisEntry: Sendable, Hashable {
         return (parts.first.flatMap { UInt64($0) } ?? 0, parts.dropFirst().first.flatMap { UInt64($0) } ?? 0)
     }
 
+    /// The id of the first entry `start` reads (nil: none yet written, `.latest`); an entry id
+    /// is its time in milliseconds and a sequence number.
+    static func firstID(_ start: SubscribeOptions.Start) throws(FerryError) -> (UInt64, UInt64)? {
+        switch start {
+        case .earliest: return (0, 0)
+        case .latest: return nil
+        case .time(let time):
+            let micros = max(0, Event.micros(of: time))
+            return (UInt64(micros / 1000 + (micros % 1000 == 0 ? 0 : 1)), 0)
+        case .offset(let id):
+            let parts = id.split(separator: "-", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), let ms = UInt64(parts[0]), let seq = parts.count == 2 ? UInt64(parts[1]) : 0 else {
+                throw FerryError(.invalidConfiguration, "start offset '\(id)' is not a Redis entry id (MS-SEQ, like 1700000000000-0)")
+            }
+            return (ms, seq)
+        }
+    }
+
+    /// The last-delivered id a new group gets so that it reads from `start` on (XGROUP CREATE).
+    static func groupStart(_ start: SubscribeOptions.Start) throws(FerryError) -> String {
+        guard let (ms, seq) = try firstID(start) else { return "$" }
+        if seq > 0 { return "\(ms)-\(seq - 1)" }
+        return ms > 0 ? "\(ms - 1)-\(UInt64.max)" : "0"
+    }
+
     /// The entries of an XRANGE, XCLAIM or XREADGROUP stream reply (`[[id, [name, value...]]...]`);
     /// anything not shaped so is skipped.
     static func list(_ reply: RedisValue) -> [RedisEntry] {

@@ -53,11 +53,10 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
 
     /// Creates the group (and the stream) when missing, so a bad URL fails the subscribe call.
     func start() async throws {
+        let first = try RedisEntry.groupStart(options.start)
         try await readExecutor.run { [self] () throws in
             let create = try reader.run { connection throws(FerryError) in
-                try connection.command([
-                    "XGROUP", "CREATE", endpoint.stream, options.group, options.start == .earliest ? "0" : "$", "MKSTREAM",
-                ])
+                try connection.command(["XGROUP", "CREATE", endpoint.stream, options.group, first, "MKSTREAM"])
             }
             if case .error(let message) = create, !message.hasPrefix("BUSYGROUP") {
                 throw FerryError(

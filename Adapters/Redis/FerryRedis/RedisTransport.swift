@@ -114,6 +114,31 @@ extension RedisTransport: Browsable {
         }
     }
 
+    package func history(
+        _ endpoint: Endpoint, from start: SubscribeOptions.Start, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        let redis = try RedisEndpoint(endpoint)
+        guard let first = try RedisEntry.firstID(start) else { return }
+        let last = try await admin.run { () throws(FerryError) in
+            RedisEntry.list(try RedisConnection(redis).command(["XREVRANGE", redis.stream, "+", "-", "COUNT", "1"])).first?.id
+        }
+        guard let last else { return }
+        var cursor = "\(first.0)-\(first.1)"
+        while true {
+            let from = cursor
+            let page = try await admin.run { () throws(FerryError) in
+                RedisEntry.list(try RedisConnection(redis).command(["XRANGE", redis.stream, from, last, "COUNT", "200"]))
+            }
+            guard let end = page.last?.id else { return }
+            cursor = "(" + end
+            for entry in page {
+                let position = Position(destination: redis.stream, offset: entry.id ?? "")
+                let envelope = RedisWireFormat.decode(entry, position: position, source: endpoint.description, limits: limits)
+                guard try await body(Browsed(position: position, envelope: envelope)) else { return }
+            }
+        }
+    }
+
     /// The group's last-delivered id and its pending ids; nil when there is no such group.
     private static func progress(
         of group: String, on redis: RedisEndpoint, _ connection: RedisConnection

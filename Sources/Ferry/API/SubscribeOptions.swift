@@ -2,12 +2,32 @@ import Foundation
 
 /// How to consume: which group to join and how much to hold at once.
 public struct SubscribeOptions: Sendable {
-    /// Where a new group starts reading.
-    public enum Start: String, Sendable {
+    /// Where a new group starts reading. A group that exists goes on from where it is.
+    public enum Start: Sendable, Hashable, CustomStringConvertible {
         /// A new group starts with the oldest message still kept.
         case earliest
         /// A new group starts with messages published after it joined.
         case latest
+        /// A new group starts with the first message the broker took at or after this time
+        /// (Kafka record timestamps, Redis entry ids, a RabbitMQ stream's chunk times).
+        case time(Date)
+        /// A new group starts at this offset, written as `Position.offset` shows it: a Kafka
+        /// offset (in every partition), a Redis entry id, a RabbitMQ stream offset.
+        case offset(String)
+
+        public var description: String {
+            switch self {
+            case .earliest: "the earliest message"
+            case .latest: "the latest message"
+            case .time(let time): "time \(RFC3339.format(micros: Event.micros(of: time)))"
+            case .offset(let offset): "offset '\(offset)'"
+            }
+        }
+
+        /// The error for a backend that keeps no history to start from.
+        package func refused(by what: String, remedy: String? = nil) -> FerryError {
+            FerryError(.unsupported, "\(what) cannot start a group at \(self): it keeps no history to start from", remedy: remedy)
+        }
     }
 
     /// Members of one group share the messages; each group gets all of them.

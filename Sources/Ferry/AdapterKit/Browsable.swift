@@ -8,6 +8,13 @@ package protocol Browsable: Transport {
     func browse(
         _ endpoint: Endpoint, group: String, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
     ) async throws
+
+    /// Calls `body` with each message of `endpoint` from `start` on, oldest first per
+    /// partition, until the end of what was there when reading began or until `body` returns
+    /// false: what `ferry replay` copies. Like browsing, it joins and moves nothing.
+    func history(
+        _ endpoint: Endpoint, from start: SubscribeOptions.Start, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
+    ) async throws
 }
 
 /// One message seen by `Browsable.browse`: where it is, and what it decoded to.

@@ -12,8 +12,9 @@ struct MemoryGroup: Sendable {
     var retries: [Retry] = []
     var inflightCount: [Int: Int] = [:]
 
-    init(partitions: Int, start: SubscribeOptions.Start, lengths: [Int]) {
-        cursors = (0..<partitions).map { MemoryCursor(start: start == .latest ? lengths[$0] : 0) }
+    /// `starts`: the first offset of each partition the group reads.
+    init(starts: [Int]) {
+        cursors = starts.map { MemoryCursor(start: $0) }
     }
 
     func owns(_ partition: Int, _ member: Int) -> Bool {

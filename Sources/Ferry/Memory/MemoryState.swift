@@ -43,15 +43,18 @@ struct MemoryState: Sendable {
         return (Position(destination: name, partition: partition, offset: String(offset)), topics[name]!.bump())
     }
 
-    mutating func join(topic name: String, partitions: Int, options: SubscribeOptions) -> (Int, Wakeups) {
+    mutating func join(topic name: String, partitions: Int, options: SubscribeOptions) throws(FerryError) -> (Int, Wakeups) {
         ensureTopic(name, partitions: partitions)
+        let topic = topics[name]!
+        if topic.groups[options.group] == nil {
+            var starts: [Int] = []
+            for partition in topic.partitions.indices { starts.append(try topic.offset(of: partition, at: options.start)) }
+            topics[name]!.groups[options.group] = MemoryGroup(starts: starts)
+        }
         let id = nextMemberID
         nextMemberID += 1
         members[id] = Member(topic: name, group: options.group, prefetch: options.prefetch)
-        let lengths = topics[name]!.partitions.map(\.count)
-        let count = lengths.count
-        topics[name]!.groups[options.group, default: MemoryGroup(partitions: count, start: options.start, lengths: lengths)]
-            .members.append(id)
+        topics[name]!.groups[options.group]!.members.append(id)
         return (id, topics[name]!.bump())
     }
 
@@ -180,6 +183,18 @@ struct MemoryState: Sendable {
                 (p, $0, topic.partitions[p][$0])
             }
         }
+    }
+
+    /// Each partition's records from `start` on, as they are now.
+    func history(topic name: String, from start: SubscribeOptions.Start) throws(FerryError) -> [(
+        partition: Int, offset: Int, record: MemoryRecord
+    )] {
+        guard let topic = topics[name] else { return [] }
+        var out: [(Int, Int, MemoryRecord)] = []
+        for p in topic.partitions.indices {
+            for offset in try topic.offset(of: p, at: start)..<topic.partitions[p].count { out.append((p, offset, topic.partitions[p][offset])) }
+        }
+        return out
     }
 
     func lag(topic name: String, group: String) -> [LagEntry] {

@@ -22,6 +22,23 @@ struct MemoryTopic: Sendable {
         return Int(hash % UInt64(partitions.count))
     }
 
+    /// The offset of `partition` where `start` begins.
+    func offset(of partition: Int, at start: SubscribeOptions.Start) throws(FerryError) -> Int {
+        let records = partitions[partition]
+        switch start {
+        case .earliest: return 0
+        case .latest: return records.count
+        case .time(let time):
+            let micros = Event.micros(of: time)
+            return records.firstIndex { $0.timeMicros >= micros } ?? records.count
+        case .offset(let text):
+            guard let offset = Int(text), offset >= 0 else {
+                throw FerryError(.invalidConfiguration, "start offset '\(text)' is not an in-memory offset (a number from 0)")
+            }
+            return min(offset, records.count)
+        }
+    }
+
     /// Records a change and returns the waiters to resume (outside the lock).
     mutating func bump() -> [CheckedContinuation<Void, Never>] {
         generation += 1

@@ -30,7 +30,9 @@ public final class MemoryTransport: Transport {
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
         let (name, partitions) = try topic(of: endpoint)
         let dlq = try topic(of: try deadLetterEndpoint(for: endpoint))
-        let (member, wakeups) = state.withLock { $0.join(topic: name, partitions: partitions, options: options) }
+        let (member, wakeups) = try state.withLock { state throws(FerryError) in
+            try state.join(topic: name, partitions: partitions, options: options)
+        }
         wakeups.forEach { $0.resume() }
         let source = MemorySource(
             transport: self, member: member, topic: name, endpoint: endpoint, deadLetter: dlq, limits: options.limits)
@@ -81,6 +83,18 @@ extension MemoryTransport: Browsable {
     ) async throws {
         let name = try topic(of: endpoint).name
         for (partition, offset, record) in state.withLock({ $0.unsettled(topic: name, group: group) }) {
+            let position = Position(destination: name, partition: partition, offset: String(offset))
+            let envelope = MemoryWireFormat.decode(record, position: position, source: endpoint.description, limits: limits)
+            guard try await body(Browsed(position: position, envelope: envelope)) else { return }
+        }
+    }
+
+    package func history(
+        _ endpoint: Endpoint, from start: SubscribeOptions.Start, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
+    ) async throws {
+        let name = try topic(of: endpoint).name
+        let records = try state.withLock { state throws(FerryError) in try state.history(topic: name, from: start) }
+        for (partition, offset, record) in records {
             let position = Position(destination: name, partition: partition, offset: String(offset))
             let envelope = MemoryWireFormat.decode(record, position: position, source: endpoint.description, limits: limits)
             guard try await body(Browsed(position: position, envelope: envelope)) else { return }

@@ -1,0 +1,58 @@
+import Ferry
+
+/// A subscription's place in a RabbitMQ stream queue. RabbitMQ keeps no position for an AMQP
+/// 0-9-1 reader, so the cursor does: a consumer that reconnects attaches again at the first
+/// offset it has not settled, not at its start.
+struct AMQPStreamCursor: Sendable {
+    private let start: SubscribeOptions.Start
+    /// Offsets handed out and not yet settled.
+    private var unsettled: Set<Int64> = []
+    /// The offset after the last one handed out.
+    private var next: Int64?
+    /// False until the first message at or after a start time: RabbitMQ attaches at the chunk
+    /// that holds the time's second, so the chunk's older messages are passed over.
+    private var attached: Bool
+
+    /// Refuses a start at a time or an offset on a queue that is not a stream.
+    init(_ start: SubscribeOptions.Start, endpoint: AMQPEndpoint, queue: String) throws(FerryError) {
+        switch start {
+        case .time, .offset:
+            guard endpoint.queueType == "stream" else {
+                throw start.refused(
+                    by: "RabbitMQ queue '\(queue)' (a \(endpoint.queueType) queue)",
+                    remedy: "read a stream queue, which keeps history: ?queue=NAME&queue-type=stream")
+            }
+        case .earliest, .latest: break
+        }
+        if case .offset(let text) = start, Int64(text).map({ $0 < 0 }) ?? true {
+            throw FerryError(.invalidConfiguration, "start offset '\(text)' is not a RabbitMQ stream offset (a number from 0)")
+        }
+        self.start = start
+        if case .time = start { attached = false } else { attached = true }
+    }
+
+    /// The `x-stream-offset` consumer argument: where to attach now.
+    var arguments: [(String, AMQPArena.Value)] {
+        if let resume = unsettled.min() ?? next { return [("x-stream-offset", .long(resume))] }
+        switch start {
+        case .earliest: return [("x-stream-offset", .string("first"))]
+        case .latest: return [("x-stream-offset", .string("next"))]
+        case .time(let time): return [("x-stream-offset", .timestamp(UInt64(max(0, Event.micros(of: time) / 1_000_000))))]
+        case .offset(let text): return [("x-stream-offset", .long(Int64(text) ?? 0))]
+        }
+    }
+
+    /// Records `offset` as handed out; true when it comes before the start time and is to be
+    /// passed over (acknowledged unseen).
+    mutating func deliver(_ offset: Int64, eventMicros: () -> Int64?) -> Bool {
+        next = max(next ?? 0, offset + 1)
+        if !attached, case .time(let time) = start {
+            if let micros = eventMicros(), micros < Event.micros(of: time) { return true }
+            attached = true
+        }
+        unsettled.insert(offset)
+        return false
+    }
+
+    mutating func settle(_ offset: Int64) { unsettled.remove(offset) }
+}
