@@ -7,16 +7,21 @@ public struct ConformanceHarness: Sendable {
     public var transport: any Transport
     /// Turns a unique name into an endpoint URL of this backend, with any query it needs.
     public var endpoint: @Sendable (_ name: String) throws -> Endpoint
+    /// Like `endpoint`, for a destination that keeps what it took for every reader, so a
+    /// group can start at a time or an offset (on RabbitMQ, a stream queue).
+    public var historyEndpoint: @Sendable (_ name: String) throws -> Endpoint
     /// The longest any single expected message may take to arrive.
     public var timeout: Duration
 
     public init(
         transport: any Transport, timeout: Duration = .seconds(30),
+        history: (@Sendable (_ name: String) throws -> Endpoint)? = nil,
         endpoint: @escaping @Sendable (_ name: String) throws -> Endpoint
     ) {
         self.transport = transport
         self.timeout = timeout
         self.endpoint = endpoint
+        historyEndpoint = history ?? endpoint
     }
 
     /// A new destination, provisioned with `partitions`, that no other case uses.

@@ -34,7 +34,7 @@ public enum ConformanceSuite {
             ConformanceCase(name: "consumer-and-relay-keep-two-sources-reusing-an-id", body: twoSourcesReusingAnIDBothArrive),
             ConformanceCase(name: "consumer-reads-a-v1-event-as-v2", body: consumerReadsV1AsV2),
             ConformanceCase(name: "consumer-dead-letters-unknown-versions-and-bad-payloads", body: consumerDeadLettersSchemaFailures),
-        ] + CommandConformance.cases + SagaConformance.cases
+        ] + CommandConformance.cases + SagaConformance.cases + HistoryConformance.cases
 
     static func sample(_ index: Int, key: String? = nil, label: String = "conformance") -> Event {
         Event(

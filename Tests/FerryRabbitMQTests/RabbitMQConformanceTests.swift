@@ -11,7 +11,10 @@ let amqpURL = ProcessInfo.processInfo.environment["FERRY_AMQP_URL"]
 /// group its own queue bound to it.
 @Suite(.enabled(if: amqpURL != nil, "needs FERRY_AMQP_URL (scripts/test sets it)"))
 struct RabbitMQConformanceTests {
-    static let harness = ConformanceHarness(transport: RabbitMQTransport(), timeout: .seconds(30)) { name in
+    static let harness = ConformanceHarness(
+        transport: RabbitMQTransport(), timeout: .seconds(30),
+        history: { name in try Endpoint("\(amqpURL!)?exchange=\(name)&routing-key=\(name)&queue=\(name).log&queue-type=stream") }
+    ) { name in
         try Endpoint("\(amqpURL!)?exchange=\(name)&routing-key=\(name)")
     }
 

@@ -180,7 +180,7 @@ extension KafkaTransport: Browsable {
             try RDKafkaAdmin.existingPartitionCount(producer.client, kafka.topic, brokers: kafka.brokers)
         }
         var settings = kafka.settings
-        settings.merge(["group.id": group, "enable.auto.commit": "false"]) { $1 }
+        settings.merge(["group.id": group, "enable.auto.commit": "false", "enable.partition.eof": "true"]) { $1 }
         let consumer = try RDKafkaConsumer(
             settings: settings, brokers: kafka.brokers, logger: logger, onAssign: { _ in }, onRevoke: { _ in [] })
         do {
@@ -203,7 +203,7 @@ extension KafkaTransport: Browsable {
         let consumer = try probe(kafka)
         do {
             let ranges = try await consumer.blocking.run { () throws(FerryError) in
-                let offsets = try consumer.offsets(kafka.topic, partitions: count)
+                let offsets = try consumer.offsets(kafka.topic, partitions: count, committed: false)
                 let starts = try KafkaStartOffsets.resolve(
                     start, consumer, topic: kafka.topic, ranges: offsets.map { ($0.partition, $0.start, $0.end) })
                 return offsets.map { ($0.partition, starts[$0.partition] ?? $0.end, $0.end) }
@@ -221,7 +221,7 @@ extension KafkaTransport: Browsable {
         let consumer = try probe(kafka)
         let starts = await consumer.blocking.run { () -> Result<[Int32: Int64], FerryError> in
             Result { () throws(FerryError) in
-                let offsets = try consumer.offsets(kafka.topic, partitions: count)
+                let offsets = try consumer.offsets(kafka.topic, partitions: count, committed: false)
                 return try KafkaStartOffsets.resolve(start, consumer, topic: kafka.topic, ranges: offsets.map { ($0.partition, $0.start, $0.end) })
             }
         }
@@ -232,7 +232,7 @@ extension KafkaTransport: Browsable {
     /// A consumer that only reads what it is assigned: it joins no group and commits nothing.
     private func probe(_ kafka: KafkaEndpoint) throws(FerryError) -> RDKafkaConsumer {
         var settings = kafka.settings
-        settings.merge(["group.id": "ferry-probe", "enable.auto.commit": "false"]) { $1 }
+        settings.merge(["group.id": "ferry-probe", "enable.auto.commit": "false", "enable.partition.eof": "true"]) { $1 }
         return try RDKafkaConsumer(settings: settings, brokers: kafka.brokers, logger: logger, onAssign: { _ in }, onRevoke: { _ in [] })
     }
 

@@ -74,12 +74,12 @@ enum RDKafkaAdmin {
 
     /// Per partition of `topic`: the group's committed offset (nil when none) and the end offset.
     static func offsets(
-        _ consumer: OpaquePointer, _ topic: String, partitions: Int, brokers: String
+        _ consumer: OpaquePointer, _ topic: String, partitions: Int, brokers: String, committed: Bool = true
     ) throws(FerryError) -> [(partition: Int32, committed: Int64?, end: Int64, start: Int64)] {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for partition in 0..<Int32(partitions) { rd_kafka_topic_partition_list_add(list, topic, partition) }
-        let code = rd_kafka_committed(consumer, list, 10_000)
+        let code = committed ? rd_kafka_committed(consumer, list, 10_000) : RD_KAFKA_RESP_ERR_NO_ERROR
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw FerryError(
                 .connectionFailed, "cannot read committed offsets of '\(topic)' from \(brokers): \(RDKafkaContext.describe(code))",

@@ -111,8 +111,11 @@ final class RDKafkaConsumer: @unchecked Sendable {
 
     /// Per partition of `topic`: the group's committed offset (nil when none), the first and
     /// the end offset. Blocking: call on `blocking`.
-    func offsets(_ topic: String, partitions: Int) throws(FerryError) -> [(partition: Int32, committed: Int64?, end: Int64, start: Int64)] {
-        try RDKafkaAdmin.offsets(client, topic, partitions: partitions, brokers: context.brokers)
+    /// `committed: false` leaves the group's committed offsets out (nil) and saves the look-up.
+    func offsets(_ topic: String, partitions: Int, committed: Bool = true) throws(FerryError) -> [(
+        partition: Int32, committed: Int64?, end: Int64, start: Int64
+    )] {
+        try RDKafkaAdmin.offsets(client, topic, partitions: partitions, brokers: context.brokers, committed: committed)
     }
 
     /// Per partition, the first offset whose record's timestamp is at or after `millis`, as the
