@@ -15,7 +15,8 @@ struct FerryCommand: AsyncParsableCommand {
             Start local brokers with scripts/brokers up; `scripts/brokers env` prints their URLs.
             """,
         subcommands: [
-            RelayCommand.self, PublishCommand.self, RequestCommand.self, SagaCommand.self, TailCommand.self, LagCommand.self, ReplayCommand.self,
+            RelayCommand.self, PublishCommand.self, RequestCommand.self, SagaCommand.self, TailCommand.self, LagCommand.self,
+            ReplayCommand.self,
             DeadLetterCommand.self,
             SchemaCommand.self,
             DemoCommand.self,

@@ -15,6 +15,28 @@ struct KafkaIntegrationTests {
 
     func events(_ count: Int) -> [Event] { kafkaTestEvents(count) }
 
+    /// A start at an offset or a time applies to partitions the group never committed: a group
+    /// that exists goes on from where it is, whatever start its next member asks for.
+    @Test func aGroupThatExistsKeepsItsPositionWhateverTheStart() async throws {
+        let endpoint = try await freshTopic("keeps")
+        let publisher = try await transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let sent = events(6)
+        _ = try await publisher.publish(Array(sent.prefix(5)))
+        let group = "keeps-\(UUID().uuidString.prefix(8))"
+        let first = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: group, start: .offset("3")))
+        let read = try await first.take(2, within: .seconds(30), "offsets 3 and 4")
+        #expect(read.map(\.event.id) == sent[3..<5].map(\.id))
+        for delivery in read { try await delivery.ack() }
+        await first.close()
+        _ = try await publisher.publish(sent[5])
+        let again = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: group, start: .offset("0")))
+        defer { Task { await again.close() } }
+        let next = try await again.take(1, within: .seconds(30), "the event after the committed position")
+        #expect(next[0].event.id == sent[5].id, "the group went on from offset 5, not from the start it asked for")
+        try await next[0].ack()
+    }
+
     @Test func noOffsetIsCommittedPastAnUnackedMessage() async throws {
         let endpoint = try await freshTopic("gap")
         let publisher = try await transport.makePublisher(for: endpoint)

@@ -15,6 +15,20 @@ struct RabbitMQIntegrationTests {
         (0..<count).map { Event(source: "/amqp-tests", type: "test.event", extensions: ["seq": String($0)], data: Data("\($0)".utf8)) }
     }
 
+    /// Only a stream queue keeps history: a start at a time or an offset on another queue is
+    /// refused, naming the queue and the fix, instead of quietly starting elsewhere.
+    @Test(arguments: [SubscribeOptions.Start.time(Date()), .offset("3")])
+    func aStartInHistoryOnAQueueWithoutHistoryIsRefused(_ start: SubscribeOptions.Start) async throws {
+        let name = unique("classic")
+        let error = await #expect(throws: FerryError.self) {
+            try await transport.subscribe(
+                to: try Endpoint("\(amqpURL!)?exchange=\(name)"), options: SubscribeOptions(group: "g", start: start))
+        }
+        #expect(error?.code == .unsupported)
+        #expect(error?.message.contains("'\(name).g' (a classic queue)") == true, "\(error?.message ?? "")")
+        #expect(error?.remedy?.contains("queue-type=stream") == true)
+    }
+
     @Test func anUnroutablePublishFails() async throws {
         let exchange = unique("nowhere")
         let publisher = try await transport.makePublisher(for: try Endpoint("\(amqpURL!)?exchange=\(exchange)&routing-key=lost"))

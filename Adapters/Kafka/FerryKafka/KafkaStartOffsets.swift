@@ -37,7 +37,8 @@ enum KafkaStartOffsets {
     /// and the one at it is not. Brokers that ignore the time in ListOffsets (Tansu 0.6 answers
     /// the first offset for any time) fail this check.
     private static func firstsAtOrAfter(
-        _ millis: Int64, _ offset: Int64, _ consumer: RDKafkaConsumer, _ topic: String, _ range: (partition: Int32, first: Int64, end: Int64)
+        _ millis: Int64, _ offset: Int64, _ consumer: RDKafkaConsumer, _ topic: String,
+        _ range: (partition: Int32, first: Int64, end: Int64)
     ) -> Bool {
         if offset > range.first, let before = consumer.timestamp(topic, range.partition, at: offset - 1), before.millis >= millis {
             return false

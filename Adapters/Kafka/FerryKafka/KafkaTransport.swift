@@ -217,12 +217,14 @@ extension KafkaTransport: Browsable {
     }
 
     /// Where `start` begins in each of the topic's partitions.
-    private func startOffsets(_ start: SubscribeOptions.Start, _ kafka: KafkaEndpoint, partitions count: Int) async throws -> [Int32: Int64] {
+    private func startOffsets(_ start: SubscribeOptions.Start, _ kafka: KafkaEndpoint, partitions count: Int) async throws -> [Int32: Int64]
+    {
         let consumer = try probe(kafka)
         let starts = await consumer.blocking.run { () -> Result<[Int32: Int64], FerryError> in
             Result { () throws(FerryError) in
                 let offsets = try consumer.offsets(kafka.topic, partitions: count, committed: false)
-                return try KafkaStartOffsets.resolve(start, consumer, topic: kafka.topic, ranges: offsets.map { ($0.partition, $0.start, $0.end) })
+                return try KafkaStartOffsets.resolve(
+                    start, consumer, topic: kafka.topic, ranges: offsets.map { ($0.partition, $0.start, $0.end) })
             }
         }
         await consumer.close()

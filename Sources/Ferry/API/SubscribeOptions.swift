@@ -2,7 +2,10 @@ import Foundation
 
 /// How to consume: which group to join and how much to hold at once.
 public struct SubscribeOptions: Sendable {
-    /// Where a new group starts reading. A group that exists goes on from where it is.
+    /// Where a new group starts reading. A group that exists goes on from where it is; on a
+    /// RabbitMQ stream queue, which keeps no position for a group, each subscription starts here.
+    /// A time or an offset needs a backend that keeps history (Kafka, Redis, memory, a RabbitMQ
+    /// stream queue); elsewhere subscribing fails with code `unsupported`.
     public enum Start: Sendable, Hashable, CustomStringConvertible {
         /// A new group starts with the oldest message still kept.
         case earliest

@@ -192,7 +192,9 @@ struct MemoryState: Sendable {
         guard let topic = topics[name] else { return [] }
         var out: [(Int, Int, MemoryRecord)] = []
         for p in topic.partitions.indices {
-            for offset in try topic.offset(of: p, at: start)..<topic.partitions[p].count { out.append((p, offset, topic.partitions[p][offset])) }
+            for offset in try topic.offset(of: p, at: start)..<topic.partitions[p].count {
+                out.append((p, offset, topic.partitions[p][offset]))
+            }
         }
         return out
     }

@@ -36,6 +36,12 @@ public final class OutboxTransport: Transport {
     }
 
     public func subscribe(to endpoint: Endpoint, options: SubscribeOptions) async throws -> Subscription {
+        switch options.start {
+        case .earliest, .latest: break
+        case .time, .offset:
+            throw options.start.refused(
+                by: "outbox \(endpoint)", remedy: "its rows are deleted once sent: replay from the broker the relay sends them to")
+        }
         let table = try table(endpoint)
         try await table.create()
         let source = OutboxSource(table: table, options: options, logger: logger)
