@@ -141,9 +141,10 @@ let package = Package(
         .executableTarget(
             name: "FerryBenchmarks",
             dependencies: [
-                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", "FerryConformance", "CRDKafka", "CRabbitMQ",
-                "CHiredis", "CMallocCounter",
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", "FerryPostgres", "FerryConformance", "CRDKafka",
+                "CRabbitMQ", "CHiredis", "CMallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/FerryBenchmarks"

@@ -27,8 +27,9 @@ struct FerryBench: AsyncParsableCommand {
     @Option(help: "Events for the relay memory run.") var memoryEvents = 1_000_000
     @Option(help: "Seconds the sink stays frozen in the memory run.") var freezeSeconds = 10
     @Option(help: "Iterations of the core overhead loops.") var coreIterations = 100_000
-    @Option(help: "Sections to run: core, kafka, rabbitmq, redis, handlers, relay, stores, memory (comma-separated).")
-    var only = "core,kafka,rabbitmq,redis,handlers,relay,stores,memory"
+    @Option(help: "Rows per outbox run, for Ferry and for the raw loop each.") var outboxEvents = 20_000
+    @Option(help: "Sections to run: core, kafka, rabbitmq, redis, handlers, relay, outbox, stores, memory (comma-separated).")
+    var only = "core,kafka,rabbitmq,redis,handlers,relay,outbox,stores,memory"
     @Option(help: "The ferry binary the relay rows run.") var ferry = ".build/release/ferry"
     @Option(help: "Python with confluent-kafka, pika and redis installed.") var python = ".tools/venv/bin/python"
     @Option(help: "The peer script.") var peerScript = "Benchmarks/peers/peer.py"
@@ -59,6 +60,12 @@ struct FerryBench: AsyncParsableCommand {
         if sections.contains("handlers") { rows += try await HandlerBenchmark(urls: urls, ferry: client, workload: workload).run() }
         let relay = RelayBenchmark(ferryBinary: ferry, urls: urls, ferry: client, workload: workload)
         if sections.contains("relay") { rows += try await relay.throughput(events: relayEvents) }
+        if sections.contains("outbox") {
+            guard let postgres = ProcessInfo.processInfo.environment["FERRY_POSTGRES_URL"] else {
+                throw BenchmarkFailure("the outbox rows need FERRY_POSTGRES_URL (scripts/env.sh sets it)")
+            }
+            rows += try await OutboxBenchmark(urls: urls, relay: relay, workload: workload, postgres: postgres).run(events: outboxEvents)
+        }
         if sections.contains("stores") {
             rows += try await StoreBenchmark(urls: urls, ferry: client, relay: relay, workload: workload).run(
                 consumerEvents: storeEvents, relayEvents: relayEvents)

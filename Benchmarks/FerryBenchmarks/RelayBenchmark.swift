@@ -28,7 +28,7 @@ struct RelayBenchmark {
             Progress.say("relay: Kafka → Redis, round \(round) of \(workload.repeats)")
             let redisSink = "\(run)-\(round)-redis"
             rates["redis-ferry", default: []].append(
-                try await relay(source: run, group: "\(redisSink)-ferry", sink: urls.redis("\(redisSink)-ferry")) {
+                try await relay(source: urls.kafka(run), group: "\(redisSink)-ferry", sink: urls.redis("\(redisSink)-ferry")) {
                     try await SinkWatch { try redis.length(of: "\(redisSink)-ferry") }.wait(for: events, timeout: .seconds(600))
                 }.rate)
             async let rawToRedis: Void = blocking.run { [urls, workload] () throws in
@@ -52,7 +52,7 @@ struct RelayBenchmark {
             let queue = "\(run)-\(round)-amqp"
             for name in ["\(queue)-ferry", "\(queue)-raw"] { try rabbit.declare(queue: name) }
             rates["amqp-ferry", default: []].append(
-                try await relay(source: run, group: "\(queue)-ferry", sink: urls.amqp(queue: "\(queue)-ferry")) {
+                try await relay(source: urls.kafka(run), group: "\(queue)-ferry", sink: urls.amqp(queue: "\(queue)-ferry")) {
                     try await SinkWatch { try rabbit.depth(of: "\(queue)-ferry") }.wait(for: events, timeout: .seconds(600))
                 }.rate)
             async let rawToRabbit: Void = blocking.run { [urls, workload] () throws in
@@ -96,7 +96,7 @@ struct RelayBenchmark {
         let redisAdmin = try RawRedis(host: urls.host, port: urls.redisPort)
         let watch = SinkWatch { try redisAdmin.length(of: run) }
         var copied = SinkWatch.Result(rate: 0)
-        _ = try await relay(source: run, group: "\(run)-relay", sink: urls.redis(run)) { pid in
+        _ = try await relay(source: urls.kafka(run), group: "\(run)-relay", sink: urls.redis(run)) { pid in
             copied = try await watch.wait(for: events, pid: pid, timeout: .seconds(3600))
             return copied
         }
@@ -108,7 +108,7 @@ struct RelayBenchmark {
         let redisPID = try LocalBrokers.pid(of: "redis")
         var before = 0.0
         var whileFrozen = 0.0
-        _ = try await relay(source: frozenRun, group: "\(frozenRun)-relay", sink: urls.redis(frozenRun)) { pid in
+        _ = try await relay(source: urls.kafka(frozenRun), group: "\(frozenRun)-relay", sink: urls.redis(frozenRun)) { pid in
             let frozenWatch = SinkWatch { try redisAdmin.length(of: frozenRun) }
             _ = try await frozenWatch.wait(for: frozenEvents / 10, timeout: .seconds(600))
             before = ProcessMemory.resident(pid) ?? 0
@@ -140,8 +140,8 @@ struct RelayBenchmark {
         ]
     }
 
-    /// Runs `ferry relay` on one route, remembering copies in `store`, while `body` watches it;
-    /// then stops it with SIGTERM.
+    /// Runs `ferry relay` on one route from the `source` URL, remembering copies in `store`,
+    /// while `body` watches it; then stops it with SIGTERM.
     func relay<T>(source: String, group: String, sink: String, store: String = "memory://", _ body: (Int32) async throws -> T)
         async throws -> T
     {
@@ -152,7 +152,7 @@ struct RelayBenchmark {
         idempotency: \(store)
         routes:
           - name: bench
-            source: \(urls.kafka(source))
+            source: \(source)
             group: \(group)
             sinks: [\(sink)]
             in-flight: \(workload.prefetch)

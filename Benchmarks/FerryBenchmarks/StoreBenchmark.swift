@@ -46,7 +46,7 @@ struct StoreBenchmark {
                 Progress.say("stores: relay Kafka → Redis with the \(store.name) store, round \(round) of \(workload.repeats)")
                 let sink = "\(run)-\(round)-\(store.name)"
                 rates[store.name, default: []].append(
-                    try await relay.relay(source: run, group: sink, sink: urls.redis(sink), store: store.url) {
+                    try await relay.relay(source: urls.kafka(run), group: sink, sink: urls.redis(sink), store: store.url) {
                         try await SinkWatch { try redis.length(of: sink) }.wait(for: relayEvents, timeout: .seconds(600))
                     }.rate)
                 try redis.delete([sink])
