@@ -72,6 +72,18 @@ struct ReplayCLITests {
         #expect(deliveries.allSatisfy { ($0["headers"] as? [String: String])?["ferry-replay"] != nil }, "\(tailed.stdout)")
     }
 
+    /// A replay slower than RabbitMQ's heartbeat timeout (here 8 events at 1 a second, with a
+    /// 1 s heartbeat) keeps its connection to the stream: the reader sends heartbeats while the
+    /// sink takes its time.
+    @Test func aSlowReplayKeepsItsStreamConnection() async throws {
+        let source = Self.endpoint("FERRY_AMQP_URL", "slow", history: true) + "&heartbeat=1"
+        let sent = try await Self.publish(source, 8, type: "slow")
+        let sink = "\(Self.env["FERRY_REDIS_URL"]!)/ferry-replay-slow-\(UUID().uuidString.prefix(8).lowercased())"
+        let replay = try await FerryProcess.run(["replay", source, "--from-offset", "0", "--rate", "1", "--to", sink], timeout: 60)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        #expect(replay.stdout.contains("replayed \(sent.count) event(s)"), "\(replay.stdout)\(replay.stderr)")
+    }
+
     /// A RabbitMQ queue that is not a stream keeps no history: the replay says so and how to
     /// fix it, and publishes nothing.
     @Test func aQueueWithoutHistoryIsRefused() async throws {

@@ -44,4 +44,30 @@ struct RabbitMQOutageTests {
         await subscription.close()
         await publisher.close()
     }
+
+    /// RabbitMQ keeps no position for an AMQP reader of a stream: after a restart the
+    /// subscription attaches again at its first unsettled offset, not at its start. What it
+    /// settled is not read again; what it held, and everything after, comes (again).
+    @Test func aStreamSubscriptionGoesOnFromItsFirstUnsettledOffsetAfterARestart() async throws {
+        let name = unique("stream-restart")
+        let endpoint = try Endpoint("\(amqpURL!)?exchange=\(name)&queue=\(name).log&queue-type=stream")
+        let publisher = try await transport.makePublisher(for: endpoint)
+        let sent = events(10)
+        _ = try await publisher.publish(sent)
+        await publisher.close()
+        let subscription = try await transport.subscribe(to: endpoint, options: SubscribeOptions(group: "readers"))
+        let first = try await subscription.take(5, within: .seconds(30), "the first five")
+        #expect(first.map(\.event.id) == sent.prefix(5).map(\.id))
+        for delivery in first.prefix(4) { try await delivery.ack() }  // the fifth stays unsettled
+        try await LocalBrokers.restart("rabbitmq")
+        var seen: [String] = []
+        while !Set(seen).isSuperset(of: sent[4...].map(\.id)), seen.count < 30 {
+            let delivery = try await subscription.take(1, within: .seconds(120), "after the restart")[0]
+            seen.append(delivery.event.id)
+            try await delivery.ack()
+        }
+        #expect(Set(seen).isSuperset(of: sent[4...].map(\.id)), "the held event and every later one came")
+        #expect(Set(seen).isDisjoint(with: sent.prefix(4).map(\.id)), "settled events were not read again: \(seen)")
+        await subscription.close()
+    }
 }

@@ -26,7 +26,7 @@ enum KafkaStartOffsets {
             for range in ranges {
                 let offset = min(max(answered[range.partition] ?? range.end, range.first), range.end)
                 offsets[range.partition] =
-                    firstsAtOrAfter(millis, offset, consumer, topic, range)
+                    isFirstAtOrAfter(millis, offset, consumer, topic, range)
                     ? offset : search(millis, consumer, topic, range)
             }
         }
@@ -36,7 +36,7 @@ enum KafkaStartOffsets {
     /// Whether `offset` is the first record at or after `millis`: the record before it is older
     /// and the one at it is not. Brokers that ignore the time in ListOffsets (Tansu 0.6 answers
     /// the first offset for any time) fail this check.
-    private static func firstsAtOrAfter(
+    private static func isFirstAtOrAfter(
         _ millis: Int64, _ offset: Int64, _ consumer: RDKafkaConsumer, _ topic: String,
         _ range: (partition: Int32, first: Int64, end: Int64)
     ) -> Bool {

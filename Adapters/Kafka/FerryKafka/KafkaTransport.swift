@@ -203,10 +203,7 @@ extension KafkaTransport: Browsable {
         let consumer = try probe(kafka)
         do {
             let ranges = try await consumer.blocking.run { () throws(FerryError) in
-                let offsets = try consumer.offsets(kafka.topic, partitions: count, committed: false)
-                let starts = try KafkaStartOffsets.resolve(
-                    start, consumer, topic: kafka.topic, ranges: offsets.map { ($0.partition, $0.start, $0.end) })
-                return offsets.map { ($0.partition, starts[$0.partition] ?? $0.end, $0.end) }
+                try Self.window(from: start, consumer, kafka.topic, partitions: count)
             }
             try await browse(consumer, kafka, ranges: ranges, source: endpoint.description, limits: limits, body)
         } catch {
@@ -220,15 +217,21 @@ extension KafkaTransport: Browsable {
     private func startOffsets(_ start: SubscribeOptions.Start, _ kafka: KafkaEndpoint, partitions count: Int) async throws -> [Int32: Int64]
     {
         let consumer = try probe(kafka)
-        let starts = await consumer.blocking.run { () -> Result<[Int32: Int64], FerryError> in
-            Result { () throws(FerryError) in
-                let offsets = try consumer.offsets(kafka.topic, partitions: count, committed: false)
-                return try KafkaStartOffsets.resolve(
-                    start, consumer, topic: kafka.topic, ranges: offsets.map { ($0.partition, $0.start, $0.end) })
-            }
+        let window = await consumer.blocking.run { () -> Result<[(Int32, Int64, Int64)], FerryError> in
+            Result { () throws(FerryError) in try Self.window(from: start, consumer, kafka.topic, partitions: count) }
         }
         await consumer.close()
-        return try starts.get()
+        return Dictionary(uniqueKeysWithValues: try window.get().map { ($0.0, $0.1) })
+    }
+
+    /// Per partition: where `start` begins and where the partition ends now. Blocking: call on
+    /// the consumer's executor.
+    private static func window(
+        from start: SubscribeOptions.Start, _ consumer: RDKafkaConsumer, _ topic: String, partitions count: Int
+    ) throws(FerryError) -> [(Int32, Int64, Int64)] {
+        let offsets = try consumer.offsets(topic, partitions: count, committed: false)
+        let starts = try KafkaStartOffsets.resolve(start, consumer, topic: topic, ranges: offsets.map { ($0.partition, $0.start, $0.end) })
+        return offsets.map { ($0.partition, starts[$0.partition] ?? $0.end, $0.end) }
     }
 
     /// A consumer that only reads what it is assigned: it joins no group and commits nothing.

@@ -13,6 +13,13 @@ struct AMQPStreamCursor: Sendable {
     /// that holds the time's second, so the chunk's older messages are passed over.
     private var attached: Bool
 
+    /// The header a stream queue gives each delivery its offset in.
+    static let header = "x-stream-offset"
+
+    static func offset(of delivered: AMQPDelivered) -> Int64? {
+        delivered.message.headers[header].flatMap { Int64($0) }
+    }
+
     /// Refuses a start at a time or an offset on a queue that is not a stream.
     init(_ start: SubscribeOptions.Start, endpoint: AMQPEndpoint, queue: String) throws(FerryError) {
         switch start {
@@ -32,13 +39,15 @@ struct AMQPStreamCursor: Sendable {
     }
 
     /// The `x-stream-offset` consumer argument: where to attach now.
-    var arguments: [(String, AMQPArena.Value)] {
-        if let resume = unsettled.min() ?? next { return [("x-stream-offset", .long(resume))] }
+    var arguments: [(String, AMQPArena.Value)] { [(Self.header, attachPoint)] }
+
+    private var attachPoint: AMQPArena.Value {
+        if let resume = unsettled.min() ?? next { return .long(resume) }
         switch start {
-        case .earliest: return [("x-stream-offset", .string("first"))]
-        case .latest: return [("x-stream-offset", .string("next"))]
-        case .time(let time): return [("x-stream-offset", .timestamp(UInt64(max(0, Event.micros(of: time) / 1_000_000))))]
-        case .offset(let text): return [("x-stream-offset", .long(Int64(text) ?? 0))]
+        case .earliest: return .string("first")
+        case .latest: return .string("next")
+        case .time(let time): return .timestamp(UInt64(max(0, Event.micros(of: time) / 1_000_000)))
+        case .offset(let text): return .long(Int64(text) ?? 0)
         }
     }
 

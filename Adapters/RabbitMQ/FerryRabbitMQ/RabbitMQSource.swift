@@ -29,9 +29,7 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     private let cursor: Locked<AMQPStreamCursor>?
 
     /// Headers RabbitMQ adds when it dead-letters or redelivers; not part of the event.
-    private static let brokerHeaders = ["x-death", "x-first-death-", "x-last-death-", "x-delivery-count", streamOffset]
-    /// The header a stream queue gives each delivery its offset in.
-    private static let streamOffset = "x-stream-offset"
+    private static let brokerHeaders = ["x-death", "x-first-death-", "x-last-death-", "x-delivery-count", AMQPStreamCursor.header]
 
     init(
         endpoint: AMQPEndpoint, queue: String, topology: AMQPTopology, options: SubscribeOptions, logger: Logger,
@@ -106,7 +104,7 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
     private func passingOverEarlier(_ batch: [AMQPDelivered]) -> [AMQPDelivered] {
         guard let cursor else { return batch }
         return batch.filter { delivered in
-            guard let offset = Self.streamOffset(of: delivered) else { return true }
+            guard let offset = AMQPStreamCursor.offset(of: delivered) else { return true }
             let early = cursor.withLock { cursor in
                 cursor.deliver(offset) {
                     let decoded = AMQPWireFormat.decode(delivered.message, position: Position(destination: queue, offset: ""), source: "")
@@ -118,13 +116,9 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
         }
     }
 
-    private static func streamOffset(of delivered: AMQPDelivered) -> Int64? {
-        delivered.message.headers[streamOffset].flatMap { Int64($0) }
-    }
-
     func inbound(_ fetched: (delivered: AMQPDelivered, generation: Int)) -> Inbound {
         let (delivered, deliveryGeneration) = fetched
-        let offset = cursor == nil ? nil : Self.streamOffset(of: delivered)
+        let offset = cursor == nil ? nil : AMQPStreamCursor.offset(of: delivered)
         var message = delivered.message
         var retry: [String: String] = [:]
         for name in message.headers.keys {

@@ -28,6 +28,11 @@ final class RabbitMQStreamReader: @unchecked Sendable {
                 live = try AMQPConnection(endpoint, confirms: false)
                 connection = live
                 try live.consume(queue: queue, prefetch: count, consumerTag: "ferry-history", arguments: arguments)
+                // A slow sink (a low --rate) must not let the broker take the reader for dead.
+                executor.keepAlive(endpoint) { [weak self] in
+                    guard let self, let connection else { return false }
+                    return (try? connection.sendHeartbeat()) != nil
+                }
             }
             guard let first = try live.receive(timeout: idle) else { return [] }
             var page = [first]
@@ -38,6 +43,9 @@ final class RabbitMQStreamReader: @unchecked Sendable {
     }
 
     func close() async {
-        await executor.run { [self] in connection?.close() }
+        await executor.run { [self] in
+            connection?.close()
+            connection = nil
+        }
     }
 }

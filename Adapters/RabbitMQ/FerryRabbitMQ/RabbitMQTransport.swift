@@ -131,8 +131,9 @@ extension RabbitMQTransport: Browsable {
         await browser.close()
     }
 
-    /// A stream queue read from `start` until it has nothing more for a second; other queues
-    /// keep no history and are refused.
+    /// A stream queue read from `start` until a message from after the read began, or a second
+    /// without messages (AMQP 0-9-1 cannot ask a stream where it ends); other queues keep no
+    /// history and are refused.
     package func history(
         _ endpoint: Endpoint, from start: SubscribeOptions.Start, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
     ) async throws {
@@ -144,18 +145,22 @@ extension RabbitMQTransport: Browsable {
         }
         guard start != .latest else { return }
         var cursor = try AMQPStreamCursor(start, endpoint: amqp, queue: queue)
+        let began = Event.micros(of: Date())
         let reader = RabbitMQStreamReader(amqp, queue: queue, arguments: cursor.arguments)
         do {
             reading: while true {
                 let page = try await reader.next(200, idle: .seconds(1))
                 guard !page.isEmpty else { break }
                 for delivered in page {
-                    let offset = delivered.message.headers["x-stream-offset"].flatMap { Int64($0) } ?? 0
+                    let offset = AMQPStreamCursor.offset(of: delivered) ?? 0
                     var message = delivered.message
-                    message.headers.removeValue(forKey: "x-stream-offset")
+                    message.headers.removeValue(forKey: AMQPStreamCursor.header)
                     let position = Position(destination: queue, offset: String(offset))
                     let envelope = AMQPWireFormat.decode(message, position: position, source: endpoint.description, limits: limits)
-                    if cursor.deliver(offset, eventMicros: { try? envelope.get().event.timeMicros }) { continue }
+                    let time = try? envelope.get().event.timeMicros
+                    if cursor.deliver(offset, eventMicros: { time }) { continue }
+                    cursor.settle(offset)
+                    if let time, time >= began { break reading }
                     guard try await body(Browsed(position: position, envelope: envelope)) else { break reading }
                 }
             }
