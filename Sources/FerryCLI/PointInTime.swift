@@ -21,5 +21,4 @@ struct PointInTime: ExpressibleByArgument {
     }
 
     var date: Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
-    var description: String { RFC3339.format(micros: micros) }
 }

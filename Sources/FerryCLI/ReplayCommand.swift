@@ -43,7 +43,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (from == nil) != (fromOffset == nil) else { throw ValidationError("give one of --from and --from-offset") }
-        guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be above 0, not \(rate)") }
+        guard (0.001...1_000_000_000).contains(rate) else { throw ValidationError("--rate must be from 0.001 to 1e9, not \(rate)") }
         guard progress > 0, progress <= 86_400 else { throw ValidationError("--progress must be between 0 and 86400 seconds") }
     }
 

@@ -93,4 +93,13 @@ struct ReplayCLITests {
         #expect(replay.stderr.contains("names no stream queue"), "\(replay.stderr)")
         #expect(replay.stderr.contains("queue-type=stream"), "\(replay.stderr)")
     }
+
+    /// A time it cannot read, or no start or both at once, is a usage error (exit 64, EX_USAGE,
+    /// as for every ferry command's arguments) before any connection.
+    @Test(arguments: [["--from", "yesterday"], ["--from", "99999999999d"], ["--from", "1h", "--from-offset", "3"], []])
+    func aStartItCannotReadIsAUsageError(_ start: [String]) async throws {
+        let replay = try await FerryProcess.run(["replay", "memory://a"] + start + ["--to", "memory://b"])
+        #expect(replay.status == 64, "\(replay.stderr)")
+        #expect(replay.stderr.contains("--from"), "\(replay.stderr)")
+    }
 }

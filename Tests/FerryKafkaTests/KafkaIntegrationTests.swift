@@ -37,6 +37,23 @@ struct KafkaIntegrationTests {
         try await next[0].ack()
     }
 
+    /// Reading history over several partitions reads every one to its end: a partition that
+    /// ends first (its end-of-partition event alone in a poll) does not end the read.
+    @Test func historyReadsEveryPartitionToItsEnd() async throws {
+        let endpoint = try await freshTopic("history", partitions: 4)
+        let publisher = try await transport.makePublisher(for: endpoint)
+        defer { Task { await publisher.close() } }
+        let sent = (0..<40).map { Event(source: "/kafka-tests", type: "t", partitionkey: "k\($0 % 7)", data: Data("\($0)".utf8)) }
+        _ = try await publisher.publish(sent)
+        let seen = Locked<[String]>([])
+        try await transport.history(endpoint, from: .earliest, limits: MessageLimits()) { browsed in
+            seen.withLock { $0.append((try? browsed.envelope.get().event.id) ?? "?") }
+            return true
+        }
+        #expect(Set(seen.withLock { $0 }) == Set(sent.map(\.id)))
+        #expect(seen.withLock { $0.count } == sent.count)
+    }
+
     @Test func noOffsetIsCommittedPastAnUnackedMessage() async throws {
         let endpoint = try await freshTopic("gap")
         let publisher = try await transport.makePublisher(for: endpoint)

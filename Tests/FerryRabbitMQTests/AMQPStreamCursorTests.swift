@@ -39,14 +39,38 @@ struct AMQPStreamCursorTests {
     }
 
     /// RabbitMQ attaches at the chunk holding the start's second: the chunk's messages from
-    /// before the start are passed over, until the first one at or after it.
-    @Test func passesOverWhatComesBeforeAStartTime() throws {
+    /// just before the start are passed over, until the first one at or after it.
+    @Test func passesOverWhatComesJustBeforeAStartTime() throws {
         let start = Date(timeIntervalSince1970: 1_700_000_000.5)
         let micros = Event.micros(of: start)
         var cursor = try AMQPStreamCursor(.time(start), endpoint: stream, queue: "log")
         #expect(cursor.deliver(0) { micros - 1 })
-        #expect(!cursor.deliver(1) { micros })
-        #expect(!cursor.deliver(2) { micros - 1_000_000 }, "once attached, an older event time is delivered")
-        #expect(offsetArgument(cursor) == "long 1")
+        #expect(cursor.deliver(1) { micros - 1_400_000 }, "the second before the start's second counts too")
+        #expect(!cursor.deliver(2) { micros })
+        #expect(!cursor.deliver(3) { micros - 1 }, "once attached, an older event time is delivered")
+        #expect(offsetArgument(cursor) == "long 2")
+    }
+
+    /// An event much older than the start is not from the attach chunk's second: an old event
+    /// relayed into the stream later. It is delivered, and ends the passing over.
+    @Test func deliversAnOldEventRelayedLater() throws {
+        let start = Date(timeIntervalSince1970: 1_700_000_000.5)
+        let micros = Event.micros(of: start)
+        var cursor = try AMQPStreamCursor(.time(start), endpoint: stream, queue: "log")
+        #expect(!cursor.deliver(0) { micros - 3_600_000_000 })
+        #expect(!cursor.deliver(1) { micros - 1 }, "attached by the first delivered message")
+        #expect(!cursor.deliver(2) { nil })
+    }
+
+    /// Offsets are the broker's: a header out of range is no offset.
+    @Test func anOffsetHeaderOutOfRangeIsNone() {
+        func delivered(_ header: String) -> AMQPDelivered {
+            AMQPDelivered(
+                deliveryTag: 1, redelivered: false, message: AMQPMessage(headers: [AMQPStreamCursor.header: header], body: Data()))
+        }
+        #expect(AMQPStreamCursor.offset(of: delivered("41")) == 41)
+        #expect(AMQPStreamCursor.offset(of: delivered("-1")) == nil)
+        #expect(AMQPStreamCursor.offset(of: delivered("9223372036854775807")) == nil)
+        #expect(AMQPStreamCursor.offset(of: delivered("x")) == nil)
     }
 }

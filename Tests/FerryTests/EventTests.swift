@@ -46,4 +46,24 @@ import Testing
         let event = Event(source: "/s", type: "t", time: Date(timeIntervalSince1970: 1.000_001_4))
         #expect(event.timeMicros == 1_000_001)
     }
+
+    /// A start time or an event time far outside what 64 bits of microseconds hold is clamped,
+    /// not a trap; and a group started at one reads nothing (nothing is that late) or everything.
+    @Test func timesBeyondSixtyFourBitsOfMicrosecondsAreClamped() async throws {
+        #expect(Event.micros(of: Date(timeIntervalSince1970: 1e300)) == .max)
+        #expect(Event.micros(of: Date(timeIntervalSince1970: -1e300)) == .min)
+        let transport = MemoryTransport()
+        let endpoint = try Endpoint("memory://far?partitions=1")
+        let publisher = try await transport.makePublisher(for: endpoint)
+        _ = try await publisher.publish(Event(source: "/s", type: "t"))
+        for (time, expected) in [(1e300, 0), (-1e300, 1)] {
+            var seen = 0
+            let history = try #require(transport as (any Browsable)?)
+            try await history.history(endpoint, from: .time(Date(timeIntervalSince1970: time)), limits: MessageLimits()) { _ in
+                seen += 1
+                return true
+            }
+            #expect(seen == expected)
+        }
+    }
 }

@@ -9,6 +9,8 @@ enum KafkaStartOffsets {
     static func resolve(
         _ start: SubscribeOptions.Start, _ consumer: RDKafkaConsumer, topic: String, ranges: [(partition: Int32, first: Int64, end: Int64)]
     ) throws(FerryError) -> [Int32: Int64] {
+        // Watermarks come from the broker: kept to 0 ≤ first ≤ end, so no arithmetic below overflows.
+        let ranges = ranges.map { (partition: $0.partition, first: max(0, $0.first), end: max(max(0, $0.first), $0.end)) }
         var offsets: [Int32: Int64] = [:]
         switch start {
         case .earliest:
@@ -21,7 +23,8 @@ enum KafkaStartOffsets {
             }
             for range in ranges { offsets[range.partition] = min(max(offset, range.first), range.end) }
         case .time(let time):
-            let millis = (Event.micros(of: time) + 999) / 1000
+            let micros = max(0, Event.micros(of: time))  // negative times are ListOffsets' special values
+            let millis = micros / 1000 + (micros % 1000 > 0 ? 1 : 0)
             let answered = try consumer.offsets(topic, at: millis, partitions: ranges.map(\.partition))
             for range in ranges {
                 let offset = min(max(answered[range.partition] ?? range.end, range.first), range.end)
@@ -40,7 +43,10 @@ enum KafkaStartOffsets {
         _ millis: Int64, _ offset: Int64, _ consumer: RDKafkaConsumer, _ topic: String,
         _ range: (partition: Int32, first: Int64, end: Int64)
     ) -> Bool {
-        if offset > range.first, let before = consumer.timestamp(topic, range.partition, at: offset - 1), before.millis >= millis {
+        // The record before may be a transaction marker: the first one read is then at `offset`.
+        if offset > range.first, let before = consumer.timestamp(topic, range.partition, at: offset - 1), before.offset < offset,
+            before.millis >= millis
+        {
             return false
         }
         if offset < range.end, let at = consumer.timestamp(topic, range.partition, at: offset), at.millis < millis {
@@ -59,7 +65,7 @@ enum KafkaStartOffsets {
         while low < high {
             let middle = low + (high - low) / 2
             if let found = consumer.timestamp(topic, range.partition, at: middle), found.millis < millis {
-                low = found.offset + 1
+                low = min(found.offset, high - 1) + 1
             } else {
                 high = middle
             }

@@ -256,11 +256,15 @@ extension KafkaTransport: Browsable {
         _ consumer: RDKafkaConsumer, _ kafka: KafkaEndpoint, ranges: [(Int32, Int64, Int64)], source: String, limits: MessageLimits,
         _ body: (Browsed) async throws -> Bool
     ) async throws {
-        await consumer.blocking.run { consumer.assign(ranges.map { (TopicPartition(topic: kafka.topic, partition: $0.0), $0.1) }) }
-        var ends = Dictionary(uniqueKeysWithValues: ranges.filter { $0.1 < $0.2 }.map { ($0.0, $0.2) })
+        let open = ranges.filter { $0.1 < $0.2 }
+        await consumer.blocking.run { consumer.assign(open.map { (TopicPartition(topic: kafka.topic, partition: $0.0), $0.1) }) }
+        var ends = Dictionary(uniqueKeysWithValues: open.map { ($0.0, $0.2) })
+        var lastRecord = ContinuousClock.now
         while !ends.isEmpty {
-            let batch = await consumer.blocking.run { consumer.poll(max: 100, timeout: 2000) }
-            guard !batch.isEmpty else { break }  // the broker has nothing more to give
+            let batch = await consumer.blocking.run { consumer.poll(max: 100, timeout: 500) }
+            // A batch of partition-end events only is empty too: the read ends after 2 s without a record.
+            guard !batch.isEmpty || ContinuousClock.now - lastRecord < .seconds(2) else { break }
+            if !batch.isEmpty { lastRecord = .now }
             for message in batch {
                 guard let end = ends[message.partition], message.offset < end else { continue }
                 if message.offset + 1 >= end { ends.removeValue(forKey: message.partition) }

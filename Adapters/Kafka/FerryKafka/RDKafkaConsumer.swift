@@ -206,7 +206,8 @@ final class RDKafkaConsumer: @unchecked Sendable {
         let code = rd_kafka_committed(client, list, 10_000)
         for index in 0..<Int(list.pointee.cnt) {
             let element = list.pointee.elems[index]
-            guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR, element.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                // Unknown: the committed offset, else auto.offset.reset (earliest), read more, never less.
                 list.pointee.elems[index].offset = Int64(RD_KAFKA_OFFSET_INVALID)
                 continue
             }
@@ -215,7 +216,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
         }
         if code != RD_KAFKA_RESP_ERR_NO_ERROR {
             logger.warning(
-                "cannot read the group's committed offsets; partitions it never committed start at auto.offset.reset",
+                "cannot read the group's committed offsets; partitions it never committed start at the earliest offset",
                 metadata: ["error": "\(RDKafkaContext.describe(code))"])
         }
     }

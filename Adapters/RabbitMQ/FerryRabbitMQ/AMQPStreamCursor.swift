@@ -9,15 +9,19 @@ struct AMQPStreamCursor: Sendable {
     private var unsettled: Set<Int64> = []
     /// The offset after the last one handed out.
     private var next: Int64?
-    /// False until the first message at or after a start time: RabbitMQ attaches at the chunk
-    /// that holds the time's second, so the chunk's older messages are passed over.
+    /// False until the first message that is not from just before a start time: RabbitMQ
+    /// attaches a time at the chunk that holds its second (AMQP timestamps are seconds), so the
+    /// events of that chunk written before the time are passed over. Only events whose time
+    /// falls in the second before the start are: the broker keeps no arrival time per message,
+    /// and an old event relayed into the stream later must not be taken for one.
     private var attached: Bool
 
     /// The header a stream queue gives each delivery its offset in.
     static let header = "x-stream-offset"
 
+    /// The delivery's offset; nil when the header is missing or out of range (it is the broker's).
     static func offset(of delivered: AMQPDelivered) -> Int64? {
-        delivered.message.headers[header].flatMap { Int64($0) }
+        delivered.message.headers[header].flatMap { Int64($0) }.flatMap { (0..<Int64.max).contains($0) ? $0 : nil }
     }
 
     /// Refuses a start at a time or an offset on a queue that is not a stream.
@@ -56,7 +60,9 @@ struct AMQPStreamCursor: Sendable {
     mutating func deliver(_ offset: Int64, eventMicros: () -> Int64?) -> Bool {
         next = max(next ?? 0, offset + 1)
         if !attached, case .time(let time) = start {
-            if let micros = eventMicros(), micros < Event.micros(of: time) { return true }
+            let startMicros = Event.micros(of: time)
+            let earliest = startMicros / 1_000_000 * 1_000_000 - 1_000_000
+            if let micros = eventMicros(), micros < startMicros, micros >= earliest { return true }
             attached = true
         }
         unsettled.insert(offset)

@@ -129,7 +129,7 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
             }
         }
         let original = message
-        let position = Position(destination: queue, offset: String(offset ?? Int64(delivered.deliveryTag)))
+        let position = Position(destination: queue, offset: offset.map { String($0) } ?? String(delivered.deliveryTag))
         let carried = RetryHeaders.read(retry)
         let origin = carried.origin ?? position
         let envelope = AMQPWireFormat.decode(message, position: origin, source: sourceName, limits: options.limits)

@@ -131,9 +131,8 @@ extension RabbitMQTransport: Browsable {
         await browser.close()
     }
 
-    /// A stream queue read from `start` until a message from after the read began, or a second
-    /// without messages (AMQP 0-9-1 cannot ask a stream where it ends); other queues keep no
-    /// history and are refused.
+    /// A stream queue read from `start` to its last offset when the read began, or until a
+    /// second without messages; other queues keep no history and are refused.
     package func history(
         _ endpoint: Endpoint, from start: SubscribeOptions.Start, limits: MessageLimits, _ body: (Browsed) async throws -> Bool
     ) async throws {
@@ -145,23 +144,22 @@ extension RabbitMQTransport: Browsable {
         }
         guard start != .latest else { return }
         var cursor = try AMQPStreamCursor(start, endpoint: amqp, queue: queue)
-        let began = Event.micros(of: Date())
+        guard let end = try await Self.lastOffset(amqp, queue: queue) else { return }
         let reader = RabbitMQStreamReader(amqp, queue: queue, arguments: cursor.arguments)
         do {
             reading: while true {
                 let page = try await reader.next(200, idle: .seconds(1))
                 guard !page.isEmpty else { break }
                 for delivered in page {
-                    let offset = AMQPStreamCursor.offset(of: delivered) ?? 0
+                    guard let offset = AMQPStreamCursor.offset(of: delivered), offset <= end else { break reading }
                     var message = delivered.message
                     message.headers.removeValue(forKey: AMQPStreamCursor.header)
                     let position = Position(destination: queue, offset: String(offset))
                     let envelope = AMQPWireFormat.decode(message, position: position, source: endpoint.description, limits: limits)
-                    let time = try? envelope.get().event.timeMicros
-                    if cursor.deliver(offset, eventMicros: { time }) { continue }
+                    let passedOver = cursor.deliver(offset) { try? envelope.get().event.timeMicros }
                     cursor.settle(offset)
-                    if let time, time >= began { break reading }
-                    guard try await body(Browsed(position: position, envelope: envelope)) else { break reading }
+                    if !passedOver { guard try await body(Browsed(position: position, envelope: envelope)) else { break reading } }
+                    if offset == end { break reading }
                 }
             }
         } catch {
@@ -169,5 +167,24 @@ extension RabbitMQTransport: Browsable {
             throw error
         }
         await reader.close()
+    }
+
+    /// The offset of a stream's last message now, nil when it is empty: AMQP 0-9-1 cannot ask,
+    /// so a consumer attached at the last chunk (`x-stream-offset: last`) reads it out, for at
+    /// most 2 s (a stream written to without pause has no last message to wait for).
+    private static func lastOffset(_ amqp: AMQPEndpoint, queue: String) async throws -> Int64? {
+        let probe = RabbitMQStreamReader(amqp, queue: queue, arguments: [(AMQPStreamCursor.header, .string("last"))])
+        let deadline = ContinuousClock.now + .seconds(2)
+        var last: Int64?
+        do {
+            while ContinuousClock.now < deadline, case let page = try await probe.next(200, idle: .milliseconds(300)), !page.isEmpty {
+                last = max(last ?? 0, page.compactMap(AMQPStreamCursor.offset).max() ?? 0)
+            }
+        } catch {
+            await probe.close()
+            throw error
+        }
+        await probe.close()
+        return last
     }
 }

@@ -83,7 +83,12 @@ public struct Event: Sendable, Hashable {
         causationid = cause.id
     }
 
+    /// A date beyond what 64 bits of microseconds hold is clamped to the nearest end (and a NaN
+    /// one, which no `Date` API makes, is 0): never a trap.
     public static func micros(of date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        if micros >= 0x1p63 { return .max }
+        if micros <= -0x1p63 { return .min }
+        return micros.isNaN ? 0 : Int64(micros)
     }
 }
