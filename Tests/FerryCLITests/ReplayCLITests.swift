@@ -4,7 +4,9 @@ import Testing
 
 /// `ferry replay` copies a window of one broker's history into another: the events published
 /// between --from and --until, ids unchanged, marked with ferry-replay; the others stay out.
-@Suite(.enabled(if: brokerURLs.count == 3, "needs the local brokers (scripts/test starts them)"))
+/// Serialized: its cases start ferry processes, and all at once they starve the suite's timing
+/// tests on 2 cores.
+@Suite(.serialized, .enabled(if: brokerURLs.count == 3, "needs the local brokers (scripts/test starts them)"))
 struct ReplayCLITests {
     static let env = ProcessInfo.processInfo.environment
 
