@@ -35,12 +35,17 @@ final class DeadLetterPass {
     /// Publishes a letter again with `headers`: an event as an event, a plain or broken message
     /// as the bytes it came as.
     static func send(_ delivery: Delivery, headers: [String: String], with publisher: any Publisher) async throws {
-        if delivery.isWrapped {
-            let event = delivery.event
+        try await send(delivery.event, plain: delivery.isWrapped, headers: headers, with: publisher)
+    }
+
+    /// Publishes `event` again with `headers`; `plain`: as the bytes a plain message came as
+    /// (what `ferry replay` does too).
+    static func send(_ event: Event, plain: Bool, headers: [String: String], with publisher: any Publisher) async throws {
+        if plain {
             _ = try await publisher.publish(
                 raw: RawMessage(body: event.data, headers: headers, contentType: event.datacontenttype, key: event.partitionkey))
         } else {
-            var event = delivery.event
+            var event = event
             event.headers = headers
             _ = try await publisher.publish(event)
         }

@@ -77,7 +77,9 @@ struct ReplayCommand: AsyncParsableCommand {
                 }
                 try await Task.sleep(until: next, clock: .continuous)
                 next = max(next + interval, .now)
-                try await Self.publish(decoded, mark: mark, with: publisher)
+                try await DeadLetterPass.send(
+                    decoded.event, plain: decoded.mode == .plain, headers: decoded.event.headers.merging([Self.header: mark]) { $1 },
+                    with: publisher)
                 counts.replayed += 1
                 if ContinuousClock.now >= report {
                     Output.error("replay: \(counts.replayed) event(s) so far, at \(browsed.position)")
@@ -97,18 +99,6 @@ struct ReplayCommand: AsyncParsableCommand {
                 + (counts.later > 0 ? ", left out \(counts.later) at or after --until" : "")
                 + (counts.broken > 0 ? ", left out \(counts.broken) that could not be decoded" : ""))
         if counts.broken > 0 { throw ExitCode(1) }
-    }
-
-    /// An event goes out as an event, a plain message as the bytes it came as; both marked.
-    static func publish(_ decoded: DecodedEnvelope, mark: String, with publisher: any Publisher) async throws {
-        var event = decoded.event
-        event.headers[header] = mark
-        if decoded.mode == .plain {
-            _ = try await publisher.publish(
-                raw: RawMessage(body: event.data, headers: event.headers, contentType: event.datacontenttype, key: event.partitionkey))
-        } else {
-            _ = try await publisher.publish(event)
-        }
     }
 
     /// The header that marks a replayed event: the time its replay began.
