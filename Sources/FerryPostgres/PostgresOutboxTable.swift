@@ -68,10 +68,18 @@ package final class PostgresOutboxTable: OutboxTable {
         await resign(as: reader)  // a lost connection lost its lock too
         return try await database.run("taking the outbox's lease", for: Self.what) {
             let connection = try await database.connect()
-            let taken =
-                try await connection.query(
-                    "SELECT pg_try_advisory_lock(hashtext(\("ferry.outbox." + table)))", logger: PostgresDatabase.quiet
-                ).collect().first?.decode(Bool.self) ?? false
+            let taken: Bool
+            do {
+                taken =
+                    try await connection.query(
+                        "SELECT pg_try_advisory_lock(hashtext(\("ferry.outbox." + table)))", logger: PostgresDatabase.quiet
+                    ).collect().first?.decode(Bool.self) ?? false
+            } catch {
+                // Closed before it goes: postgres-nio traps (in debug builds) on a connection
+                // left open, as one is when PostgreSQL stops between the connect and the query.
+                try? await connection.close()
+                throw error
+            }
             guard taken else {
                 try? await connection.close()
                 return false

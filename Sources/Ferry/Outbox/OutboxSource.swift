@@ -103,17 +103,20 @@ package final class OutboxSource: MessageSource {
         return Inbound(
             envelope: decode(row), attempt: max(1, row.attempt), position: position, firstFailureMicros: row.firstFailureMicros
         ) { [self] settlement in
+            // Retried or dead-lettered, or not (the database failed): either way the row is no
+            // longer held, so a later fetch reads it again when it is due (held, it would wait
+            // until this reader lost its lease).
             switch settlement {
             case .ack:
                 state.withLock { $0.ack(row.id) }
             case .retry(let redelivery):
+                defer { state.withLock { $0.settled([row.id]) } }
                 try await table.postpone(
                     row.id, until: Event.micros(of: Date()) + redelivery.delay.microseconds, attempt: redelivery.nextAttempt,
                     firstFailureMicros: redelivery.firstFailureMicros)
-                state.withLock { $0.settled([row.id]) }
             case .deadLetter(let headers):
+                defer { state.withLock { $0.settled([row.id]) } }
                 try await table.deadLetter(row.id, headers: row.headers.merging(headers) { $1 })
-                state.withLock { $0.settled([row.id]) }
             }
         }
     }
