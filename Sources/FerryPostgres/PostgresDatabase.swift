@@ -5,20 +5,15 @@ import NIOSSL
 import PostgresNIO
 
 /// One PostgreSQL database by URL, as the stores that live in it reach it:
-/// `postgres://user:password@host:5432/database[?sslmode=disable|prefer|require]`. A small
-/// pool of connections (postgres-nio), its background task, errors that say what failed where
-/// (never the password), and the tables each store needs, created once.
+/// `postgres://user:password@host:5432/database[?sslmode=disable|prefer|require&pool=N]`: a
+/// small pool of connections, errors that say what failed where (never the password), and the
+/// tables each store needs, created once.
 package final class PostgresDatabase: Sendable {
-    package let client: PostgresClient
+    package let pool: PostgresPool
     /// Where it is, without user or password: for errors and logs.
     package let location: String
     /// The store's table: `?table=NAME` in the URL, else the store's default.
     package let table: String
-    private let running: Task<Void, Never>
-    /// For connections outside the pool: the first one, which says at once why it cannot
-    /// connect (the pool keeps trying for a minute, then says only that it could not), and an
-    /// outbox reader's lease.
-    private let direct: PostgresConnection.Configuration
     private let created = Locked(false)
 
     /// `what`: the store as errors name it ("saga store").
@@ -37,19 +32,12 @@ package final class PostgresDatabase: Sendable {
         }
         location = "\(host.name):\(host.port ?? 5432)/\(endpoint.path)"
         table = try TableName.validated(endpoint.query["table"] ?? defaultTable, in: "\(what) '\(endpoint)'")
-        let tls: PostgresClient.Configuration.TLS
-        let directTLS: PostgresConnection.Configuration.TLS
+        let tls: PostgresConnection.Configuration.TLS
         do {
             switch endpoint.query["sslmode"] ?? "prefer" {
-            case "disable": (tls, directTLS) = (.disable, .disable)
-            case "prefer":
-                (tls, directTLS) = (
-                    .prefer(.makeClientConfiguration()), .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-                )
-            case "require":
-                (tls, directTLS) = (
-                    .require(.makeClientConfiguration()), .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-                )
+            case "disable": tls = .disable
+            case "prefer": tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case "require": tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
             case let other:
                 throw FerryError(.invalidEndpoint, "\(what) '\(endpoint)': sslmode '\(other)' is not disable, prefer or require")
             }
@@ -58,44 +46,29 @@ package final class PostgresDatabase: Sendable {
         } catch {
             throw FerryError(.invalidConfiguration, "\(what) '\(endpoint)': TLS cannot be set up: \(error)")
         }
-        direct = PostgresConnection.Configuration(
-            host: host.name, port: host.port ?? 5432, username: endpoint.user ?? "postgres", password: endpoint.password,
-            database: endpoint.path, tls: directTLS)
-        var configuration = PostgresClient.Configuration(
+        let configuration = PostgresConnection.Configuration(
             host: host.name, port: host.port ?? 5432, username: endpoint.user ?? "postgres", password: endpoint.password,
             database: endpoint.path, tls: tls)
-        configuration.options.maximumConnections = try endpoint.integer("pool", default: 4, in: 1...100)!
-        configuration.options.connectTimeout = .seconds(5)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        running = Task { await client.run() }
+        pool = PostgresPool(
+            configuration, maximum: try endpoint.integer("pool", default: 4, in: 1...100)!, connectTimeout: .seconds(10),
+            logger: logger)
     }
-
-    deinit { running.cancel() }
 
     /// A connection of its own, outside the pool (a lease, a LISTEN).
     package func connect() async throws -> PostgresConnection {
-        try await PostgresConnection.connect(configuration: direct, id: 1, logger: Self.quiet)
+        try await pool.connect()
     }
 
     /// Runs `statements` (the store's `CREATE … IF NOT EXISTS`) in one transaction, until they
-    /// succeed once, under a lock that keeps two processes from creating a table at once. On a
-    /// connection of its own: a wrong password or a server that is not there is said at once.
+    /// succeed once, under a lock that keeps two processes from creating a table at once.
     package func create(_ statements: [PostgresQuery], for what: String) async throws {
         guard !created.withLock({ $0 }) else { return }
         try await run("creating its tables", for: what) {
-            let connection = try await connect()
-            do {
-                try await connection.withTransaction(logger: Self.quiet) { connection in
-                    // Any fixed key: it only orders Ferry's own table creations.
-                    try await connection.query("SELECT pg_advisory_xact_lock(7300219)", logger: Self.quiet)
-                    for statement in statements { try await connection.query(statement, logger: Self.quiet) }
-                }
-            } catch {
-                try? await connection.close()
-                throw error
+            try await pool.withTransaction { connection in
+                // Any fixed key: it only orders Ferry's own table creations.
+                try await connection.query("SELECT pg_advisory_xact_lock(7300219)", logger: Self.quiet)
+                for statement in statements { try await connection.query(statement, logger: Self.quiet) }
             }
-            try? await connection.close()
         }
         created.withLock { $0 = true }
     }

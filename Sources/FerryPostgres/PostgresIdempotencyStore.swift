@@ -43,7 +43,7 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         let distinct = Array(Set(keys))
         return try await database.run("reserving \(keys.count) keys", for: Self.what) {
             var taken: [String: Int] = [:]
-            let rows = try await database.client.query(
+            let rows = try await database.pool.query(
                 """
                 INSERT INTO \(unescaped: table) AS i (key, done, expires, attempts)
                 SELECT k, false, \(expires), 1 FROM unnest(\(distinct)::text[]) AS k
@@ -51,8 +51,7 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
                     attempts = CASE WHEN i.done THEN 1 ELSE i.attempts + 1 END, outcome = NULL
                 WHERE i.expires <= \(now)
                 RETURNING key, attempts
-                """, logger: PostgresDatabase.quiet
-            ).collect()
+                """)
             for row in rows {
                 let (key, attempts) = try row.decode((String, Int64).self)
                 taken[key] = Int(attempts)
@@ -60,9 +59,8 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
             var held: [String: Bool] = [:]
             let rest = distinct.filter { taken[$0] == nil }
             if !rest.isEmpty {
-                let found = try await database.client.query(
-                    "SELECT key, done FROM \(unescaped: table) WHERE key = ANY(\(rest)::text[])", logger: PostgresDatabase.quiet
-                ).collect()
+                let found = try await database.pool.query(
+                    "SELECT key, done FROM \(unescaped: table) WHERE key = ANY(\(rest)::text[])")
                 for row in found {
                     let (key, done) = try row.decode((String, Bool).self)
                     held[key] = done
@@ -96,18 +94,17 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         let expires = now + retention.microseconds / 1000
         let sweep = sweeps.due(after: keys.count)
         try await database.run("marking \(keys.count) keys done", for: Self.what) {
-            try await database.client.query(
+            try await database.pool.query(
                 """
                 INSERT INTO \(unescaped: table) AS i (key, done, expires, attempts, outcome)
                 SELECT k, true, \(expires), 0, \(outcome.map { ByteBuffer(bytes: $0) }) FROM unnest(\(keys)::text[]) AS k
                 ON CONFLICT (key) DO UPDATE SET done = true, expires = excluded.expires, attempts = 0, outcome = excluded.outcome
-                """, logger: PostgresDatabase.quiet)
+                """)
             if sweep {
                 // Marks past their retention; counts of reservations that ended without
                 // completion are kept for a day.
-                try await database.client.query(
-                    "DELETE FROM \(unescaped: table) WHERE (done AND expires <= \(now)) OR expires <= \(now - 86_400_000)",
-                    logger: PostgresDatabase.quiet)
+                try await database.pool.query(
+                    "DELETE FROM \(unescaped: table) WHERE (done AND expires <= \(now)) OR expires <= \(now - 86_400_000)")
             }
         }
     }
@@ -133,9 +130,9 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         try await ready()
         let now = Self.milliseconds()
         return try await database.run("reading the outcome of key \(key)", for: Self.what) {
-            try await database.client.query(
-                "SELECT outcome FROM \(unescaped: table) WHERE key = \(key) AND done AND expires > \(now)", logger: PostgresDatabase.quiet
-            ).collect().first.flatMap { try $0.decode(Data?.self) }
+            try await database.pool.query(
+                "SELECT outcome FROM \(unescaped: table) WHERE key = \(key) AND done AND expires > \(now)"
+            ).first.flatMap { try $0.decode(Data?.self) }
         }
     }
 
@@ -143,16 +140,16 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         try await ready()
         let now = Self.milliseconds()
         try await database.run("releasing key \(key)", for: Self.what) {
-            try await database.client.query(
-                "UPDATE \(unescaped: table) SET expires = \(now) WHERE key = \(key) AND NOT done", logger: PostgresDatabase.quiet)
+            try await database.pool.query(
+                "UPDATE \(unescaped: table) SET expires = \(now) WHERE key = \(key) AND NOT done")
         }
     }
 
     public func forget(_ key: String) async throws {
         try await ready()
         try await database.run("forgetting key \(key)", for: Self.what) {
-            try await database.client.query(
-                "DELETE FROM \(unescaped: table) WHERE key = \(key) AND NOT done", logger: PostgresDatabase.quiet)
+            try await database.pool.query(
+                "DELETE FROM \(unescaped: table) WHERE key = \(key) AND NOT done")
         }
     }
 

@@ -117,12 +117,12 @@ package final class PostgresOutboxTable: OutboxTable {
 
     package func due(limit: Int, excluding: [Int64], now: Int64) async throws -> [OutboxRow] {
         try await database.run("reading rows", for: Self.what) {
-            try await database.client.query(
+            try await database.pool.query(
                 """
                 SELECT id, event, headers, attempt, first_failure FROM \(unescaped: table)
                 WHERE due <= \(now) AND NOT (id = ANY(\(excluding)::BIGINT[])) ORDER BY id LIMIT \(Int64(limit))
-                """, logger: PostgresDatabase.quiet
-            ).collect().map { row in
+                """
+            ).map { row in
                 let (id, body, headers, attempt, firstFailure) = try row.decode((Int64, ByteBuffer, String, Int32, Int64?).self)
                 return OutboxRow(
                     id: id, body: Data(body.readableBytesView), headers: OutboxRow.headers(headers), attempt: Int(attempt),
@@ -133,7 +133,7 @@ package final class PostgresOutboxTable: OutboxTable {
 
     package func insert(_ rows: [OutboxRow.New]) async throws -> [Int64] {
         try await database.run("adding \(rows.count) rows", for: Self.what) {
-            try await database.client.withTransaction(logger: PostgresDatabase.quiet) { [table] connection in
+            try await database.pool.withTransaction { [table] connection in
                 try await Self.insert(rows, into: table, on: connection)
             }
         }
@@ -141,37 +141,37 @@ package final class PostgresOutboxTable: OutboxTable {
 
     package func delete(_ ids: [Int64]) async throws {
         try await database.run("deleting \(ids.count) relayed rows", for: Self.what) {
-            try await database.client.query(
-                "DELETE FROM \(unescaped: table) WHERE id = ANY(\(ids)::BIGINT[])", logger: PostgresDatabase.quiet)
+            try await database.pool.query(
+                "DELETE FROM \(unescaped: table) WHERE id = ANY(\(ids)::BIGINT[])")
         }
     }
 
     package func postpone(_ id: Int64, until due: Int64, attempt: Int, firstFailureMicros: Int64) async throws {
         try await database.run("postponing row \(id)", for: Self.what) {
-            try await database.client.query(
+            try await database.pool.query(
                 """
                 UPDATE \(unescaped: table) SET due = \(due), attempt = \(Int32(clamping: attempt)), first_failure = \(firstFailureMicros)
                 WHERE id = \(id)
-                """, logger: PostgresDatabase.quiet)
+                """)
         }
     }
 
     package func deadLetter(_ id: Int64, headers: [String: String]) async throws {
         try await database.run("dead-lettering row \(id)", for: Self.what) {
-            try await database.client.query(
+            try await database.pool.query(
                 """
                 WITH moved AS (DELETE FROM \(unescaped: table) WHERE id = \(id) RETURNING *)
                 INSERT INTO \(unescaped: table)_dlq (id, partition_key, event, headers, due, attempt, first_failure, created)
                 SELECT id, partition_key, event, \(OutboxRow.json(headers)), 0, attempt, first_failure, created FROM moved
                 ON CONFLICT (id) DO NOTHING
-                """, logger: PostgresDatabase.quiet)
+                """)
         }
     }
 
     package func count() async throws -> Int {
         try await database.run("counting rows", for: Self.what) {
             Int(
-                try await database.client.query("SELECT count(*) FROM \(unescaped: table)", logger: PostgresDatabase.quiet).collect()
+                try await database.pool.query("SELECT count(*) FROM \(unescaped: table)")
                     .first?.decode(Int64.self) ?? 0)
         }
     }

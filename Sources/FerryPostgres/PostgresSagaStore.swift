@@ -50,7 +50,7 @@ public final class PostgresSagaStore: SagaStore {
             WHERE saga = \(record.saga) AND id = \(record.id) AND version = \(Int64(expected)) RETURNING version
             """
         return try await database.run("saving instance \(record.id) of saga \(record.saga)", for: Self.what) {
-            try await database.client.query(query, logger: PostgresDatabase.quiet).collect().count == 1
+            try await database.pool.query(query).count == 1
         }
     }
 
@@ -63,15 +63,14 @@ public final class PostgresSagaStore: SagaStore {
     public func sagas() async throws -> [String] {
         try await ready()
         return try await database.run("listing sagas", for: Self.what) {
-            try await database.client.query("SELECT DISTINCT saga FROM \(unescaped: table) ORDER BY saga", logger: PostgresDatabase.quiet)
-                .collect().map { try $0.decode(String.self) }
+            try await database.pool.query("SELECT DISTINCT saga FROM \(unescaped: table) ORDER BY saga").map { try $0.decode(String.self) }
         }
     }
 
     private func records(_ doing: String, _ query: PostgresQuery) async throws -> [SagaRecord] {
         try await ready()
         let rows = try await database.run(doing, for: Self.what) {
-            try await database.client.query(query, logger: PostgresDatabase.quiet).collect().map { try $0.decode(Data.self) }
+            try await database.pool.query(query).map { try $0.decode(Data.self) }
         }
         return try rows.map { bytes in
             do {
