@@ -78,14 +78,21 @@ package final class PostgresDatabase: Sendable {
     package func run<T>(_ doing: String, for what: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as PSQLError {
-            throw failure(error, doing, for: what)
-        } catch let error as CancellationError {
-            throw error
-        } catch let error as FerryError {
-            throw error
         } catch {
-            throw FerryError(
+            throw translated(error, doing, for: what)
+        }
+    }
+
+    private func translated(_ error: any Error, _ doing: String, for what: String) -> any Error {
+        switch error {
+        case let error as PSQLError: return failure(error, doing, for: what)
+        case is CancellationError, is FerryError: return error
+        // What went wrong inside a transaction, not the wrapper postgres-nio puts around it.
+        case let error as PostgresTransactionError:
+            if let cause = error.beginError ?? error.closureError ?? error.commitError { return translated(cause, doing, for: what) }
+            fallthrough
+        default:
+            return FerryError(
                 .connectionFailed, "the \(what) cannot reach PostgreSQL at \(location) while \(doing): \(error)",
                 remedy: "check that PostgreSQL runs there (scripts/brokers up starts a local one)", isRetriable: true)
         }

@@ -5,7 +5,8 @@ import PostgresNIO
 
 /// A few connections to one PostgreSQL server, reused: what the stores and the outbox run
 /// their statements on. Each connection is opened within a deadline and dropped at its first
-/// error, so a restart of PostgreSQL costs one failed statement and a reconnect.
+/// error, so a restart of PostgreSQL costs one failed statement and a reconnect; a caller
+/// waiting for a connection can be cancelled.
 /// (postgres-nio's own `PostgresClient` pool was seen waiting forever for a connection after
 /// a restart, with none being opened.)
 package final class PostgresPool: Sendable {
@@ -16,14 +17,14 @@ package final class PostgresPool: Sendable {
     }
 
     private let configuration: PostgresConnection.Configuration
-    private let connectTimeout: Duration
     private let state: Locked<PostgresPoolState<PostgresConnection, Waiter>>
     private let ids = Locked<UInt64>(0)
     private let logger: Logger
 
     package init(_ configuration: PostgresConnection.Configuration, maximum: Int, connectTimeout: Duration, logger: Logger) {
+        var configuration = configuration
+        configuration.options.connectTimeout = .nanoseconds(connectTimeout.nanoseconds)
         self.configuration = configuration
-        self.connectTimeout = connectTimeout
         self.logger = logger
         state = Locked(PostgresPoolState(maximum: maximum))
     }
@@ -63,36 +64,10 @@ package final class PostgresPool: Sendable {
         }
     }
 
-    /// A connection of its own, outside the pool, opened within the deadline.
+    /// A connection of its own, outside the pool. postgres-nio gives up at the deadline
+    /// (`connectTimeout`, which covers the whole start-up, not only TCP) or when cancelled.
     package func connect() async throws -> PostgresConnection {
-        let configuration = configuration
-        let limit = connectTimeout
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PostgresConnection, any Error>) in
-            let answered = Locked(false)
-            /// Whether this is the first answer: the connection, its failure, or the deadline.
-            @Sendable func first() -> Bool {
-                answered.withLock { answered in
-                    defer { answered = true }
-                    return !answered
-                }
-            }
-            let attempt = Task {
-                do {
-                    let connection = try await PostgresConnection.connect(
-                        configuration: configuration, id: 1, logger: PostgresDatabase.quiet)
-                    if first() { continuation.resume(returning: connection) } else { try? await connection.close() }
-                } catch {
-                    if first() { continuation.resume(throwing: error) }
-                }
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                if first() {
-                    attempt.cancel()
-                    continuation.resume(throwing: FerryError(.connectionFailed, "no connection within \(limit)", isRetriable: true))
-                }
-            }
-        }
+        try await PostgresConnection.connect(configuration: configuration, id: 1, logger: PostgresDatabase.quiet)
     }
 
     private func lease() async throws -> PostgresConnection {
@@ -105,7 +80,9 @@ package final class PostgresPool: Sendable {
                 switch state.withLock({ $0.lease(id, waiter) }) {
                 case .reuse(let connection): waiter.resume(returning: .connection(connection))
                 case .connect: waiter.resume(returning: .slot)
-                case .wait: break
+                case .wait:
+                    // Cancelled before it waited, the handler found no waiter to cancel.
+                    if Task.isCancelled, let waiter = state.withLock({ $0.cancel(id) }) { waiter.resume(throwing: CancellationError()) }
                 }
             }
         } onCancel: {
