@@ -158,6 +158,7 @@ enum CommandConformance {
         }
         try expectEqual(replies.count, 20, "every request answered")
         for (asked, answered) in replies { try expectEqual(answered, asked, "each requester gets the reply to its own command") }
+        // A command delivered again (at least once) is answered again: a duplicate, not late.
         try expectEqual(rig.requester.lateReplies + other.lateReplies, 0, "no reply went to the wrong requester")
     }
 }

@@ -60,8 +60,8 @@ import Testing
 
         _ = table.expect("twice")
         _ = table.arrived(reply(to: "twice"))
-        guard case .late = table.arrived(reply(to: "twice")) else {
-            Issue.record("a second reply is late")
+        guard case .duplicate = table.arrived(reply(to: "twice")) else {
+            Issue.record("a second reply before the waiter came is a duplicate")
             return
         }
         guard case .late = table.arrived(reply(to: nil)) else {
@@ -74,6 +74,24 @@ import Testing
         }
         #expect(table.forget("twice") == nil)
         #expect(table.count == 0)
-        #expect(table.lateReplies == 4)
+        #expect(table.lateReplies == 3 && table.duplicateReplies == 1)
+    }
+
+    @Test func aSecondReplyToAnAnsweredRequestIsADuplicateWhileItIsRemembered() {
+        var table = PendingReplies<Int>()
+        for n in 0...PendingReplies<Int>.remembered {
+            _ = table.expect("r\(n)")
+            _ = table.wait("r\(n)", n)
+            _ = table.arrived(reply(to: "r\(n)"))
+        }
+        guard case .duplicate = table.arrived(reply(to: "r\(PendingReplies<Int>.remembered)")) else {
+            Issue.record("the command was delivered again and answered again")
+            return
+        }
+        guard case .late = table.arrived(reply(to: "r0")) else {
+            Issue.record("the oldest answer is forgotten: only the last ones are remembered")
+            return
+        }
+        #expect(table.duplicateReplies == 1 && table.lateReplies == 1 && table.count == 0)
     }
 }

@@ -96,12 +96,11 @@ extension RedisTransport: Browsable {
         let (lastDelivered, pending) = try await admin.run { () throws(FerryError) in
             try Self.progress(of: group, on: redis, RedisConnection(redis))
         }
+        let pager = RedisPager(redis)
         var cursor = "-"
         while true {
             let from = cursor
-            let page = try await admin.run { () throws(FerryError) in
-                RedisEntry.list(try RedisConnection(redis).command(["XRANGE", redis.stream, from, "+", "COUNT", "200"]))
-            }
+            let page = try await admin.run { () throws(FerryError) in try pager.page(from: from, to: "+") }
             guard let last = page.last?.id else { return }
             cursor = "(" + last
             for entry in page {
@@ -123,12 +122,11 @@ extension RedisTransport: Browsable {
             RedisEntry.list(try RedisConnection(redis).command(["XREVRANGE", redis.stream, "+", "-", "COUNT", "1"])).first?.id
         }
         guard let last else { return }
+        let pager = RedisPager(redis)
         var cursor = "\(first.0)-\(first.1)"
         while true {
             let from = cursor
-            let page = try await admin.run { () throws(FerryError) in
-                RedisEntry.list(try RedisConnection(redis).command(["XRANGE", redis.stream, from, last, "COUNT", "200"]))
-            }
+            let page = try await admin.run { () throws(FerryError) in try pager.page(from: from, to: last) }
             guard let end = page.last?.id else { return }
             cursor = "(" + end
             for entry in page {

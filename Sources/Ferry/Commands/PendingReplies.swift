@@ -3,7 +3,8 @@
 ///
 /// A request is expected before its command is sent, so a reply that beats the waiter is kept
 /// for it; every way out (reply, timeout, cancellation) forgets the request, so nothing grows
-/// with requests that ended.
+/// with requests that ended but the ids of the last 1,024 answered: a second reply to one of
+/// those (its command delivered again) is a duplicate, not a late reply.
 struct PendingReplies<Waiter: Sendable>: Sendable {
     enum Slot {
         case expected
@@ -17,6 +18,8 @@ struct PendingReplies<Waiter: Sendable>: Sendable {
         case keep
         /// Nobody waits for it (timed out, cancelled, another requester's): dropped and counted.
         case late
+        /// Another reply to a request answered already: dropped and counted apart.
+        case duplicate
     }
 
     enum WaitAction {
@@ -28,6 +31,12 @@ struct PendingReplies<Waiter: Sendable>: Sendable {
 
     private var slots: [String: Slot] = [:]
     private(set) var lateReplies = 0
+    private(set) var duplicateReplies = 0
+    /// Requests answered lately, oldest first in `answeredOrder` (a ring from `oldest`).
+    private var answered: Set<String> = []
+    private var answeredOrder: [String] = []
+    private var oldest = 0
+    static var remembered: Int { 1_024 }
 
     var count: Int { slots.count }
 
@@ -45,6 +54,7 @@ struct PendingReplies<Waiter: Sendable>: Sendable {
             return .wait
         case .arrived(let reply)?:
             slots[id] = nil
+            remember(id)
             return .resume(reply)
         case .waiting?, nil:
             return .cancelled
@@ -62,10 +72,29 @@ struct PendingReplies<Waiter: Sendable>: Sendable {
             return .keep
         case .waiting(let waiter)?:
             slots[id] = nil
+            remember(id)
             return .resume(waiter, reply)
-        case .arrived?, nil:  // a second reply to one request (a redelivered command) is late too
-            lateReplies += 1
-            return .late
+        case .arrived?:
+            duplicateReplies += 1
+            return .duplicate
+        case nil:
+            guard answered.contains(id) else {
+                lateReplies += 1
+                return .late
+            }
+            duplicateReplies += 1
+            return .duplicate
+        }
+    }
+
+    private mutating func remember(_ id: String) {
+        guard answered.insert(id).inserted else { return }
+        if answeredOrder.count < Self.remembered {
+            answeredOrder.append(id)
+        } else {
+            answered.remove(answeredOrder[oldest])
+            answeredOrder[oldest] = id
+            oldest = (oldest + 1) % Self.remembered
         }
     }
 

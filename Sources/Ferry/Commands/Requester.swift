@@ -8,7 +8,8 @@ import Metrics
 /// the command as its cause (`causationid`), which is how it finds its request.
 ///
 /// A reply that comes after its request timed out or was cancelled is dropped and counted
-/// (`lateReplies`, `ferry_late_replies`); nothing is kept for requests that ended.
+/// (`lateReplies`, `ferry_late_replies`); so is another reply to a request answered already,
+/// apart (a command delivered twice is answered twice).
 public final class Requester: Sendable {
     private typealias Waiter = CheckedContinuation<Event, any Error>
 
@@ -33,6 +34,9 @@ public final class Requester: Sendable {
 
     /// Replies that came when nobody waited for them any more.
     public var lateReplies: Int { pending.withLock { $0.lateReplies } }
+
+    /// Replies to requests answered already (a command delivered again is answered again).
+    package var duplicateReplies: Int { pending.withLock { $0.duplicateReplies } }
 
     /// Sends `command` to one handler at `endpoint` and returns its reply; throws the handler's
     /// `CommandFailure`, or a `FerryError` with code `timeout` when no reply came in `timeout`.
@@ -137,6 +141,10 @@ public final class Requester: Sendable {
                     case .late:
                         late.increment()
                         logger.debug("a late reply was dropped", metadata: ["causationid": "\(delivery.event.causationid ?? "")"])
+                    case .duplicate:
+                        logger.debug(
+                            "another reply to an answered request was dropped",
+                            metadata: ["causationid": "\(delivery.event.causationid ?? "")"])
                     }
                     try? await delivery.ack()
                 }
