@@ -1,6 +1,5 @@
 import Ferry
 import Logging
-import NIOCore
 import PostgresNIO
 
 /// A few connections to one PostgreSQL server, reused: what the stores and the outbox run
