@@ -16,7 +16,7 @@ import Testing
         #expect(state.next().0 == .row(1))
         #expect(state.next().0 == .row(2))
         state.ack(1)
-        #expect(state.nextIfReady()?.id == 3)
+        #expect(state.nextIfReady()?.row.id == 3)
         #expect(state.next().0 == .fetch(acks: [1], held: [1, 2, 3]), "an ack is written before the next fetch; until then it is held")
         state.settled([1])
         state.fetched(rows(2...4))
@@ -31,6 +31,19 @@ import Testing
         let acks = state.takeAcks()
         state.settled(acks, failed: true)
         #expect(state.next().0 == .fetch(acks: [1], held: [1]))
+    }
+
+    @Test func aLateSettlementOfAnEarlierCopyLeavesTheCopyInHandHeld() {
+        var state = OutboxReaderState()
+        state.fetched(rows(1...1))
+        let first = state.next().1!
+        state.released(first)  // its retry failed to be written: the row may be read again
+        state.fetched(rows(1...1))
+        let second = state.next().1!
+        state.released(first)  // the first copy handed back again, now written
+        #expect(state.next().0 == .fetch(acks: [], held: [1]), "the second copy is in hand: the row stays held")
+        state.released(second)
+        #expect(state.next().0 == .fetch(acks: [], held: []))
     }
 
     @Test func stoppingDropsWhatWasNotHandedOut() {

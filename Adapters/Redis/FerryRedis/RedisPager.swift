@@ -9,21 +9,20 @@ final class RedisPager: @unchecked Sendable {
 
     init(_ redis: RedisEndpoint) { self.redis = redis }
 
-    /// Up to 200 entries from `start` to `end` (XRANGE bounds). A connection that failed is
-    /// opened again for the next page.
+    /// Up to 200 entries from `start` to `end` (XRANGE bounds). A kept connection that fails
+    /// (closed while the caller handled the last page slowly) is replaced once.
     func page(from start: String, to end: String) throws(FerryError) -> [RedisEntry] {
-        do throws(FerryError) {
-            let connection: RedisConnection
-            if let open = self.connection {
-                connection = open
-            } else {
-                connection = try RedisConnection(redis)
-                self.connection = connection
+        let command = ["XRANGE", redis.stream, start, end, "COUNT", "200"]
+        if let kept = connection {
+            do {
+                return RedisEntry.list(try kept.command(command))
+            } catch {
+                connection = nil
             }
-            return RedisEntry.list(try connection.command(["XRANGE", redis.stream, start, end, "COUNT", "200"]))
-        } catch {
-            connection = nil
-            throw error
         }
+        let fresh = try RedisConnection(redis)
+        let entries = RedisEntry.list(try fresh.command(command))
+        connection = fresh
+        return entries
     }
 }

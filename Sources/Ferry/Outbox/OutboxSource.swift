@@ -43,12 +43,12 @@ package final class OutboxSource: MessageSource {
         var failing = false
         while true {
             try Task.checkCancellation()
-            let (next, row) = state.withLock { $0.next() }
+            let (next, handout) = state.withLock { $0.next() }
             switch next {
             case .stopped:
                 return nil
             case .row:
-                return inbound(row!)
+                return inbound(handout!)
             case .fetch(let acks, let held):
                 do {
                     try await write(acks)
@@ -98,24 +98,25 @@ package final class OutboxSource: MessageSource {
         await table.resign(as: reader)
     }
 
-    private func inbound(_ row: OutboxRow) -> Inbound {
+    private func inbound(_ handout: OutboxReaderState.Handout) -> Inbound {
+        let row = handout.row
         let position = Position(destination: table.location, offset: String(row.id))
         return Inbound(
             envelope: decode(row), attempt: max(1, row.attempt), position: position, firstFailureMicros: row.firstFailureMicros
         ) { [self] settlement in
-            // Retried or dead-lettered, or not (the database failed): either way the row is no
-            // longer held, so a later fetch reads it again when it is due (held, it would wait
-            // until this reader lost its lease).
+            // Retried or dead-lettered, or not (the database failed): either way this handout
+            // no longer holds the row, so a later fetch reads it again when it is due (held, it
+            // would wait until this reader lost its lease).
             switch settlement {
             case .ack:
                 state.withLock { $0.ack(row.id) }
             case .retry(let redelivery):
-                defer { state.withLock { $0.settled([row.id]) } }
+                defer { state.withLock { $0.released(handout) } }
                 try await table.postpone(
                     row.id, until: Event.micros(of: Date()) + redelivery.delay.microseconds, attempt: redelivery.nextAttempt,
                     firstFailureMicros: redelivery.firstFailureMicros)
             case .deadLetter(let headers):
-                defer { state.withLock { $0.settled([row.id]) } }
+                defer { state.withLock { $0.released(handout) } }
                 try await table.deadLetter(row.id, headers: row.headers.merging(headers) { $1 })
             }
         }
