@@ -9,6 +9,19 @@ import Testing
 @Suite struct SQLiteIdempotencyStoreTests {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(UUID().uuidString)/idempotency.db").path
 
+    /// Two relays started at once on one new store file: each opens it (one switched it to WAL
+    /// while the other was refused "database is locked", and that relay exited).
+    @Test func storesOpeningOneNewFileAtOnceAllOpenIt() throws {
+        for round in 0..<30 {
+            let file = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("\(round).db").path
+            let failures = Locked<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do { _ = try SQLiteIdempotencyStore(path: file) } catch { failures.withLock { $0.append("\(error)") } }
+            }
+            #expect(failures.withLock { $0 } == [], "round \(round)")
+        }
+    }
+
     /// An inbox: the handler's effect and the done mark commit in one transaction of the
     /// store's file; a transaction rolled back leaves the key free, its effect undone.
     @Test func aHandlersTransactionMarksItsEventDone() async throws {
