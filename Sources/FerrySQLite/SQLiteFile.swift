@@ -29,14 +29,16 @@ enum SQLiteFile {
         }
     }
 
-    /// Switches the file to WAL, which the file keeps: only its first opener does. Two
-    /// processes opening a new file at once (two relays) can get SQLITE_BUSY from the switch
-    /// at once, without the busy timeout: the switch is tried again, for up to 10 s.
+    /// Switches the file to WAL (which the file keeps). Two processes opening a new file at
+    /// once (two relays) can get SQLITE_BUSY from the switch at once, without the busy
+    /// timeout: the switch is tried again, for up to 10 s. Only BUSY is tried again, so a file
+    /// that cannot be in WAL (in memory) is left as it is, as before.
     private static func walMode(_ db: Database) throws {
         let deadline = ContinuousClock.now + .seconds(10)
-        while try String.fetchOne(db, sql: "PRAGMA journal_mode")?.lowercased() != "wal" {
+        while true {
             do {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
+                return
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
                 usleep(20_000)
             }
