@@ -71,22 +71,22 @@ struct BrokerCLITests {
         let other = try certificates.make("other", name: "localhost")
         let misnamed = try certificates.make("misnamed", name: "broker.example.com")
         func publish(serving cert: (cert: String, key: String), trusting ca: String) async throws -> String {
-            let port = freeLoopbackPort()
-            let server = try TestCertificates.server(port: port, cert: cert.cert, key: cert.key)
-            defer { server.terminate() }
-            try await eventually(.seconds(10), "s_server listens") {
-                let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(probe) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                return withUnsafePointer(to: address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                    }
+            // A server that exits before it listens (its port taken meanwhile) is started again
+            // on another port.
+            var port = 0
+            var server: Process?
+            defer { server?.terminate() }
+            for _ in 1...3 where server == nil {
+                let candidate = freeLoopbackPort()
+                let started = try TestCertificates.server(port: candidate, cert: cert.cert, key: cert.key)
+                try await eventually(.seconds(20), "s_server listens or exits") { !started.isRunning || listens(candidate) }
+                if listens(candidate) {
+                    (port, server) = (candidate, started)
+                } else {
+                    started.terminate()
                 }
             }
+            try #require(server != nil, "openssl s_server did not listen in three tries")
             let run = try await FerryProcess.run(
                 [
                     "publish", "kafka://localhost:\(port)/t?rdkafka.security.protocol=ssl&rdkafka.ssl.ca.location=\(ca)", "--type", "t",
@@ -189,5 +189,18 @@ struct BrokerCLITests {
                 })
         }
         #expect(try ids(heir.stdout.split(separator: "\n").map(String.init)) == ids(doomed.output))
+    }
+
+    /// Whether something accepts connections on 127.0.0.1:`port`.
+    private func listens(_ port: Int) -> Bool {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 }

@@ -80,11 +80,12 @@ struct KafkaConsumerState: Sendable {
             let message = fetched[fetchedIndex]
             fetchedIndex += 1
             let partition = TopicPartition(topic: message.topic, partition: message.partition)
-            guard assigned[partition] != nil else { continue }  // revoked while buffered
-            assigned[partition]!.handOut(message.offset)
+            guard assigned[partition]?.handOut(message.offset) != nil else { continue }  // revoked while buffered
             var retryHeaders: [String: String] = [:]
-            for header in message.record.headers where message.topic == retryTopic && RetryHeaders.contains(header.name) {
-                retryHeaders[header.name] = String(decoding: header.value, as: UTF8.self)
+            if message.topic == retryTopic {
+                for header in message.record.headers where RetryHeaders.contains(header.name) {
+                    retryHeaders[header.name] = String(decoding: header.value, as: UTF8.self)
+                }
             }
             if let due = retryHeaders[RetryHeaders.due].flatMap({ Int64($0) }), due > now {
                 held.append((message, retryHeaders, due))

@@ -97,7 +97,9 @@ final class KafkaSource: MessageSource {
 
     private func inbound(_ message: KafkaMessage, _ retryHeaders: [String: String]) -> Inbound {
         var stripped = message.record
-        stripped.headers.removeAll { RetryHeaders.contains($0.name) }  // forged ones included
+        if stripped.headers.contains(where: { RetryHeaders.contains($0.name) }) {  // forged ones included
+            stripped.headers.removeAll { RetryHeaders.contains($0.name) }  // (a copy: only when there is one)
+        }
         let record = stripped
         let position = Position(destination: message.topic, partition: Int(message.partition), offset: String(message.offset))
         let carried = RetryHeaders.read(retryHeaders)

@@ -14,18 +14,18 @@ package enum KafkaWireFormat {
         try binding.forEachHeader(event) { attribute, name, value in
             switch attribute {
             case .datacontenttype: contentType = value
-            case .partitionkey: record.key = Data(value.utf8)
-            default: record.headers.append(.init(name: name, value: Data(value.utf8)))
+            case .partitionkey: record.key = WireField.bytes(value)
+            default: record.headers.append(.init(name: name, text: value))
             }
         }
-        if let contentType { record.headers.append(.init(name: "content-type", value: Data(contentType.utf8))) }
+        if let contentType { record.headers.append(.init(name: "content-type", text: contentType)) }
         return record
     }
 
     package static func record(_ message: RawMessage) -> KafkaRecord {
         var headers = WireField.list(message.headers)
-        if let contentType = message.contentType { headers.append(.init(name: "content-type", value: Data(contentType.utf8))) }
-        return KafkaRecord(key: message.key.map { Data($0.utf8) }, value: message.body, headers: headers)
+        if let contentType = message.contentType { headers.append(.init(name: "content-type", text: contentType)) }
+        return KafkaRecord(key: message.key.map(WireField.bytes), value: message.body, headers: headers)
     }
 
     package static func decode(
@@ -40,7 +40,7 @@ package enum KafkaWireFormat {
         var contentType: String?
         var binary = false
         for header in record.headers {
-            let value = String(decoding: header.value, as: UTF8.self)
+            let value = header.text
             if header.name == "content-type" {
                 contentType = value
             } else {
@@ -48,7 +48,7 @@ package enum KafkaWireFormat {
                 headers.append((header.name, value))
             }
         }
-        let key = record.key.map { String(decoding: $0, as: UTF8.self) }
+        let key = record.key.map(WireField.text)
         func origin() -> PlainOrigin {
             PlainOrigin(
                 id: "kafka:\(position)", source: source,

@@ -159,6 +159,9 @@ final class RDKafkaConsumer: @unchecked Sendable {
         context.noteWorking()
         var out: [KafkaMessage] = []
         out.reserveCapacity(count)
+        // A batch's records mostly share a topic: its name is made once (each record holds a
+        // reference to its topic handle, so a pointer seen in this batch names one topic).
+        var topics: [OpaquePointer: String] = [:]
         for message in batch.prefix(count).compactMap({ $0 }) {
             defer { rd_kafka_message_destroy(message) }
             if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -173,7 +176,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
                 }
                 continue
             }
-            out.append(RDKafkaConsumer.copy(message))
+            out.append(RDKafkaConsumer.copy(message, topics: &topics))
         }
         return out
     }
@@ -238,7 +241,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
         }
     }
 
-    private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaMessage {
+    private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topics: inout [OpaquePointer: String]) -> KafkaMessage {
         let m = message.pointee
         var record = KafkaRecord(value: m.payload.map { Data(bytes: $0, count: m.len) } ?? Data())
         record.key = m.key.map { Data(bytes: $0, count: m.key_len) }
@@ -257,7 +260,13 @@ final class RDKafkaConsumer: @unchecked Sendable {
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &type)
         if type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE { record.timestampMillis = timestamp }
-        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let topic =
+            m.rkt.map { rkt in
+                if let known = topics[rkt] { return known }
+                let name = String(cString: rd_kafka_topic_name(rkt))
+                topics[rkt] = name
+                return name
+            } ?? ""
         return KafkaMessage(topic: topic, partition: m.partition, offset: m.offset, record: record)
     }
 }

@@ -16,7 +16,16 @@ package final class AMQPArena {
         return amqp_bytes_t(len: data.count, bytes: block)
     }
 
-    func bytes(_ text: String) -> amqp_bytes_t { bytes(Data(text.utf8)) }
+    func bytes(_ text: String) -> amqp_bytes_t {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress, !utf8.isEmpty else { return amqp_empty_bytes }
+            let block = malloc(utf8.count)!
+            blocks.append(block)
+            block.copyMemory(from: base, byteCount: utf8.count)
+            return amqp_bytes_t(len: utf8.count, bytes: block)
+        }
+    }
 
     /// A headers or arguments table of string and integer values.
     func table(_ entries: [(String, AMQPArena.Value)]) -> amqp_table_t {

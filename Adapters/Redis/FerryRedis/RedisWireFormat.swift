@@ -13,7 +13,7 @@ package enum RedisWireFormat {
     static let binding = HeaderBinding(prefix: "ce_", reservedHeaders: ["data"])
 
     package static func encode(_ event: Event) throws(FerryError) -> RedisEntry {
-        var fields = try binding.encode(event).map { RedisEntry.Field(name: $0.name, value: Data($0.value.utf8)) }
+        var fields = try binding.encode(event).map { RedisEntry.Field(name: $0.name, value: WireField.bytes($0.value)) }
         fields.append(.init(name: "data", value: event.data))
         return RedisEntry(fields: fields)
     }
@@ -55,7 +55,7 @@ package enum RedisWireFormat {
                 data = field.value
             } else {
                 binary = binary || field.name == "ce_specversion"
-                pairs.append((field.name, String(decoding: field.value, as: UTF8.self)))
+                pairs.append((field.name, field.text))
             }
         }
         if binary, let data,

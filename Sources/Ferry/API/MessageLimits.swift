@@ -22,7 +22,9 @@ public struct MessageLimits: Sendable, Hashable {
         if nesting > maxNesting { throw Self.over("header tables nested at least \(nesting) levels deep", "maxNesting", maxNesting) }
     }
 
-    /// The byte count `check` compares with `maxBytes`.
+    /// The byte count `check` compares with `maxBytes`. Inlinable: it runs for every message,
+    /// and unspecialized it calls `bytes` through a witness table per header.
+    @inlinable
     package static func size<Headers: Sequence>(body: Int, headers: Headers, _ bytes: (Headers.Element) -> Int) -> Int {
         headers.reduce(body) { $0 &+ bytes($1) }
     }

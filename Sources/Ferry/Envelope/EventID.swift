@@ -11,12 +11,12 @@ public enum EventID {
     private static let hex = Array("0123456789abcdef".utf8)
 
     public static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let milliseconds = UInt64(now.tv_sec) &* 1000 &+ UInt64(now.tv_nsec / 1_000_000)
-        let high = milliseconds << 16 | 0x7000 | (generator.next() as UInt64) & 0x0FFF  // version 7
-        let low = (generator.next() as UInt64) & ~(0xC << 60) | (0x8 << 60)  // RFC 9562 variant
+        let random = randomBits()
+        let high = milliseconds << 16 | 0x7000 | random.0 & 0x0FFF  // version 7
+        let low = random.1 & ~(0xC << 60) | (0x8 << 60)  // RFC 9562 variant
         return String(unsafeUninitializedCapacity: 36) { out in
             var index = 0
             for digit in 0..<32 {
@@ -30,5 +30,18 @@ public enum EventID {
             }
             return index
         }
+    }
+
+    /// 128 bits from the system's generator in one call (the standard library's generator
+    /// makes one system call per 64 bits).
+    private static func randomBits() -> (UInt64, UInt64) {
+        #if canImport(Glibc)
+            var bits: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &bits) { arc4random_buf($0.baseAddress!, $0.count) }
+            return bits
+        #else
+            var generator = SystemRandomNumberGenerator()
+            return (generator.next(), generator.next())
+        #endif
     }
 }

@@ -21,7 +21,8 @@ package struct HeaderBinding: Sendable {
     /// Per read prefix, header name → attribute; and `prefix`'s names: one lookup per header
     /// instead of building names.
     private let attributes: [String: [String: EventAttribute]]
-    private let names: [EventAttribute: String]
+    /// `prefix`'s header name of each attribute, by `ordinal`.
+    private let names: [String]
 
     /// `alsoReading`: other bindings' prefixes whose messages are read too (never written).
     package init(prefix: String, alsoReading: [String] = [], reservedHeaders: Set<String> = [], reservedPrefixes: [String] = []) {
@@ -30,7 +31,7 @@ package struct HeaderBinding: Sendable {
         self.reservedPrefixes = reservedPrefixes.map { $0.lowercased() }
         lowercasedPrefix = prefix.lowercased()
         readPrefixes = [prefix] + alsoReading
-        names = Dictionary(uniqueKeysWithValues: EventAttribute.allCases.map { ($0, prefix + $0.rawValue) })
+        names = EventAttribute.allCases.map { prefix + $0.rawValue }
         attributes = Dictionary(
             uniqueKeysWithValues: readPrefixes.map { read in
                 (read, Dictionary(uniqueKeysWithValues: EventAttribute.allCases.map { (read + $0.rawValue, $0) }))
@@ -49,7 +50,7 @@ package struct HeaderBinding: Sendable {
     /// an extension attribute or a free-form header), for adapters that give some a native place.
     package func forEachHeader(_ event: Event, _ body: (EventAttribute?, String, String) -> Void) throws(FerryError) {
         try EventAttributes.forEach(event) { attribute, name, value in
-            body(attribute, attribute.flatMap { names[$0] } ?? prefix + name, value)
+            body(attribute, attribute.map { names[$0.ordinal] } ?? prefix + name, value)
         }
         guard !event.headers.isEmpty else { return }
         for (name, value) in event.headers.sorted(by: { $0.key < $1.key }) {
