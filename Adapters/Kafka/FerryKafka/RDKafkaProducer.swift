@@ -50,10 +50,14 @@ final class RDKafkaProducer: @unchecked Sendable {
         _ records: [(eventID: String, record: KafkaRecord)], topic: String, partition: Int32 = RD_KAFKA_PARTITION_UA
     ) async -> [Result<Receipt, FerryError>] {
         let batch = DeliveryBatch(count: records.count)
+        // Made once: a String passed as `const char *` is copied to the heap per call when short.
+        let topicName = topic.utf8CString
         for (index, item) in records.enumerated() {
             let ticket = DeliveryTicket(batch: batch, index: index, eventID: item.eventID, topic: topic)
             while true {
-                let code = enqueue(item.record, topic: topic, partition: partition, ticket: ticket)
+                let code = topicName.withUnsafeBufferPointer {
+                    enqueue(item.record, topic: $0.baseAddress!, partition: partition, ticket: ticket)
+                }
                 if code == RD_KAFKA_RESP_ERR_NO_ERROR { break }
                 if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                     try? await Task.sleep(for: .milliseconds(2))
@@ -66,10 +70,15 @@ final class RDKafkaProducer: @unchecked Sendable {
         return await batch.results()
     }
 
-    private func enqueue(_ record: KafkaRecord, topic: String, partition: Int32, ticket: DeliveryTicket) -> rd_kafka_resp_err_t {
+    private func enqueue(
+        _ record: KafkaRecord, topic: UnsafePointer<CChar>, partition: Int32, ticket: DeliveryTicket
+    ) -> rd_kafka_resp_err_t {
         let headers = rd_kafka_headers_new(record.headers.count)!
         for header in record.headers {
-            _ = header.value.withUnsafeBytes { rd_kafka_header_add(headers, header.name, -1, $0.baseAddress, $0.count) }
+            // `withCString`: the implicit conversion copies a short (inline) name to the heap.
+            _ = header.name.withCString { name in
+                header.value.withUnsafeBytes { rd_kafka_header_add(headers, name, -1, $0.baseAddress, $0.count) }
+            }
         }
         let opaque = Unmanaged.passRetained(ticket).toOpaque()
         let code = record.value.withUnsafeBytes { value in
