@@ -9,6 +9,33 @@ package enum EventAttribute: String, CaseIterable, Sendable {
 
     static let byName: [String: EventAttribute] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
+    /// The attribute whose name is exactly these bytes: found by length and bytes, where a
+    /// dictionary would hash the name of every header of every event.
+    init?(utf8 name: Substring.UTF8View) {
+        let first = name.first ?? 0
+        let guess: EventAttribute? =
+            switch (name.count, first) {
+            case (2, _): .id
+            case (4, UInt8(ascii: "d")): .data
+            case (4, _): name.dropFirst().first == UInt8(ascii: "y") ? .type : .time
+            case (6, _): .source
+            case (7, _): .subject
+            case (10, UInt8(ascii: "d")): .dataschema
+            case (10, _): .tracestate
+            case (11, UInt8(ascii: "s")): .specversion
+            case (11, UInt8(ascii: "c")): .causationid
+            case (11, UInt8(ascii: "t")): .traceparent
+            case (11, _): name.dropFirst(4).first == UInt8(ascii: "_") ? .dataBase64 : .dataversion
+            case (12, _): .partitionkey
+            case (13, _): .correlationid
+            case (14, _): .idempotencykey
+            case (15, _): .datacontenttype
+            default: nil
+            }
+        guard let guess, name.elementsEqual(guess.rawValue.utf8) else { return nil }
+        self = guess
+    }
+
     /// Its place in `allCases`: an index into per-attribute tables, where a dictionary would
     /// hash the attribute for every header of every event.
     var ordinal: Int {

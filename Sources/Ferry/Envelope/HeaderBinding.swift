@@ -18,9 +18,6 @@ package struct HeaderBinding: Sendable {
     /// `prefix`, then the prefixes other producers' bindings use on this transport: a message
     /// is read under the first one its `specversion` header carries.
     private let readPrefixes: [String]
-    /// Per read prefix, header name → attribute; and `prefix`'s names: one lookup per header
-    /// instead of building names.
-    private let attributes: [String: [String: EventAttribute]]
     /// `prefix`'s header name of each attribute, by `ordinal`.
     private let names: [String]
 
@@ -32,10 +29,6 @@ package struct HeaderBinding: Sendable {
         lowercasedPrefix = prefix.lowercased()
         readPrefixes = [prefix] + alsoReading
         names = EventAttribute.allCases.map { prefix + $0.rawValue }
-        attributes = Dictionary(
-            uniqueKeysWithValues: readPrefixes.map { read in
-                (read, Dictionary(uniqueKeysWithValues: EventAttribute.allCases.map { (read + $0.rawValue, $0) }))
-            })
     }
 
     /// The attribute headers of `event` (in a fixed order), then its free-form headers (sorted).
@@ -112,16 +105,18 @@ package struct HeaderBinding: Sendable {
         origin: @autoclosure () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope {
         let read = read ?? prefix
-        let attributes = attributes[read] ?? [:]
         var builder = EventBuilder(data: data, headers: [:])
         var plain: [String: String] = [:]
         for (name, value) in headers {
-            if let attribute = attributes[name] {
-                builder.set(attribute, value)
-            } else if name.hasPrefix(read) {
-                builder.set(String(name.dropFirst(read.count)), value)
-            } else {
+            guard name.utf8.starts(with: read.utf8) else {
                 plain[name] = value
+                continue
+            }
+            let attributeName = name.utf8.dropFirst(read.utf8.count)
+            if let attribute = EventAttribute(utf8: attributeName) {
+                builder.set(attribute, value)
+            } else {
+                builder.set(String(Substring(attributeName)), value)
             }
         }
         if let contentType, !builder.hasContentType { builder.set(.datacontenttype, contentType) }
