@@ -7,8 +7,6 @@ package enum EventAttribute: String, CaseIterable, Sendable {
     case data
     case dataBase64 = "data_base64"
 
-    static let byName: [String: EventAttribute] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
-
     /// The attribute whose name is exactly these bytes: found by length and bytes, where a
     /// dictionary would hash the name of every header of every event.
     init?(utf8 name: Substring.UTF8View) {
