@@ -15,12 +15,30 @@ import Testing
 
     @Test func attributesAreFoundByExactName() {
         for attribute in EventAttribute.allCases {
-            #expect(EventAttribute(utf8: Substring(attribute.rawValue).utf8) == attribute)
-            #expect(EventAttribute(utf8: Substring("ce_" + attribute.rawValue).utf8.dropFirst(3)) == attribute)
+            #expect(EventAttribute(name: attribute.rawValue) == attribute)
+            let prefixed = Array(("ce_" + attribute.rawValue).utf8)
+            #expect(prefixed.withUnsafeBufferPointer { EventAttribute(utf8: UnsafeBufferPointer(rebasing: $0[3...])) } == attribute)
         }
         for other in ["", "i", "ids", "typo", "tame", "Type", "datacontenttypes", "dataversio_", "data-base64", "partitionkez", "sourcé"] {
-            #expect(EventAttribute(utf8: Substring(other).utf8) == nil, "\(other)")
+            #expect(EventAttribute(name: other) == nil, "\(other)")
         }
+    }
+
+    /// Binary mode sorts headers by their bytes: attributes under the prefix, extensions under
+    /// it, everything else a plain header (a name that only shares part of the prefix too).
+    @Test func binaryHeadersAreSortedIntoAttributesExtensionsAndPlainHeaders() throws {
+        let binding = HeaderBinding(prefix: "ce_")
+        let headers = [
+            ("ce_specversion", "1.0"), ("ce_id", "e-1"), ("ce_source", "/s"), ("ce_type", "t.v1"), ("ce_tenant", "acme"),
+            ("ce_", "empty"), ("c", "short"), ("cf_id", "near"), ("Ce_id", "case"), ("trace", "x"),
+            ("ce_größe", "wide"),
+        ]
+        let decoded = try binding.decodeBinary(headers, data: Data("{}".utf8), contentType: nil, origin: PlainOrigin(id: "p", source: "/o"))
+        #expect(decoded.event.id == "e-1")
+        #expect(decoded.event.source == "/s")
+        #expect(decoded.event.type == "t.v1")
+        #expect(decoded.event.extensions == ["tenant": "acme", "": "empty", "größe": "wide"])
+        #expect(decoded.event.headers == ["c": "short", "cf_id": "near", "Ce_id": "case", "trace": "x"])
     }
 
     /// Header names are looked up by `ordinal`: it must be each attribute's place in `allCases`.

@@ -61,18 +61,43 @@ final class RedisConnection: BrokerConnection {
 
     /// Sends every command, then reads every reply: one round trip for the lot.
     func pipeline(_ commands: [RedisCommand]) throws(FerryError) -> [RedisValue] {
+        try pipeline(commands) { Self.value($0) }
+    }
+
+    /// The entries of an XRANGE, XCLAIM or (`readGroup`) XREADGROUP reply, read out of hiredis'
+    /// reply in place: a batch becomes entries without a tree of copied values in between.
+    /// A reply of another shape (an error, nil when nothing came) gives none.
+    func entries(_ arguments: [String], readGroup: Bool = false) throws(FerryError) -> [RedisEntry] {
+        try pipeline([RedisCommand(arguments)]) { reply in
+            var entries = reply
+            if readGroup {  // [[stream, entries]]
+                guard let stream = Self.element(0, of: reply), let list = Self.element(1, of: stream) else { return [] }
+                entries = list
+            }
+            return RedisEntry.list(entries)
+        }[0]
+    }
+
+    /// Item `index` of an array reply, if it is one and has it.
+    static func element(_ index: Int, of reply: UnsafeMutablePointer<redisReply>) -> UnsafeMutablePointer<redisReply>? {
+        let r = reply.pointee
+        guard r.type == REDIS_REPLY_ARRAY, index < r.elements else { return nil }
+        return r.element[index]
+    }
+
+    /// Sends every command, then reads every reply with `read` before hiredis frees it.
+    private func pipeline<T>(_ commands: [RedisCommand], _ read: (UnsafeMutablePointer<redisReply>) -> T) throws(FerryError) -> [T] {
         guard let context else { throw lost("the connection is closed") }
         for command in commands {
             let status = command.withArgv { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
             guard status == REDIS_OK else { throw lost(Self.errorText(context)) }
         }
-        var replies: [RedisValue] = []
+        var replies: [T] = []
         replies.reserveCapacity(commands.count)
         for _ in commands {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw lost(Self.errorText(context)) }
-            let reply = raw.assumingMemoryBound(to: redisReply.self)
-            replies.append(Self.value(reply))
+            replies.append(read(raw.assumingMemoryBound(to: redisReply.self)))
             freeReplyObject(raw)
         }
         return replies

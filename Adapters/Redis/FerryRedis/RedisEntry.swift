@@ -1,3 +1,4 @@
+import CHiredis
 import Ferry
 import Foundation
 
@@ -45,20 +46,38 @@ package struct RedisEntry: Sendable, Hashable {
         return ms > 0 ? "\(ms - 1)-\(UInt64.max)" : "0"
     }
 
-    /// The entries of an XRANGE, XCLAIM or XREADGROUP stream reply (`[[id, [name, value...]]...]`);
+    /// The entries of a stream reply (`[[id, [name, value...]]...]`), copied out of hiredis;
     /// anything not shaped so is skipped.
-    static func list(_ reply: RedisValue) -> [RedisEntry] {
-        (reply.array ?? []).compactMap { item in
-            guard let parts = item.array, parts.count == 2, let id = parts[0].text, let values = parts[1].array else { return nil }
+    static func list(_ reply: UnsafeMutablePointer<redisReply>) -> [RedisEntry] {
+        let items = reply.pointee
+        guard items.type == REDIS_REPLY_ARRAY else { return [] }
+        var entries: [RedisEntry] = []
+        entries.reserveCapacity(items.elements)
+        for index in 0..<items.elements {
+            let item = items.element[index]!.pointee
+            guard item.type == REDIS_REPLY_ARRAY, item.elements == 2,
+                let id = string(item.element[0]!).map({ String(decoding: $0, as: UTF8.self) }),
+                case let values = item.element[1]!.pointee, values.type == REDIS_REPLY_ARRAY
+            else { continue }
             var fields: [Field] = []
-            var index = 0
-            while index + 1 < values.count {
-                if case .string(let value) = values[index + 1], let name = values[index].text {
-                    fields.append(.init(name: name, value: value))
+            fields.reserveCapacity(values.elements / 2)
+            var field = 0
+            while field + 1 < values.elements {
+                if let name = string(values.element[field]!), let value = string(values.element[field + 1]!) {
+                    fields.append(Field(name: String(decoding: name, as: UTF8.self), value: Data(buffer: value)))
                 }
-                index += 2
+                field += 2
             }
-            return RedisEntry(id: id, fields: fields)
+            entries.append(RedisEntry(id: id, fields: fields))
         }
+        return entries
+    }
+
+    /// The bytes of a bulk-string reply (valid until the reply is freed); nil for other types.
+    private static func string(_ reply: UnsafeMutablePointer<redisReply>) -> UnsafeBufferPointer<UInt8>? {
+        let r = reply.pointee
+        guard r.type == REDIS_REPLY_STRING else { return nil }
+        guard let bytes = r.str else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: UnsafeRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: r.len)
     }
 }

@@ -15,13 +15,13 @@ final class RedisPager: @unchecked Sendable {
         let command = ["XRANGE", redis.stream, start, end, "COUNT", "200"]
         if let kept = connection {
             do {
-                return RedisEntry.list(try kept.command(command))
+                return try kept.entries(command)
             } catch {
                 connection = nil
             }
         }
         let fresh = try RedisConnection(redis)
-        let entries = RedisEntry.list(try fresh.command(command))
+        let entries = try fresh.entries(command)
         connection = fresh
         return entries
     }

@@ -106,31 +106,25 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
             // Claimed back with the delivery counter set to the attempt the core asked for.
             var claimed: [RedisEntry] = []
             for (attempt, ids) in Dictionary(grouping: due, by: \.attempt).sorted(by: { $0.key < $1.key }) {
-                claimed += RedisEntry.list(
-                    try connection.command(
-                        ["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + ids.map(\.id) + ["RETRYCOUNT", String(attempt)])
-                )
+                claimed += try connection.entries(
+                    ["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + ids.map(\.id) + ["RETRYCOUNT", String(attempt)])
             }
             return try withAttempts(claimed, connection)
         }
         if let cursor = ownPendingCursor {
-            let own = RedisEntry.list(
-                stream(
-                    try connection.command(
-                        [
-                            "XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "STREAMS",
-                            endpoint.stream, cursor,
-                        ])))
+            let own = try connection.entries(
+                [
+                    "XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "STREAMS",
+                    endpoint.stream, cursor,
+                ], readGroup: true)
             ownPendingCursor = own.last?.id
             if !own.isEmpty { return try withAttempts(own, connection) }
         }
-        let fresh = RedisEntry.list(
-            stream(
-                try connection.command(
-                    [
-                        "XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "BLOCK", "100",
-                        "STREAMS", endpoint.stream, ">",
-                    ])))
+        let fresh = try connection.entries(
+            [
+                "XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.prefetch), "BLOCK", "100",
+                "STREAMS", endpoint.stream, ">",
+            ], readGroup: true)
         if !fresh.isEmpty { return fresh.map { ($0, 1) } }
         if ContinuousClock.now - lastClaim >= .milliseconds(max(100, endpoint.claimIdleMilliseconds / 2)) {
             lastClaim = .now
@@ -144,8 +138,7 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
             let idle = (claimed.array?.dropFirst().first?.array ?? []).compactMap(\.text)
             let orphans = state.withLock { $0.orphans(idle) }
             if !orphans.isEmpty {
-                let reclaimed = RedisEntry.list(
-                    try connection.command(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + orphans))
+                let reclaimed = try connection.entries(["XCLAIM", endpoint.stream, options.group, options.consumer, "0"] + orphans)
                 logger.info(
                     "reclaimed entries left pending by another member",
                     metadata: ["stream": "\(endpoint.stream)", "count": "\(reclaimed.count)"])
@@ -169,10 +162,6 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
             if let fields = item.array, fields.count >= 4, let id = fields[0].text { counts[id] = fields[3].integer }
         }
         return entries.map { ($0, counts[$0.id ?? ""] ?? 1) }
-    }
-
-    private func stream(_ reply: RedisValue) -> RedisValue {
-        reply.array?.first?.array?.dropFirst().first ?? .null  // [[stream, entries]]
     }
 
     func inbound(_ fetched: (entry: RedisEntry, attempt: Int, firstFailureMicros: Int64?)) -> Inbound {

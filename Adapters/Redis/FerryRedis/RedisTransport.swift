@@ -119,7 +119,7 @@ extension RedisTransport: Browsable {
         let redis = try RedisEndpoint(endpoint)
         guard let first = try RedisEntry.firstID(start) else { return }
         let last = try await admin.run { () throws(FerryError) in
-            RedisEntry.list(try RedisConnection(redis).command(["XREVRANGE", redis.stream, "+", "-", "COUNT", "1"])).first?.id
+            try RedisConnection(redis).entries(["XREVRANGE", redis.stream, "+", "-", "COUNT", "1"]).first?.id
         }
         guard let last else { return }
         let pager = RedisPager(redis)

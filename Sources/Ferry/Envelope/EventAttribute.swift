@@ -9,13 +9,13 @@ package enum EventAttribute: String, CaseIterable, Sendable {
 
     /// The attribute whose name is exactly these bytes: found by length and bytes, where a
     /// dictionary would hash the name of every header of every event.
-    init?(utf8 name: Substring.UTF8View) {
-        let first = name.first ?? 0
+    init?(utf8 name: UnsafeBufferPointer<UInt8>) {
+        guard let first = name.first else { return nil }
         let guess: EventAttribute? =
             switch (name.count, first) {
             case (2, _): .id
             case (4, UInt8(ascii: "d")): .data
-            case (4, _): name.dropFirst().first == UInt8(ascii: "y") ? .type : .time
+            case (4, _): name[1] == UInt8(ascii: "y") ? .type : .time
             case (6, _): .source
             case (7, _): .subject
             case (10, UInt8(ascii: "d")): .dataschema
@@ -23,15 +23,25 @@ package enum EventAttribute: String, CaseIterable, Sendable {
             case (11, UInt8(ascii: "s")): .specversion
             case (11, UInt8(ascii: "c")): .causationid
             case (11, UInt8(ascii: "t")): .traceparent
-            case (11, _): name.dropFirst(4).first == UInt8(ascii: "_") ? .dataBase64 : .dataversion
+            case (11, _): name[4] == UInt8(ascii: "_") ? .dataBase64 : .dataversion
             case (12, _): .partitionkey
             case (13, _): .correlationid
             case (14, _): .idempotencykey
             case (15, _): .datacontenttype
             default: nil
             }
-        guard let guess, name.elementsEqual(guess.rawValue.utf8) else { return nil }
+        guard let guess, guess.rawValue.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(name) }) == true else { return nil }
         self = guess
+    }
+
+    /// The attribute named `name`, if any.
+    init?(name: String) {
+        guard let found = name.utf8.withContiguousStorageIfAvailable({ EventAttribute(utf8: $0) }) else {
+            self.init(rawValue: name)
+            return
+        }
+        guard let found else { return nil }
+        self = found
     }
 
     /// Its place in `allCases`: an index into per-attribute tables, where a dictionary would

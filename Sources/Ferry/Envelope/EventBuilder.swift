@@ -37,7 +37,7 @@ struct EventBuilder {
 
     /// Sets an attribute by name: a known one, else an extension.
     mutating func set(_ name: String, _ value: String) {
-        if let attribute = EventAttribute(utf8: Substring(name).utf8) { set(attribute, value) } else { event.extensions[name] = value }
+        if let attribute = EventAttribute(name: name) { set(attribute, value) } else { event.extensions[name] = value }
     }
 
     var hasContentType: Bool { event.datacontenttype != nil }

@@ -108,21 +108,42 @@ package struct HeaderBinding: Sendable {
         var builder = EventBuilder(data: data, headers: [:])
         var plain: [String: String] = [:]
         for (name, value) in headers {
-            guard name.utf8.starts(with: read.utf8) else {
-                plain[name] = value
-                continue
-            }
-            let attributeName = name.utf8.dropFirst(read.utf8.count)
-            if let attribute = EventAttribute(utf8: attributeName) {
-                builder.set(attribute, value)
-            } else {
-                builder.set(String(Substring(attributeName)), value)
+            switch Self.header(name, under: read) {
+            case .plain: plain[name] = value
+            case .attribute(let attribute): builder.set(attribute, value)
+            case .extension(let attributeName): builder.set(attributeName, value)
             }
         }
         if let contentType, !builder.hasContentType { builder.set(.datacontenttype, contentType) }
         var event = try builder.build(where: { Self.place(origin()) })
         event.headers = plain
         return DecodedEnvelope(event: event, mode: .binary)
+    }
+
+    /// What a binary-mode header is: a plain header (not under `prefix`), an attribute Ferry
+    /// knows, or an extension attribute (its name without the prefix).
+    private enum Header {
+        case plain
+        case attribute(EventAttribute)
+        case `extension`(String)
+    }
+
+    /// Reads `name` through its bytes: this runs for every header of every message.
+    private static func header(_ name: String, under prefix: String) -> Header {
+        let read = name.utf8.withContiguousStorageIfAvailable { name in
+            prefix.utf8.withContiguousStorageIfAvailable { prefix -> Header in
+                guard name.count >= prefix.count, name.prefix(prefix.count).elementsEqual(prefix) else { return .plain }
+                let rest = UnsafeBufferPointer(rebasing: name[prefix.count...])
+                if let attribute = EventAttribute(utf8: rest) { return .attribute(attribute) }
+                return .extension(String(decoding: rest, as: UTF8.self))
+            }
+        }
+        if let read = read ?? nil { return read }
+        var name = name
+        var prefix = prefix
+        name.makeContiguousUTF8()
+        prefix.makeContiguousUTF8()
+        return header(name, under: prefix)
     }
 
     /// How errors name a message.
