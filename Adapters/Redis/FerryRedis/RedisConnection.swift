@@ -79,7 +79,7 @@ final class RedisConnection: BrokerConnection {
     }
 
     /// Item `index` of an array reply, if it is one and has it.
-    static func element(_ index: Int, of reply: UnsafeMutablePointer<redisReply>) -> UnsafeMutablePointer<redisReply>? {
+    private static func element(_ index: Int, of reply: UnsafeMutablePointer<redisReply>) -> UnsafeMutablePointer<redisReply>? {
         let r = reply.pointee
         guard r.type == REDIS_REPLY_ARRAY, index < r.elements else { return nil }
         return r.element[index]

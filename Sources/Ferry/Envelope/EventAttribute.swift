@@ -36,11 +36,8 @@ package enum EventAttribute: String, CaseIterable, Sendable {
 
     /// The attribute named `name`, if any.
     init?(name: String) {
-        guard let found = name.utf8.withContiguousStorageIfAvailable({ EventAttribute(utf8: $0) }) else {
-            self.init(rawValue: name)
-            return
-        }
-        guard let found else { return nil }
+        var name = name
+        guard let found = name.withUTF8({ EventAttribute(utf8: $0) }) else { return nil }
         self = found
     }
 

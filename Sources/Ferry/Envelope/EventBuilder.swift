@@ -37,8 +37,11 @@ struct EventBuilder {
 
     /// Sets an attribute by name: a known one, else an extension.
     mutating func set(_ name: String, _ value: String) {
-        if let attribute = EventAttribute(name: name) { set(attribute, value) } else { event.extensions[name] = value }
+        if let attribute = EventAttribute(name: name) { set(attribute, value) } else { setExtension(name, value) }
     }
+
+    /// Sets an extension attribute: `name` is known not to be one of `EventAttribute`'s.
+    mutating func setExtension(_ name: String, _ value: String) { event.extensions[name] = value }
 
     var hasContentType: Bool { event.datacontenttype != nil }
 

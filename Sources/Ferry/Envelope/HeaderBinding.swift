@@ -111,7 +111,7 @@ package struct HeaderBinding: Sendable {
             switch Self.header(name, under: read) {
             case .plain: plain[name] = value
             case .attribute(let attribute): builder.set(attribute, value)
-            case .extension(let attributeName): builder.set(attributeName, value)
+            case .extension(let attributeName): builder.setExtension(attributeName, value)
             }
         }
         if let contentType, !builder.hasContentType { builder.set(.datacontenttype, contentType) }
@@ -130,20 +130,16 @@ package struct HeaderBinding: Sendable {
 
     /// Reads `name` through its bytes: this runs for every header of every message.
     private static func header(_ name: String, under prefix: String) -> Header {
-        let read = name.utf8.withContiguousStorageIfAvailable { name in
-            prefix.utf8.withContiguousStorageIfAvailable { prefix -> Header in
+        var name = name
+        var prefix = prefix
+        return name.withUTF8 { name in
+            prefix.withUTF8 { prefix in
                 guard name.count >= prefix.count, name.prefix(prefix.count).elementsEqual(prefix) else { return .plain }
                 let rest = UnsafeBufferPointer(rebasing: name[prefix.count...])
                 if let attribute = EventAttribute(utf8: rest) { return .attribute(attribute) }
                 return .extension(String(decoding: rest, as: UTF8.self))
             }
         }
-        if let read = read ?? nil { return read }
-        var name = name
-        var prefix = prefix
-        name.makeContiguousUTF8()
-        prefix.makeContiguousUTF8()
-        return header(name, under: prefix)
     }
 
     /// How errors name a message.
