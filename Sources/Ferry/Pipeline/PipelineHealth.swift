@@ -12,15 +12,18 @@ public struct PipelineHealth: Sendable, Hashable {
     public var lastError: String?
     /// The source's lag when last measured (every 10 s).
     public var lag: Int?
+    /// When the consumer or route started: until its first settle, idle time counts from here
+    /// (a route that has just started on a backlog is not stalled).
+    public var started: Date
 
-    public init() {}
+    public init(started: Date = Date()) { self.started = started }
 
     public var isFailing: Bool { failingSince != nil }
 
-    /// Failing, or events waiting (`lag` above 0) while nothing was settled for `window`.
+    /// Events waiting (`lag` above 0) while nothing was settled for `window`.
     public func isStalled(now: Date = Date(), window: Duration = .seconds(60)) -> Bool {
         guard let lag, lag > 0 else { return false }
-        let idle = now.timeIntervalSince(lastSettled ?? .distantPast)
+        let idle = now.timeIntervalSince(lastSettled ?? started)
         return idle > Double(window.components.seconds)
     }
 }
