@@ -20,6 +20,7 @@ public struct RelayConfiguration: Sendable {
 
     /// Reads configuration text; `file` names it in errors.
     package init(yaml: String, file: String, environment: [String: String]) throws(FerryError) {
+        try ConfigShape.check(yaml, file: file)
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {

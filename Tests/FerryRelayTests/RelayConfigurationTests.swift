@@ -80,6 +80,10 @@ import Testing
             "routes[0].retry.max-delay: expected a duration", ":5:"
         ),
         ("idempotency: memory://\n", "no 'routes'", ":1:"),
+        ("routes:\n  - source: kafka://h:9092/t\n    ? [a, b]\n    : c\n", "a key must be a plain name", ":3:"),
+        ("routes: [{source: kafka://h:9092/t, {a: b}: c}]\n", "a key must be a plain name", ":1:"),
+        ("x: &k [a]\nroutes:\n  - *k : c\n", "a key must be a plain name", ":3:"),
+        ("routes:\n  - source: kafka://h:9092/t\n    sinks: [[[[[[[[redis://h/s]]]]]]]]\n", "nested deeper than 8 levels", ":3:"),
     ])
     func mistakesNameTheirKeyAndLine(_ yaml: String, _ message: String, _ line: String) throws {
         let path = try write(yaml)
@@ -87,6 +91,35 @@ import Testing
         #expect(error?.code == .invalidConfiguration)
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
         #expect(error?.message.contains(path + line) == true, "\(error?.message ?? "")")
+    }
+
+    /// Found by fuzzing: Yams took up to half a minute to refuse this 2 KB file of duplicated
+    /// nested keys (it sorts them for its message, exponentially in their depth).
+    @Test func nestedKeysAreRefusedBeforeYAMLIsComposed() throws {
+        let input = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fuzz/regressions/relay-config/slow-duplicate-keys").path
+        let error = #expect(throws: FerryError.self) { try RelayConfiguration(file: input, environment: [:]) }
+        #expect(error?.message.contains("slow-duplicate-keys:2: a key must be a plain name") == true, "\(error?.message ?? "")")
+    }
+
+    /// Anchors, aliases and flow mappings as values, and IPv6 hosts, are still what they were.
+    @Test func aliasesAndFlowValuesStillWork() throws {
+        let path = try write(
+            """
+            routes:
+              - name: one
+                source: 'kafka://[::1]:9092/t'
+                sinks: &sinks ['redis://[::1]:6379/s']
+                limits: &limits {max-bytes: 1024}
+              - name: two
+                source: kafka://h:9092/u
+                sinks: *sinks
+                limits: *limits
+            """)
+        let configuration = try RelayConfiguration(file: path, environment: [:])
+        #expect(configuration.routes[1].sinks == configuration.routes[0].sinks)
+        #expect(configuration.routes[1].limits.maxBytes == 1024)
+        #expect(configuration.routes[0].source.hosts.first?.port == 9092)
     }
 
     @Test func secretsNeverAppearInErrors() throws {
