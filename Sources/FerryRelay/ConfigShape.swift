@@ -15,11 +15,12 @@ enum ConfigShape {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { return }
         defer { yaml_parser_delete(&parser) }
-        var utf8 = Array(yaml.utf8)
+        let utf8 = Array(yaml.utf8)
         // Each open collection: whether it is a mapping whose next node is a key.
         var open: [(isMapping: Bool, expectsKey: Bool)] = []
-        try utf8.withUnsafeMutableBufferPointer { (bytes) throws(FerryError) in
-            yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
+        try utf8.withUnsafeBufferPointer { (bytes) throws(FerryError) in
+            guard let start = bytes.baseAddress else { return }  // empty: Yams says so
+            yaml_parser_set_input_string(&parser, start, bytes.count)
             while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) == 1 else { return }
