@@ -38,11 +38,23 @@ import Testing
             done.withLock { $0 += items }
             return items.map { _ in () }
         }
-        coalescer.enqueue([1])
-        coalescer.enqueue([2, 3])
+        coalescer.enqueue(1)
+        coalescer.enqueue(2)
+        coalescer.enqueue(3)
         try await Task.sleep(for: .milliseconds(50))
         #expect(done.withLock { $0 }.isEmpty, "still within the delay")
         await executor.run { coalescer.drain() }
         #expect(done.withLock { $0 } == [1, 2, 3])
+    }
+
+    /// Acks nobody waits for join one request up to the limit; a waiting request stays whole.
+    @Test func queuedItemsShareRequestsUpToTheLimit() {
+        var state = CoalescerState<Int, Void>()
+        let starts = (0..<7).map { state.enqueue($0, limit: 3) }
+        #expect(starts == [true] + Array(repeating: false, count: 6), "the first item starts a drain")
+        let batch = state.nextBatch(limit: 100)
+        #expect(batch?.map(\.items) == [[0, 1, 2], [3, 4, 5], [6]])
+        let next = state.nextBatch(limit: 100)
+        #expect(next == nil, "the drain ends")
     }
 }

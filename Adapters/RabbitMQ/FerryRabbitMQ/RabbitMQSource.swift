@@ -111,7 +111,7 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
                     return try? decoded.get().event.timeMicros
                 }
             }
-            if early { acks.enqueue([(delivered.deliveryTag, link.generation)]) }
+            if early { acks.enqueue((delivered.deliveryTag, link.generation)) }
             return !early
         }
     }
@@ -152,7 +152,7 @@ final class RabbitMQSource: FetchingSource, @unchecked Sendable {
             }
             state.withLock { $0.settled() }
             if let offset { cursor?.withLock { $0.settle(offset) } }
-            acks.enqueue([(delivered.deliveryTag, deliveryGeneration)])
+            acks.enqueue((delivered.deliveryTag, deliveryGeneration))
         }
     }
 

@@ -192,7 +192,7 @@ final class RedisSource: FetchingSource, @unchecked Sendable {
     /// leaves the entry pending, to be delivered again.
     private func acknowledge(_ id: String) {
         state.withLock { $0.settled(id) }
-        acks.enqueue([id])
+        acks.enqueue(id)
     }
 
     /// One XACK for `ids`, once more on a fresh connection if the first one was lost. If that

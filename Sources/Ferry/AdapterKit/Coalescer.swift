@@ -29,11 +29,10 @@ package final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    /// Queues `items` for the next batch without waiting for them (acks, whose loss only
-    /// means a redelivery); the batch starts after `delay`, or sooner through `drain()`.
-    package func enqueue(_ items: [Item]) {
-        guard !items.isEmpty else { return }
-        if state.withLock({ $0.enqueue(items, nil) }) {
+    /// Queues `item` for the next batch without waiting for it (an ack, whose loss only means
+    /// a redelivery); the batch starts after `delay`, or sooner through `drain()`.
+    package func enqueue(_ item: Item) {
+        if state.withLock({ $0.enqueue(item, limit: limit) }) {
             executor.execute(after: delay) { [self] in drain() }
         }
     }
@@ -41,11 +40,12 @@ package final class Coalescer<Item: Sendable, Output: Sendable>: Sendable {
     /// Carries out everything waiting, now. Call it only on the executor's thread.
     package func drain() {
         while let waiters = state.withLock({ $0.nextBatch(limit: limit) }) {
-            let outputs = body(waiters.flatMap(\.items))
+            let outputs = body(waiters.count == 1 ? waiters[0].items : waiters.flatMap(\.items))
             var start = 0
             for waiter in waiters {
-                waiter.continuation?.resume(returning: Array(outputs[start..<(start + waiter.items.count)]))
-                start += waiter.items.count
+                let end = start + waiter.items.count
+                waiter.continuation?.resume(returning: Array(outputs[start..<end]))
+                start = end
             }
         }
     }

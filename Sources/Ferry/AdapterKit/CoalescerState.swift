@@ -8,8 +8,24 @@ struct CoalescerState<Item: Sendable, Output: Sendable>: Sendable {
     private var draining = false
 
     /// Queues a request; true when no drain is running and the caller must start one.
-    mutating func enqueue(_ items: [Item], _ continuation: CheckedContinuation<[Output], Never>?) -> Bool {
+    mutating func enqueue(_ items: [Item], _ continuation: CheckedContinuation<[Output], Never>) -> Bool {
         waiting.append((items, continuation))
+        return startDrain()
+    }
+
+    /// Queues an item nobody waits for (an ack). It joins the last request while nobody waits
+    /// for that one either and it has fewer than `limit` items: a run of acks is one request,
+    /// not one array each. True when the caller must start a drain.
+    mutating func enqueue(_ item: Item, limit: Int) -> Bool {
+        if let last = waiting.indices.last, waiting[last].continuation == nil, waiting[last].items.count < limit {
+            waiting[last].items.append(item)
+        } else {
+            waiting.append(([item], nil))
+        }
+        return startDrain()
+    }
+
+    private mutating func startDrain() -> Bool {
         guard !draining else { return false }
         draining = true
         return true
