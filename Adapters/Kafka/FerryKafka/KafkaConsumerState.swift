@@ -80,7 +80,10 @@ struct KafkaConsumerState: Sendable {
             let message = fetched[fetchedIndex]
             fetchedIndex += 1
             let partition = TopicPartition(topic: message.topic, partition: message.partition)
-            guard assigned[partition]?.handOut(message.offset) != nil else { continue }  // revoked while buffered
+            // Through the index: optional chaining through the subscript heap-allocates its
+            // accessor's frames, twice per message.
+            guard let index = assigned.index(forKey: partition) else { continue }  // revoked while buffered
+            assigned.values[index].handOut(message.offset)
             var retryHeaders: [String: String] = [:]
             if message.topic == retryTopic {
                 for header in message.record.headers where RetryHeaders.contains(header.name) {
@@ -110,7 +113,7 @@ struct KafkaConsumerState: Sendable {
     /// Settles one offset; the partition's commit offset moves forward when it can. True when
     /// offsets now wait to be stored and none did before: the caller schedules `takeStores`.
     mutating func settle(_ partition: TopicPartition, _ offset: Int64) -> Bool {
-        guard let safe = assigned[partition]?.settle(offset) else { return false }
+        guard let index = assigned.index(forKey: partition), let safe = assigned.values[index].settle(offset) else { return false }
         let first = toStore.isEmpty
         toStore[partition] = safe
         return first

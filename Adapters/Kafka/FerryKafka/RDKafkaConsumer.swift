@@ -241,21 +241,44 @@ final class RDKafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// The record's headers. Their values are copied into one buffer and each field holds a
+    /// slice of it: one allocation for all values rather than one per value over 14 bytes.
+    static func fields(_ headers: OpaquePointer) -> [WireField] {
+        let count = rd_kafka_header_cnt(headers)
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        var total = 0
+        for index in 0..<count where rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            total += value == nil ? 0 : size
+        }
+        var values = Data(count: total)
+        values.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            for index in 0..<count where rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                guard let value, size > 0 else { continue }
+                buffer.baseAddress!.advanced(by: offset).copyMemory(from: value, byteCount: size)
+                offset += size
+            }
+        }
+        var fields: [WireField] = []
+        fields.reserveCapacity(count)
+        var offset = 0
+        for index in 0..<count where rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let length = value == nil ? 0 : size
+            fields.append(WireField(name: name.map { String(cString: $0) } ?? "", value: values[offset..<(offset + length)]))
+            offset += length
+        }
+        return fields
+    }
+
     private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topics: inout [OpaquePointer: String]) -> KafkaMessage {
         let m = message.pointee
         var record = KafkaRecord(value: m.payload.map { Data(bytes: $0, count: m.len) } ?? Data())
         record.key = m.key.map { Data(bytes: $0, count: m.key_len) }
         var headers: OpaquePointer?
         if rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
-            var index = 0
-            var name: UnsafePointer<CChar>?
-            var value: UnsafeRawPointer?
-            var size = 0
-            while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                record.headers.append(
-                    .init(name: name.map { String(cString: $0) } ?? "", value: value.map { Data(bytes: $0, count: size) } ?? Data()))
-                index += 1
-            }
+            record.headers = Self.fields(headers)
         }
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &type)
