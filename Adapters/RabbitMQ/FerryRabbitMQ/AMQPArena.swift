@@ -80,6 +80,7 @@ package final class AMQPArena {
 
     private static func strings(_ table: amqp_table_t, level: Int, nesting: inout Int) -> [String: String] {
         var out: [String: String] = [:]
+        out.reserveCapacity(Int(max(0, table.num_entries)))  // entries rabbitmq-c has already decoded
         for index in 0..<Int(max(0, table.num_entries)) {
             let entry = table.entries[index]
             out[string(entry.key)] = describe(entry.value, level: level, nesting: &nesting)

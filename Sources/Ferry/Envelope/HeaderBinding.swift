@@ -18,6 +18,9 @@ package struct HeaderBinding: Sendable {
     /// `prefix`, then the prefixes other producers' bindings use on this transport: a message
     /// is read under the first one its `specversion` header carries.
     private let readPrefixes: [String]
+    /// `<read prefix>specversion` for each of `readPrefixes`, made once (AMQP's is too long to be
+    /// a small string: concatenated per message, it cost an allocation).
+    private let specversionNames: [String]
     /// `prefix`'s header name of each attribute, by `ordinal`.
     private let names: [String]
 
@@ -28,6 +31,7 @@ package struct HeaderBinding: Sendable {
         self.reservedPrefixes = reservedPrefixes.map { $0.lowercased() }
         lowercasedPrefix = prefix.lowercased()
         readPrefixes = [prefix] + alsoReading
+        specversionNames = readPrefixes.map { $0 + EventAttribute.specversion.rawValue }
         names = EventAttribute.allCases.map { prefix + $0.rawValue }
     }
 
@@ -84,9 +88,10 @@ package struct HeaderBinding: Sendable {
     private func decodeEnvelope(
         headers: [String: String], data: Data, contentType: String?, origin: () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope? {
-        if let read = readPrefixes.first(where: { headers[$0 + EventAttribute.specversion.rawValue] != nil }) {
-            return try decodeBinary(
-                headers.map { ($0.key, $0.value) }, under: read, data: data, contentType: contentType, origin: origin())
+        if let index = specversionNames.firstIndex(where: { headers[$0] != nil }) {
+            return try binary(
+                headers.lazy.map { ($0.key, $0.value) }, under: readPrefixes[index], data: data, contentType: contentType,
+                origin: origin())
         }
         if let contentType, StructuredFormat.isStructured(contentType: contentType) {
             var event = try StructuredFormat.decode(data, where: Self.place(origin()))
@@ -104,7 +109,14 @@ package struct HeaderBinding: Sendable {
         _ headers: [(String, String)], under read: String? = nil, data: Data, contentType: String?,
         origin: @autoclosure () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope {
-        let read = read ?? prefix
+        try binary(headers, under: read ?? prefix, data: data, contentType: contentType, origin: origin())
+    }
+
+    /// `decodeBinary` over any header sequence (a dictionary's too, without an array first);
+    /// private, so that each use is specialised.
+    private func binary<Headers: Sequence<(String, String)>>(
+        _ headers: Headers, under read: String, data: Data, contentType: String?, origin: @autoclosure () -> PlainOrigin
+    ) throws(FerryError) -> DecodedEnvelope {
         var builder = EventBuilder(data: data, headers: [:])
         var plain: [String: String] = [:]
         for (name, value) in headers {
