@@ -25,20 +25,44 @@ import Testing
     }
 
     /// Binary mode sorts headers by their bytes: attributes under the prefix, extensions under
-    /// it, everything else a plain header (a name that only shares part of the prefix too).
+    /// it, everything else a plain header (a name that only shares part of the prefix too). The
+    /// field the transport reads elsewhere is left out, and its own key wins over the header.
     @Test func binaryHeadersAreSortedIntoAttributesExtensionsAndPlainHeaders() throws {
         let binding = HeaderBinding(prefix: "ce_")
-        let headers = [
+        let fields = [
             ("ce_specversion", "1.0"), ("ce_id", "e-1"), ("ce_source", "/s"), ("ce_type", "t.v1"), ("ce_tenant", "acme"),
             ("ce_", "empty"), ("c", "short"), ("cf_id", "near"), ("Ce_id", "case"), ("trace", "x"),
-            ("ce_größe", "wide"),
-        ]
-        let decoded = try binding.decodeBinary(headers, data: Data("{}".utf8), contentType: nil, origin: PlainOrigin(id: "p", source: "/o"))
+            ("ce_größe", "wide"), ("content-type", "text/plain"), ("ce_partitionkey", "from-header"),
+        ].map { WireField(name: $0.0, text: $0.1) }
+        let decoded = try binding.decodeBinary(
+            fields, skipping: "content-type", partitionKey: "from-key", data: Data("{}".utf8), contentType: "application/json",
+            origin: PlainOrigin(id: "p", source: "/o"))
+        #expect(decoded.mode == .binary)
         #expect(decoded.event.id == "e-1")
         #expect(decoded.event.source == "/s")
         #expect(decoded.event.type == "t.v1")
+        #expect(decoded.event.partitionkey == "from-key")
+        #expect(decoded.event.datacontenttype == "application/json")
         #expect(decoded.event.extensions == ["tenant": "acme", "": "empty", "größe": "wide"])
         #expect(decoded.event.headers == ["c": "short", "cf_id": "near", "Ce_id": "case", "trace": "x"])
+        let keyless = try binding.decodeBinary(
+            fields, skipping: "content-type", data: Data("{}".utf8), contentType: nil, origin: PlainOrigin(id: "p", source: "/o"))
+        #expect(keyless.event.partitionkey == "from-header")
+        #expect(keyless.event.datacontenttype == nil)
+    }
+
+    /// Header names are compared by their bytes, prefixes included.
+    @Test func bytePrefixesAndEqualityAreExact() {
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        func check(_ a: String, _ b: String) -> (same: Bool, prefix: Bool) {
+            bytes(a).withUnsafeBufferPointer { a in bytes(b).withUnsafeBufferPointer { b in (a.sameBytes(b), a.hasBytePrefix(b)) } }
+        }
+        #expect(check("", "") == (true, true))
+        #expect(check("ce_id", "ce_") == (false, true))
+        #expect(check("ce_", "ce_id") == (false, false))
+        #expect(check("ce_id", "ce_id") == (true, true))
+        #expect(check("cf_id", "ce_") == (false, false))
+        #expect(check("abc", "") == (false, true))
     }
 
     /// Header names are looked up by `ordinal`: it must be each attribute's place in `allCases`.

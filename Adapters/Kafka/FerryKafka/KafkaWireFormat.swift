@@ -35,17 +35,13 @@ package enum KafkaWireFormat {
             $0.name.utf8.count + $0.value.count
         }
         do { try limits.check(headers: record.headers.count, bytes: size) } catch { return .failure(error) }
-        var headers: [(String, String)] = []
-        headers.reserveCapacity(record.headers.count + 1)
         var contentType: String?
         var binary = false
         for header in record.headers {
-            let value = header.text
             if header.name == "content-type" {
-                contentType = value
-            } else {
-                binary = binary || header.name == "ce_specversion"
-                headers.append((header.name, value))
+                contentType = header.text
+            } else if header.name == "ce_specversion" {
+                binary = true
             }
         }
         let key = record.key.map(WireField.text)
@@ -54,15 +50,18 @@ package enum KafkaWireFormat {
                 id: "kafka:\(position)", source: source,
                 timeMicros: record.timestampMillis.flatMap { PlainOrigin.time($0, unitMicros: 1000) }, partitionkey: key)
         }
-        if binary {
-            if let key { headers.append(("ce_partitionkey", key)) }
-            if let envelope = try? binding.decodeBinary(headers, data: record.value, contentType: contentType, origin: origin()) {
-                return .success(envelope)
-            }
+        if binary,
+            let envelope = try? binding.decodeBinary(
+                record.headers, skipping: "content-type", partitionKey: key, data: record.value, contentType: contentType,
+                origin: origin())
+        {
+            return .success(envelope)
         }
-        let all = Dictionary(headers, uniquingKeysWith: { $1 })
+        var headers: [String: String] = [:]
+        for header in record.headers where header.name != "content-type" { headers[header.name] = header.text }
+        if binary, let key { headers["ce_partitionkey"] = key }
         return Result { () throws(FerryError) in
-            try binding.decode(headers: all, data: record.value, contentType: contentType, origin: origin())
+            try binding.decode(headers: headers, data: record.value, contentType: contentType, origin: origin())
         }
     }
 }

@@ -46,24 +46,22 @@ package enum RedisWireFormat {
         func origin() -> PlainOrigin {
             PlainOrigin(id: "redis:\(position)", source: source, timeMicros: entryTimeMicros(position.offset))
         }
-        var pairs: [(String, String)] = []
-        pairs.reserveCapacity(entry.fields.count)
         var data: Data?
         var binary = false
         for field in entry.fields {
             if field.name == "data" {
                 data = field.value
-            } else {
-                binary = binary || field.name == "ce_specversion"
-                pairs.append((field.name, field.text))
+            } else if field.name == "ce_specversion" {
+                binary = true
             }
         }
         if binary, let data,
-            let envelope = try? binding.decodeBinary(pairs, data: data, contentType: nil, origin: origin())
+            let envelope = try? binding.decodeBinary(entry.fields, skipping: "data", data: data, contentType: nil, origin: origin())
         {
             return .success(envelope)
         }
-        var headers = Dictionary(pairs, uniquingKeysWith: { $1 })
+        var headers: [String: String] = [:]
+        for field in entry.fields where field.name != "data" { headers[field.name] = field.text }
         var contentType: String?
         if !binary {
             contentType = headers.removeValue(forKey: "content-type")

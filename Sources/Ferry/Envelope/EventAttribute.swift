@@ -30,7 +30,7 @@ package enum EventAttribute: String, CaseIterable, Sendable {
             case (15, _): .datacontenttype
             default: nil
             }
-        guard let guess, guess.rawValue.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(name) }) == true else { return nil }
+        guard let guess, guess.rawValue.utf8.withContiguousStorageIfAvailable({ $0.sameBytes(name) }) == true else { return nil }
         self = guess
     }
 

@@ -101,21 +101,26 @@ package struct HeaderBinding: Sendable {
         return nil
     }
 
-    /// Binary mode, straight from a transport's header list (one pass, no dictionary first),
-    /// attributes under `read` (`prefix` unless said). The caller has seen
-    /// `<read>specversion` among them; on an error it falls back to `decode`, which also reads
-    /// broken dead letters.
+    /// Binary mode straight from a byte transport's fields (Kafka headers, Redis entry fields),
+    /// each value made text as it is read, with no list of pairs first. `skipping`: the field
+    /// the transport reads elsewhere (Kafka's `content-type`, Redis' `data`); `partitionKey`:
+    /// the transport's own key (Kafka's record key), which wins over a header. The caller has
+    /// seen `<prefix>specversion` among them; on an error it falls back to `decode`, which also
+    /// reads broken dead letters.
     package func decodeBinary(
-        _ headers: [(String, String)], under read: String? = nil, data: Data, contentType: String?,
+        _ fields: [WireField], skipping skipped: String, partitionKey: String? = nil, data: Data, contentType: String?,
         origin: @autoclosure () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope {
-        try binary(headers, under: read ?? prefix, data: data, contentType: contentType, origin: origin())
+        try binary(
+            fields.lazy.filter { $0.name != skipped }.map { ($0.name, $0.text) }, under: prefix, partitionKey: partitionKey,
+            data: data, contentType: contentType, origin: origin())
     }
 
-    /// `decodeBinary` over any header sequence (a dictionary's too, without an array first);
-    /// private, so that each use is specialised.
+    /// Binary mode over any header sequence, attributes under `read`; private, so that each use
+    /// is specialised.
     private func binary<Headers: Sequence<(String, String)>>(
-        _ headers: Headers, under read: String, data: Data, contentType: String?, origin: @autoclosure () -> PlainOrigin
+        _ headers: Headers, under read: String, partitionKey: String? = nil, data: Data, contentType: String?,
+        origin: @autoclosure () -> PlainOrigin
     ) throws(FerryError) -> DecodedEnvelope {
         var builder = EventBuilder(data: data, headers: [:])
         var plain: [String: String] = [:]
@@ -126,10 +131,10 @@ package struct HeaderBinding: Sendable {
             case .extension(let attributeName): builder.setExtension(attributeName, value)
             }
         }
+        if let partitionKey { builder.set(.partitionkey, partitionKey) }
         if let contentType, !builder.hasContentType { builder.set(.datacontenttype, contentType) }
-        var event = try builder.build(where: { Self.place(origin()) })
-        event.headers = plain
-        return DecodedEnvelope(event: event, mode: .binary)
+        builder.headers = plain
+        return DecodedEnvelope(event: try builder.build(where: { Self.place(origin()) }), mode: .binary)
     }
 
     /// What a binary-mode header is: a plain header (not under `prefix`), an attribute Ferry
@@ -146,7 +151,7 @@ package struct HeaderBinding: Sendable {
         var prefix = prefix
         return name.withUTF8 { name in
             prefix.withUTF8 { prefix in
-                guard name.count >= prefix.count, name.prefix(prefix.count).elementsEqual(prefix) else { return .plain }
+                guard name.hasBytePrefix(prefix) else { return .plain }
                 let rest = UnsafeBufferPointer(rebasing: name[prefix.count...])
                 if let attribute = EventAttribute(utf8: rest) { return .attribute(attribute) }
                 return .extension(String(decoding: rest, as: UTF8.self))
