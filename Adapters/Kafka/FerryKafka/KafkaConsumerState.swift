@@ -87,7 +87,7 @@ struct KafkaConsumerState: Sendable {
             var retryHeaders: [String: String] = [:]
             if message.topic == retryTopic {
                 for header in message.record.headers where RetryHeaders.contains(header.name) {
-                    retryHeaders[header.name] = String(decoding: header.value, as: UTF8.self)
+                    retryHeaders[header.name] = header.text
                 }
             }
             if let due = retryHeaders[RetryHeaders.due].flatMap({ Int64($0) }), due > now {
