@@ -39,16 +39,10 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     }
 
     private let capacity: Int
-    private let state: Locked<State>
+    private let state = Locked(State())
 
     public init(capacity: Int = 100_000) {
         self.capacity = max(1, capacity)
-        // Sized for a full store once: growing while it fills rehashed every key each time.
-        // Untouched storage costs no resident memory until keys arrive.
-        var state = State()
-        state.entries.reserveCapacity(self.capacity)
-        state.order.reserveCapacity(2 * max(self.capacity, 1024) + 1)
-        self.state = Locked(state)
     }
 
     public func reserve(_ key: String, for ttl: Duration) async throws -> IdempotencyReservation {
@@ -145,12 +139,9 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
             if state.entries[oldest.key]?.stamp == oldest.stamp { state.entries.removeValue(forKey: oldest.key) }
         }
         if state.order.count > 2 * max(capacity, 1024) {  // evicted and refreshed keys leave entries behind
-            // Still in stamp order: dropping what is stale keeps it sorted, without sorting again;
-            // done in place, so the buffer is kept.
-            state.order.removeSubrange(..<state.head)
+            // Still in stamp order: dropping what is stale keeps it sorted, without sorting again.
+            state.order = state.order[state.head...].filter { state.entries[$0.key]?.stamp == $0.stamp }
             state.head = 0
-            let entries = state.entries
-            state.order.removeAll { entries[$0.key]?.stamp != $0.stamp }
         }
     }
 }
