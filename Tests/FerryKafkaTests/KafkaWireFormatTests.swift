@@ -67,6 +67,37 @@ import Testing
         #expect(decoded.event == event)
     }
 
+    /// Records other producers wrote: a header given twice counts once, the last one (Kafka's
+    /// rule), the record key wins over a `ce_partitionkey` header, and `content-type` is the
+    /// content type, never a header.
+    @Test func repeatedHeadersAndTheKeyReadAsTheBindingSays() throws {
+        let headers = [
+            ("ce_specversion", "1.0"), ("ce_id", "first"), ("ce_id", "e-2"), ("ce_source", "/s"), ("ce_type", "t.v1"),
+            ("content-type", "text/plain"), ("content-type", "application/json"), ("ce_partitionkey", "from-header"),
+            ("x-trace", "a"), ("x-trace", "b"),
+        ].map { WireField(name: $0.0, text: $0.1) }
+        let record = KafkaRecord(key: Data("from-key".utf8), value: Data("{}".utf8), headers: headers)
+        let event = try KafkaWireFormat.decode(record, position: position, source: "kafka://h/orders").get().event
+        #expect(event.id == "e-2")
+        #expect(event.partitionkey == "from-key")
+        #expect(event.datacontenttype == "application/json")
+        #expect(event.headers == ["x-trace": "b"])
+    }
+
+    /// A dead letter whose envelope is broken is still read (wrapped as a plain message), with
+    /// its headers as they were and the record key as `ce_partitionkey`.
+    @Test func aBrokenDeadLetterIsWrappedWithItsHeaders() throws {
+        let headers = [("ce_specversion", "1.0"), ("ce_source", "/s"), ("ferry-dlq-reason", "decode"), ("content-type", "text/plain")]
+            .map { WireField(name: $0.0, text: $0.1) }
+        let record = KafkaRecord(key: Data("k".utf8), value: Data("x".utf8), headers: headers)
+        let decoded = try KafkaWireFormat.decode(record, position: position, source: "kafka://h/orders").get()
+        #expect(decoded.mode == .plain)
+        #expect(decoded.event.id == "kafka:orders/1@17")
+        #expect(decoded.event.datacontenttype == "text/plain")
+        #expect(
+            decoded.event.headers == ["ce_specversion": "1.0", "ce_source": "/s", "ferry-dlq-reason": "decode", "ce_partitionkey": "k"])
+    }
+
     @Test func malformedRecordsAreTypedErrors() {
         let record = KafkaRecord(value: Data(), headers: [.init(name: "ce_specversion", value: Data("1.0".utf8))])
         let result = KafkaWireFormat.decode(record, position: position, source: "kafka://h/orders")

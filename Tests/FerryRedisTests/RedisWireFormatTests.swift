@@ -50,6 +50,22 @@ import Testing
         #expect(decoded.event == event)
     }
 
+    /// Entries other producers wrote: a field given twice counts once, the last one, `data`
+    /// included, and no `data` field is ever a header.
+    @Test func repeatedFieldsReadTheLastOne() throws {
+        let fields = [
+            ("ce_specversion", "1.0"), ("ce_id", "e-1"), ("ce_source", "/s"), ("ce_type", "first"), ("data", "old"),
+            ("ce_type", "t.v1"), ("data", "new"), ("x-trace", "a"), ("x-trace", "b"),
+        ].map { WireField(name: $0.0, text: $0.1) }
+        let event = try RedisWireFormat.decode(
+            RedisEntry(id: position.offset, fields: fields), position: position, source: "redis://h/orders"
+        )
+        .get().event
+        #expect(event.type == "t.v1")
+        #expect(event.data == Data("new".utf8))
+        #expect(event.headers == ["x-trace": "b"])
+    }
+
     @Test func malformedEntriesAreTypedErrors() {
         let entry = RedisEntry(
             id: position.offset, fields: [.init(name: "ce_specversion", value: Data("1.0".utf8)), .init(name: "data", value: Data())])

@@ -45,14 +45,8 @@ struct EventBuilder {
 
     var hasContentType: Bool { event.datacontenttype != nil }
 
-    /// The transport headers the event carries beside its attributes.
-    var headers: [String: String] {
-        get { event.headers }
-        set { event.headers = newValue }
-    }
-
     /// The event, once its required attributes are there and valid; `origin` names the message.
-    consuming func build(where origin: () -> String) throws(FerryError) -> Event {
+    func build(where origin: () -> String) throws(FerryError) -> Event {
         var event = event
         // Checked one by one, not from an array of pairs: this runs for every event read.
         if specversion?.isEmpty ?? true || event.id.isEmpty || event.source.isEmpty || event.type.isEmpty {

@@ -133,8 +133,9 @@ package struct HeaderBinding: Sendable {
         }
         if let partitionKey { builder.set(.partitionkey, partitionKey) }
         if let contentType, !builder.hasContentType { builder.set(.datacontenttype, contentType) }
-        builder.headers = plain
-        return DecodedEnvelope(event: try builder.build(where: { Self.place(origin()) }), mode: .binary)
+        var event = try builder.build(where: { Self.place(origin()) })
+        event.headers = plain
+        return DecodedEnvelope(event: event, mode: .binary)
     }
 
     /// What a binary-mode header is: a plain header (not under `prefix`), an attribute Ferry
