@@ -57,8 +57,7 @@ package enum KafkaWireFormat {
         {
             return .success(envelope)
         }
-        var headers: [String: String] = [:]
-        for header in record.headers where header.name != "content-type" { headers[header.name] = header.text }
+        var headers = WireField.texts(record.headers, skipping: "content-type")
         if binary, let key { headers["ce_partitionkey"] = key }
         return Result { () throws(FerryError) in
             try binding.decode(headers: headers, data: record.value, contentType: contentType, origin: origin())

@@ -60,8 +60,7 @@ package enum RedisWireFormat {
         {
             return .success(envelope)
         }
-        var headers: [String: String] = [:]
-        for field in entry.fields where field.name != "data" { headers[field.name] = field.text }
+        var headers = WireField.texts(entry.fields, skipping: "data")
         var contentType: String?
         if !binary {
             contentType = headers.removeValue(forKey: "content-type")

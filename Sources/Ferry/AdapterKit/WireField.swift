@@ -31,6 +31,14 @@ package struct WireField: Sendable, Hashable {
         bytes.withUnsafeBytes { String(decoding: $0.bindMemory(to: UInt8.self), as: UTF8.self) }
     }
 
+    /// `fields` as name → text, the last of a repeated name winning (Kafka's rule), without the
+    /// one named `skipped`: the field the transport reads elsewhere.
+    package static func texts(_ fields: [WireField], skipping skipped: String) -> [String: String] {
+        var texts: [String: String] = [:]
+        for field in fields where field.name != skipped { texts[field.name] = field.text }
+        return texts
+    }
+
     /// `headers` as fields, in name order (so equal maps give equal bytes).
     package static func list(_ headers: [String: String]) -> [WireField] {
         headers.sorted { $0.key < $1.key }.map { WireField(name: $0.key, text: $0.value) }
