@@ -146,9 +146,12 @@ extension RabbitMQTransport: Browsable {
         var cursor = try AMQPStreamCursor(start, endpoint: amqp, queue: queue)
         guard let end = try await Self.lastOffset(amqp, queue: queue) else { return }
         let reader = RabbitMQStreamReader(amqp, queue: queue, arguments: cursor.arguments)
+        // The first page waits longer: a stream's reader can take seconds to attach under load.
+        var idle = Duration.seconds(5)
         do {
             reading: while true {
-                let page = try await reader.next(200, idle: .seconds(1))
+                let page = try await reader.next(200, idle: idle)
+                idle = .seconds(1)
                 guard !page.isEmpty else { break }
                 for delivered in page {
                     guard let offset = AMQPStreamCursor.offset(of: delivered), offset <= end else { break reading }
@@ -171,13 +174,18 @@ extension RabbitMQTransport: Browsable {
 
     /// The offset of a stream's last message now, nil when it is empty: AMQP 0-9-1 cannot ask,
     /// so a consumer attached at the last chunk (`x-stream-offset: last`) reads it out, for at
-    /// most 2 s (a stream written to without pause has no last message to wait for).
+    /// most 2 s after its first message (a stream written to without pause has no last message to
+    /// wait for). The first message may take seconds to come under load; an empty stream costs
+    /// that wait.
     private static func lastOffset(_ amqp: AMQPEndpoint, queue: String) async throws -> Int64? {
         let probe = RabbitMQStreamReader(amqp, queue: queue, arguments: [(AMQPStreamCursor.header, .string("last"))])
-        let deadline = ContinuousClock.now + .seconds(2)
+        var deadline = ContinuousClock.now + .seconds(5)
+        var idle = Duration.seconds(5)
         var last: Int64?
         do {
-            while ContinuousClock.now < deadline, case let page = try await probe.next(200, idle: .milliseconds(300)), !page.isEmpty {
+            while ContinuousClock.now < deadline, case let page = try await probe.next(200, idle: idle), !page.isEmpty {
+                if last == nil { deadline = ContinuousClock.now + .seconds(2) }
+                idle = .milliseconds(300)
                 last = max(last ?? 0, page.compactMap(AMQPStreamCursor.offset).max() ?? 0)
             }
         } catch {
