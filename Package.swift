@@ -101,12 +101,14 @@ let package = Package(
         .executableTarget(
             name: "FerryCLI",
             dependencies: [
-                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", "FerryPostgres", "FerryRelay",
+                "Ferry", "FerryKafka", "FerryRabbitMQ", "FerryRedis", "FerrySQLite", "FerryPostgres", "FerryRelay", "CGlibcMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+
+        .systemLibrary(name: "CGlibcMalloc"),
 
         // The seed's patterns as programs that run against the local brokers: scripts/example.
         .executableTarget(

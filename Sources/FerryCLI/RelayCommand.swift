@@ -34,6 +34,7 @@ struct RelayCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
+        MallocTuning.forLongRunningCopy(environment: ProcessInfo.processInfo.environment)
         let (transports, logger) = common.transports()
         let configuration: RelayConfiguration
         let store: any IdempotencyStore

@@ -6,15 +6,25 @@ import Foundation
 public func freeLoopbackPort() -> Int {
     while true {
         let port = Int.random(in: 20_000...32_000)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        if let fd = boundLoopbackSocket(port: port) {
+            close(fd)
+            return port
         }
-        close(fd)
-        if bound == 0 { return port }
     }
+}
+
+/// A TCP socket bound to `port` on loopback, nil when the port is taken: a test server listens on
+/// it.
+public func boundLoopbackSocket(port: Int) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    if bound == 0 { return fd }
+    close(fd)
+    return nil
 }

@@ -51,7 +51,7 @@ public struct RelayConfiguration: Sendable {
 
     static func route(_ node: ConfigNode, index: Int) throws(FerryError) -> RouteConfiguration {
         let keys = try node.mapping(allowed: [
-            "name", "source", "group", "sinks", "types", "subject-prefix", "upcast-to", "max-hops", "in-flight", "retry",
+            "name", "source", "group", "sinks", "types", "subject-prefix", "upcast-to", "max-hops", "in-flight", "read-ahead", "retry",
             "dedup-retention", "limits",
         ])
         guard let source = keys["source"] else { throw node.fail("a route needs a 'source' endpoint") }
@@ -84,6 +84,7 @@ public struct RelayConfiguration: Sendable {
             upcastTo: try keys["upcast-to"]?.integer(in: 1...1_000_000),
             maxHops: try keys["max-hops"]?.integer(in: 1...100) ?? 5,
             inFlight: try keys["in-flight"]?.integer(in: 1...100_000) ?? 256,
+            readAhead: try keys["read-ahead"]?.integer(in: 1...10_000_000) ?? RouteConfiguration.defaultReadAhead,
             retry: retry,
             dedupRetention: try keys["dedup-retention"]?.duration() ?? RouteConfiguration.defaultDedupRetention,
             limits: limits)

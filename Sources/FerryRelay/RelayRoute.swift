@@ -71,7 +71,8 @@ public final class RelayRoute: Service {
         let subscription = try await transports.transport(for: source).subscribe(
             to: source,
             options: SubscribeOptions(
-                group: configuration.group, prefetch: 2 * configuration.inFlight, limits: configuration.limits))
+                group: configuration.group, prefetch: 2 * configuration.inFlight, readAhead: configuration.readAhead,
+                limits: configuration.limits))
         var opened: [(endpoint: Endpoint, publisher: any Publisher)] = []
         for sink in configuration.sinks { opened.append((sink, try await transports.publisher(for: sink))) }
         let sinks = opened

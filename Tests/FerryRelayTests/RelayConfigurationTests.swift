@@ -28,6 +28,17 @@ import Testing
         #expect(configuration.routes[1].dedupRetention == .seconds(7 * 86_400), "a week unless said otherwise")
     }
 
+    @Test func readAheadIsSetPerRoute() throws {
+        let path = try write(
+            "routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    read-ahead: 500\n  - source: kafka://h:9092/u\n    sinks: [redis://h/s]\n"
+        )
+        let configuration = try RelayConfiguration(file: path, environment: [:])
+        #expect(configuration.routes[0].readAhead == 500)
+        #expect(configuration.routes[1].readAhead == RouteConfiguration.defaultReadAhead)
+        let none = try write("routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    read-ahead: 0\n")
+        #expect { try RelayConfiguration(file: none, environment: [:]) } throws: { "\($0)".contains("routes[0].read-ahead") }
+    }
+
     @Test func messageLimitsAreSetPerRoute() throws {
         let path = try write(
             "routes:\n  - source: kafka://h:9092/t\n    sinks: [redis://h/s]\n    limits: {max-bytes: 1024, max-headers: 10}\n"

@@ -11,7 +11,7 @@ import Synchronization
 /// the original is settled once the broker has the copy; the retry topic's records are held
 /// back until due, so a retry never stalls the partition it came from.
 final class KafkaSource: MessageSource {
-    private let consumer: RDKafkaConsumer
+    let consumer: RDKafkaConsumer
     private let state: Locked<KafkaConsumerState>
     private let producer: RDKafkaProducer
     private let endpoint: KafkaEndpoint
@@ -42,6 +42,9 @@ final class KafkaSource: MessageSource {
         // A group that starts at a time or an offset is given each topic partition's start
         // (`startOffsets`); its retry topic's partitions start at the beginning.
         settings["auto.offset.reset"] = options.start == .latest ? "latest" : "earliest"
+        if let readAhead = options.readAhead, settings["queued.min.messages"] == nil {
+            settings["queued.min.messages"] = String(readAhead)
+        }
         consumer = try RDKafkaConsumer(
             settings: settings, brokers: endpoint.brokers, logger: logger, startOffsets: startOffsets,
             onAssign: { partitions in state.withLock { $0.assign(partitions) } },

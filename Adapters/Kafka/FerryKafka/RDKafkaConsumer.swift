@@ -63,6 +63,15 @@ final class RDKafkaConsumer: @unchecked Sendable {
         queue = rd_kafka_queue_get_consumer(client)
     }
 
+    /// The value librdkafka has for a configuration property, as it reports it.
+    func setting(_ name: String) -> String? {
+        var size = 0
+        guard rd_kafka_conf_get(rd_kafka_conf(client), name, nil, &size) == RD_KAFKA_CONF_OK, size > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: size)
+        guard rd_kafka_conf_get(rd_kafka_conf(client), name, &buffer, &size) == RD_KAFKA_CONF_OK else { return nil }
+        return String(cString: buffer)
+    }
+
     func subscribe(_ topics: [String]) throws(FerryError) {
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }

@@ -39,16 +39,23 @@ public struct SubscribeOptions: Sendable {
     public var consumer: String
     /// Messages handed out and not yet settled, at most (AMQP prefetch, Redis COUNT...).
     public var prefetch: Int
+    /// Messages the client library may fetch ahead of those handed out, per partition; nil
+    /// keeps its default. Only Kafka's reads further ahead than `prefetch` (librdkafka keeps up
+    /// to 100,000 per partition: most of a busy consumer's memory); elsewhere it changes
+    /// nothing. Smaller bounds memory, and slows a consumer that reads faster than it refills.
+    public var readAhead: Int?
     public var start: Start
     /// A message larger than these is dead-lettered with reason `decode` instead of read.
     public var limits: MessageLimits
 
     public init(
-        group: String, consumer: String? = nil, prefetch: Int = 64, start: Start = .earliest, limits: MessageLimits = MessageLimits()
+        group: String, consumer: String? = nil, prefetch: Int = 64, readAhead: Int? = nil, start: Start = .earliest,
+        limits: MessageLimits = MessageLimits()
     ) {
         self.group = group
         self.consumer = consumer ?? SubscribeOptions.defaultConsumerName()
         self.prefetch = max(1, prefetch)
+        self.readAhead = readAhead.map { max(1, $0) }
         self.start = start
         self.limits = limits
     }
