@@ -13,8 +13,8 @@ public func freeLoopbackPort() -> Int {
     }
 }
 
-/// A TCP socket bound to `port` on loopback, nil when the port is taken: a test server listens on
-/// it.
+/// A TCP socket bound to `port` on loopback (0: a free one the kernel picks), nil when the port
+/// is taken: a test server listens on it.
 public func boundLoopbackSocket(port: Int) -> Int32? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
