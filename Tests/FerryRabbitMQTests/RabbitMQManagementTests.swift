@@ -15,13 +15,10 @@ import Testing
 
         init(_ replies: [String]) throws {
             // Port 0: the kernel picks a free one, which no other test can take meanwhile.
-            guard let listener = boundLoopbackSocket(port: 0), listen(listener, 8) == 0 else { throw CocoaError(.fileWriteUnknown) }
-            var address = sockaddr_in()
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+            guard let (listener, port) = boundLoopbackSocket(port: 0), listen(listener, 8) == 0 else {
+                throw CocoaError(.fileWriteUnknown)
             }
-            port = Int(UInt16(bigEndian: address.sin_port))
+            self.port = port
             Thread { [self] in
                 defer { close(listener) }
                 for reply in replies {

@@ -18,12 +18,13 @@ struct RabbitMQManagement {
         let http = ManagementHTTP(host: endpoint.host, port: port, tls: endpoint.tls ? (endpoint.caCertificate, endpoint.verifyPeer) : nil)
         let authorization = "Basic " + Data("\(endpoint.user):\(endpoint.password)".utf8).base64EncodedString()
         let executor = BlockingExecutor(label: "ferry.amqp.management")
-        var (status, body) = try await executor.run { () throws(FerryError) in try http.get(path, authorization: authorization) }
+        let fetch = { @Sendable () throws(FerryError) in try http.get(path, authorization: authorization) }
+        var (status, body) = try await executor.run(fetch)
         // RabbitMQ 3.10 fails the whole list with 500 while a queue in it is being declared or
         // deleted (it formats a queue with no process yet); that passes within moments.
         for pause in [100, 300, 900] where status >= 500 {
             try await Task.sleep(for: .milliseconds(pause))
-            (status, body) = try await executor.run { () throws(FerryError) in try http.get(path, authorization: authorization) }
+            (status, body) = try await executor.run(fetch)
         }
         guard status == 200,
             let page = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
