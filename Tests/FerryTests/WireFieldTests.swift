@@ -24,6 +24,29 @@ import Testing
         }
     }
 
+    /// A long attribute name read from the wire is the binding's own string (the same storage
+    /// each time: no allocation per message); any other name is its exact text.
+    @Test func headerNamesReadFromTheWireReuseTheAttributeNames() {
+        for prefix in ["ce_", "cloudEvents:"] {
+            let binding = HeaderBinding(prefix: prefix)
+            func read(_ name: String) -> String { Array(name.utf8).withUnsafeBufferPointer { binding.headerName(utf8: $0) } }
+            func storage(_ name: String) -> UnsafePointer<UInt8>? { name.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil }
+            for attribute in EventAttribute.allCases {
+                let name = prefix + attribute.rawValue
+                #expect(read(name) == name)
+                if name.utf8.count > 15 {
+                    let (first, second) = (read(name), read(name))  // both alive: two allocations could not share an address
+                    #expect(storage(first) == storage(second), "\(name)")
+                }
+            }
+            for other in [
+                "", "x", prefix, prefix + "datacontenttypes", prefix + "datacontentType", "xx_datacontenttype", prefix + "größe-und-länge",
+            ] {
+                #expect(read(other) == other)
+            }
+        }
+    }
+
     /// Binary mode sorts headers by their bytes: attributes under the prefix, extensions under
     /// it, everything else a plain header (a name that only shares part of the prefix too). The
     /// field the transport reads elsewhere is left out, and its own key wins over the header.

@@ -275,7 +275,11 @@ final class RDKafkaConsumer: @unchecked Sendable {
         var offset = 0
         for index in 0..<count where rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
             let length = value == nil ? 0 : size
-            fields.append(WireField(name: name.map { String(cString: $0) } ?? "", value: values[offset..<(offset + length)]))
+            let text = name.map {
+                KafkaWireFormat.binding.headerName(
+                    utf8: UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self), count: strlen($0)))
+            }
+            fields.append(WireField(name: text ?? "", value: values[offset..<(offset + length)]))
             offset += length
         }
         return fields

@@ -63,6 +63,13 @@ package final class AMQPArena {
         return String(decoding: UnsafeRawBufferPointer(start: pointer, count: bytes.len), as: UTF8.self)
     }
 
+    /// A table key: an attribute header's name is the binding's own string, made once.
+    static func name(_ bytes: amqp_bytes_t) -> String {
+        guard bytes.len > 0, let pointer = bytes.bytes else { return "" }
+        return AMQPWireFormat.binding.headerName(
+            utf8: UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: bytes.len))
+    }
+
     static func data(_ bytes: amqp_bytes_t) -> Data {
         guard bytes.len > 0, let pointer = bytes.bytes else { return Data() }
         return Data(bytes: pointer, count: bytes.len)
@@ -83,7 +90,7 @@ package final class AMQPArena {
         out.reserveCapacity(Int(max(0, table.num_entries)))  // entries rabbitmq-c has already decoded
         for index in 0..<Int(max(0, table.num_entries)) {
             let entry = table.entries[index]
-            out[string(entry.key)] = describe(entry.value, level: level, nesting: &nesting)
+            out[name(entry.key)] = describe(entry.value, level: level, nesting: &nesting)
         }
         return out
     }

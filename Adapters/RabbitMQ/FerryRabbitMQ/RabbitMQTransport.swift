@@ -146,8 +146,7 @@ extension RabbitMQTransport: Browsable {
         var cursor = try AMQPStreamCursor(start, endpoint: amqp, queue: queue)
         guard let end = try await Self.lastOffset(amqp, queue: queue) else { return }
         let reader = RabbitMQStreamReader(amqp, queue: queue, arguments: cursor.arguments)
-        // The first page waits longer: a stream's reader can take seconds to attach under load.
-        var idle = Duration.seconds(5)
+        var idle = Self.attachWait
         do {
             reading: while true {
                 let page = try await reader.next(200, idle: idle)
@@ -172,6 +171,10 @@ extension RabbitMQTransport: Browsable {
         await reader.close()
     }
 
+    /// How long a stream's reader may take to attach and hand out its first message: seconds
+    /// under load (CI runs 72 suites at once on 2 cores).
+    private static let attachWait = Duration.seconds(5)
+
     /// The offset of a stream's last message now, nil when it is empty: AMQP 0-9-1 cannot ask,
     /// so a consumer attached at the last chunk (`x-stream-offset: last`) reads it out, for at
     /// most 2 s after its first message (a stream written to without pause has no last message to
@@ -179,8 +182,8 @@ extension RabbitMQTransport: Browsable {
     /// that wait.
     private static func lastOffset(_ amqp: AMQPEndpoint, queue: String) async throws -> Int64? {
         let probe = RabbitMQStreamReader(amqp, queue: queue, arguments: [(AMQPStreamCursor.header, .string("last"))])
-        var deadline = ContinuousClock.now + .seconds(5)
-        var idle = Duration.seconds(5)
+        var deadline = ContinuousClock.now + Self.attachWait
+        var idle = Self.attachWait
         var last: Int64?
         do {
             while ContinuousClock.now < deadline, case let page = try await probe.next(200, idle: idle), !page.isEmpty {

@@ -64,7 +64,7 @@ package struct RedisEntry: Sendable, Hashable {
             var field = 0
             while field + 1 < values.elements {
                 if let name = string(values.element[field]!), let value = string(values.element[field + 1]!) {
-                    fields.append(Field(name: String(decoding: name, as: UTF8.self), value: Data(buffer: value)))
+                    fields.append(Field(name: RedisWireFormat.binding.headerName(utf8: name), value: Data(buffer: value)))
                 }
                 field += 2
             }

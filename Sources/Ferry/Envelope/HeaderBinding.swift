@@ -35,6 +35,20 @@ package struct HeaderBinding: Sendable {
         names = EventAttribute.allCases.map { prefix + $0.rawValue }
     }
 
+    /// A header name read from the wire as a string: the binding's own when it is an attribute's
+    /// name under `prefix` and too long for a small string (`ce_datacontenttype`), so that it
+    /// costs no allocation per message; else a new one.
+    package func headerName(utf8 name: UnsafeBufferPointer<UInt8>) -> String {
+        if name.count > 15,
+            let attribute = prefix.utf8.withContiguousStorageIfAvailable({ prefix in
+                name.hasBytePrefix(prefix) ? EventAttribute(utf8: UnsafeBufferPointer(rebasing: name[prefix.count...])) : nil
+            }) ?? nil
+        {
+            return names[attribute.ordinal]
+        }
+        return String(decoding: name, as: UTF8.self)
+    }
+
     /// The attribute headers of `event` (in a fixed order), then its free-form headers (sorted).
     package func encode(_ event: Event) throws(FerryError) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
